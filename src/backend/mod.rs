@@ -1,0 +1,57 @@
+//! Backends: turning a prepared source tree into the build system's own wheel.
+//!
+//! This module owns the dispatch from `build.backend` to an implementation, and what every
+//! backend is given ([`BackendContext`]). Backends do not tag, name or index wheels: the
+//! repair stage (`crate::wheel::repair`) does that with what they return.
+
+mod pure;
+
+use std::path::{Path, PathBuf};
+
+use crate::recipe::{BackendKind, LoadedRecipe};
+use crate::toolchain::Toolchain;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("backend `{backend}` is not available yet: wheelforge cannot cross-compile for WASI in this version\n  help: only `pure` recipes build today; native backends arrive with the WASI toolchain (docs/architecture.md)")]
+    NotImplemented { backend: &'static str },
+    #[error("{step} failed for `{recipe}`:\n{tail}\n  help: the full log is {log}", log = log.display())]
+    Failed {
+        recipe: String,
+        step: &'static str,
+        tail: String,
+        log: PathBuf,
+    },
+    #[error("{path}: {source}", path = path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Everything a backend may use.
+pub struct BackendContext<'a> {
+    pub loaded: &'a LoadedRecipe,
+    /// The patched source tree (contains `pyproject.toml` or `setup.py`).
+    pub source_root: &'a Path,
+    /// A scratch directory owned by this recipe's build.
+    pub work_dir: &'a Path,
+    /// The recipe's log file; every tool's output goes there.
+    pub log: &'a Path,
+    pub toolchain: &'a Toolchain,
+    /// The wheelforge cache directory (build tools are kept under it).
+    pub cache_dir: &'a Path,
+    /// A PEP 503 index for build tools, instead of pip's configured one.
+    pub index_url: Option<&'a str>,
+}
+
+/// Runs the recipe's backend and returns the wheel it wrote.
+pub fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendError> {
+    match context.loaded.recipe.build.backend {
+        BackendKind::Pure => pure::build(context),
+        other => Err(BackendError::NotImplemented {
+            backend: other.name(),
+        }),
+    }
+}

@@ -1,0 +1,110 @@
+//! The `pure` backend: a package's own PEP 517 backend, run by pip on the host Python.
+//!
+//! Build tools (the `[build-system] requires` of `pyproject.toml`, plus the recipe's
+//! `requirements.build`) are downloaded once into a wheelhouse in the cache; the build itself
+//! runs with `--no-index` against that wheelhouse, so a rebuild needs no network.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{BackendContext, BackendError};
+use crate::process::{log_tail, run_logged};
+
+/// Prints the static build requirements of a source tree as one per line (PEP 518 defaults
+/// when there is no `[build-system]`).
+const READ_REQUIRES: &str = r#"
+import pathlib, sys, tomllib
+path = pathlib.Path(sys.argv[1]) / "pyproject.toml"
+data = tomllib.loads(path.read_text()) if path.exists() else {}
+requires = data.get("build-system", {}).get("requires", ["setuptools>=40.8.0", "wheel"])
+print("\n".join(requires))
+"#;
+
+pub(super) fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendError> {
+    let python = &context.toolchain.host_python;
+    let recipe = context.loaded.name();
+    let failed = |step: &'static str| BackendError::Failed {
+        recipe: recipe.to_string(),
+        step,
+        tail: log_tail(context.log, 15),
+        log: context.log.to_path_buf(),
+    };
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BackendError::Io { path, source }
+    };
+
+    let output = Command::new(&python.path)
+        .args(["-c", READ_REQUIRES])
+        .arg(context.source_root)
+        .output()
+        .map_err(io(&python.path))?;
+    if !output.status.success() {
+        fs_err::write(context.log, &output.stderr).map_err(io(context.log))?;
+        return Err(failed("reading pyproject.toml"));
+    }
+    let mut requirements: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_string)
+        .collect();
+    requirements.extend(context.loaded.recipe.requirements.build.iter().cloned());
+
+    let wheelhouse = context
+        .cache_dir
+        .join("wheelhouse")
+        .join(format!("host-python-{}", python.version));
+    fs_err::create_dir_all(&wheelhouse).map_err(io(&wheelhouse))?;
+    let download = |offline: bool| {
+        let mut command = python.pip();
+        command
+            .args(["download", "--only-binary", ":all:", "--dest"])
+            .arg(&wheelhouse)
+            .arg("--find-links")
+            .arg(&wheelhouse);
+        if offline {
+            command.arg("--no-index");
+        } else if let Some(index) = context.index_url {
+            command.args(["--index-url", index]);
+        }
+        command.args(&requirements);
+        run_logged(&mut command, context.log)
+    };
+    if !requirements.is_empty() && !download(true).map_err(io(context.log))?.success() {
+        // Not all build tools are in the wheelhouse yet: this is the one step that may
+        // need the network.
+        if !download(false).map_err(io(context.log))?.success() {
+            return Err(failed("downloading build requirements"));
+        }
+    }
+
+    let out = context.work_dir.join("backend-wheel");
+    if out.exists() {
+        fs_err::remove_dir_all(&out).map_err(io(&out))?;
+    }
+    let mut command = python.pip();
+    command
+        .args(["wheel", "--no-deps", "--no-index", "--find-links"])
+        .arg(&wheelhouse)
+        .arg("--wheel-dir")
+        .arg(&out)
+        .arg(context.source_root)
+        .envs(&context.loaded.recipe.build.environment);
+    if !run_logged(&mut command, context.log)
+        .map_err(io(context.log))?
+        .success()
+    {
+        return Err(failed("the PEP 517 build"));
+    }
+    let wheels: Vec<PathBuf> = fs_err::read_dir(&out)
+        .map_err(io(&out))?
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "whl"))
+        .collect();
+    match wheels.as_slice() {
+        [wheel] => Ok(wheel.clone()),
+        _ => Err(failed("the PEP 517 build (expected exactly one wheel)")),
+    }
+}

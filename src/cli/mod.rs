@@ -1,0 +1,238 @@
+//! The command line: argument parsing, progress bars, summaries and error rendering.
+//!
+//! This is the only place that prints. Library code reports through `Reporter`
+//! (implemented in `progress`), and errors are rendered once, here, at the edge.
+
+mod progress;
+
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use wheelforge::graph::Target;
+use wheelforge::pipeline::{RunSummary, Settings, run_build};
+
+/// A wheel farm for Python on WASI: builds recipes into a static wheel index.
+#[derive(Debug, Parser)]
+#[command(name = "wheelforge", version, propagate_version = true)]
+struct Cli {
+    /// Show logs (-v: info, -vv: debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// The recipes directory.
+    #[arg(long, global = true, default_value = "recipes", env = "WHEELFORGE_RECIPES")]
+    recipes: PathBuf,
+    /// The patches directory [default: the recipes directory's sibling `patches`].
+    #[arg(long, global = true)]
+    patches: Option<PathBuf>,
+    /// The static index directory that builds publish into.
+    #[arg(long, global = true, default_value = "dist", env = "WHEELFORGE_OUT")]
+    out: PathBuf,
+    /// Per-recipe work directories and logs.
+    #[arg(long, global = true, default_value = "build", env = "WHEELFORGE_BUILD_DIR")]
+    build_dir: PathBuf,
+    /// Downloads and build tools [default: ~/.cache/wheelforge].
+    #[arg(long, global = true, env = "WHEELFORGE_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build recipes (and what they need) into the index.
+    Build {
+        /// Recipe names, or `tag:NAME` for every recipe with that tag.
+        #[arg(required_unless_present = "all")]
+        targets: Vec<String>,
+        /// Build every recipe.
+        #[arg(long, conflicts_with = "targets")]
+        all: bool,
+        /// Recipes built at once [default: the number of CPUs].
+        #[arg(short, long)]
+        jobs: Option<usize>,
+        /// Rebuild even when nothing changed.
+        #[arg(long)]
+        force: bool,
+        /// Keep building unrelated recipes after a failure [default: on with --all].
+        #[arg(long, overrides_with = "no_keep_going")]
+        keep_going: bool,
+        /// Stop scheduling new recipes after the first failure.
+        #[arg(long)]
+        no_keep_going: bool,
+        /// A PEP 503/691 index for sdists and build tools, instead of pip's configured one.
+        #[arg(long, env = "WHEELFORGE_INDEX_URL")]
+        index_url: Option<String>,
+    },
+    /// Regenerate the index pages from the wheels in the index directory.
+    Index,
+    /// Serve the index over HTTP (PEP 503 HTML and PEP 691 JSON).
+    Serve {
+        /// The address to listen on; only loopback is allowed.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: IpAddr,
+        /// The port (0 picks a free one).
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+    },
+    /// Print the JSON Schema of meta.yaml.
+    Schema,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            let mut text = format!("error: {error}");
+            for cause in error.chain().skip(1) {
+                text.push_str(&format!("\n  caused by: {cause}"));
+            }
+            eprintln!("{text}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WHEELFORGE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+}
+
+fn default_cache_dir() -> PathBuf {
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    std::env::var_os("XDG_CACHE_HOME")
+        .map_or_else(|| home.join(".cache"), PathBuf::from)
+        .join("wheelforge")
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let patches = cli.patches.clone().unwrap_or_else(|| {
+        cli.recipes
+            .parent()
+            .map_or_else(|| PathBuf::from("patches"), |p| p.join("patches"))
+    });
+    let cache_dir = cli.cache_dir.clone().unwrap_or_else(default_cache_dir);
+    match cli.command {
+        Command::Build {
+            targets,
+            all,
+            jobs,
+            force,
+            keep_going,
+            no_keep_going,
+            index_url,
+        } => {
+            let targets: Vec<Target> = if all {
+                vec![Target::All]
+            } else {
+                targets.iter().map(|t| t.parse().expect("infallible")).collect()
+            };
+            let settings = Settings {
+                recipes_dir: cli.recipes,
+                patches_dir: patches,
+                out_dir: cli.out,
+                build_dir: cli.build_dir,
+                cache_dir,
+                jobs: jobs.unwrap_or_else(|| {
+                    std::thread::available_parallelism().map_or(1, |n| n.get())
+                }),
+                force,
+                keep_going: !no_keep_going && (keep_going || all),
+                index_url,
+            };
+            let reporter = progress::BarReporter::new(cli.verbose == 0);
+            let summary = run_build(&settings, &targets, &reporter)?;
+            reporter.clear();
+            print_summary(&summary);
+            Ok(if summary.succeeded() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Index => {
+            let index = wheelforge::index::Index::open(&cli.out)?;
+            let summary = index.rebuild()?;
+            println!("{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { host, port } => {
+            anyhow::ensure!(
+                host.is_loopback(),
+                "refusing to serve on {host}: only loopback addresses (127.0.0.1, ::1) are allowed"
+            );
+            let server = wheelforge::serve::Server::bind(&cli.out, SocketAddr::new(host, port))
+                .with_context(|| format!("cannot serve {}", cli.out.display()))?;
+            println!("Serving {} at http://{}/simple/", cli.out.display(), server.local_address());
+            std::io::stdout().flush().ok();
+            server.run()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema => {
+            let schema = wheelforge::recipe::json_schema();
+            println!("{}", serde_json::to_string_pretty(&schema)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The table at the end of a build: one row per recipe, then the counts.
+fn print_summary(summary: &RunSummary) {
+    if summary.results.is_empty() {
+        println!("nothing to build");
+        return;
+    }
+    let width = summary
+        .results
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(0)
+        .max("recipe".len());
+    println!("{:width$}  {:8}  {:>8}  detail", "recipe", "status", "time");
+    for result in &summary.results {
+        let detail = match &result.outcome {
+            wheelforge::pipeline::Outcome::Built { wheels }
+            | wheelforge::pipeline::Outcome::Cached { wheels } => wheels.join(", "),
+            wheelforge::pipeline::Outcome::Failed { .. } => {
+                format!("log: {}", result.log.display())
+            }
+            wheelforge::pipeline::Outcome::Skipped { because } => because.clone(),
+        };
+        println!(
+            "{:width$}  {:8}  {:>7.1}s  {}",
+            result.name,
+            result.outcome.label(),
+            result.duration.as_secs_f64(),
+            detail
+        );
+    }
+    for result in &summary.results {
+        if let wheelforge::pipeline::Outcome::Failed { error } = &result.outcome {
+            eprintln!("\nerror: `{}` failed: {error}", result.name);
+        }
+    }
+    println!(
+        "\n{} built, {} cached, {} failed, {} skipped",
+        summary.count("built"),
+        summary.count("cached"),
+        summary.count("failed"),
+        summary.count("skipped")
+    );
+}

@@ -1,0 +1,19 @@
+//! wheelforge: a wheel farm for Python on WASI.
+//!
+//! Recipes (`recipes/<name>/meta.yaml`) go in; a static wheel index comes out. The build is one
+//! pipeline of named stages, one module each — see `pipeline::run_build` and
+//! docs/architecture.md.
+
+pub mod backend;
+pub mod graph;
+pub mod index;
+pub mod pipeline;
+pub mod plan;
+pub mod process;
+pub mod recipe;
+pub mod reporter;
+pub mod serve;
+pub mod source;
+pub mod tags;
+pub mod toolchain;
+pub mod wheel;

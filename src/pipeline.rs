@@ -1,0 +1,371 @@
+//! The build driver: recipe → graph → plan → fetch → patch → build → repair → index.
+//!
+//! [`run_build`] reads top to bottom as the pipeline's named stages. Independent recipes of one
+//! dependency level build in parallel on a rayon pool of `jobs` threads; a recipe whose host
+//! requirement failed is skipped, and unrelated recipes go on. Each recipe has a work directory
+//! `build/<name>/` with `build.log` and `state.json` (the rebuild key of the wheels it last put in
+//! the index). This module owns the order and bookkeeping; each stage's work is in its module.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::backend::{self, BackendContext};
+use crate::graph::{self, BuildGraph, Target};
+use crate::index::Index;
+use crate::plan::BuildPlan;
+use crate::recipe::{LoadedRecipe, RecipeSet};
+use crate::reporter::{Reporter, Stage};
+use crate::source::{self, FetchSettings, SourceCache, sha256_file};
+use crate::toolchain::Toolchain;
+use crate::wheel::repair::{RepairOptions, repair};
+
+/// Where things are and how to run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub recipes_dir: PathBuf,
+    pub patches_dir: PathBuf,
+    /// The static index (`packages/`, `simple/`).
+    pub out_dir: PathBuf,
+    /// Per-recipe work directories and logs.
+    pub build_dir: PathBuf,
+    /// Downloads and build tools (`~/.cache/wheelforge`).
+    pub cache_dir: PathBuf,
+    pub jobs: usize,
+    pub force: bool,
+    /// Keep building unrelated recipes after a failure.
+    pub keep_going: bool,
+    pub index_url: Option<String>,
+}
+
+/// Errors that stop a whole run before any recipe builds.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Recipe(#[from] crate::recipe::RecipeError),
+    #[error(transparent)]
+    Graph(#[from] crate::graph::GraphError),
+    #[error(transparent)]
+    Toolchain(#[from] crate::toolchain::ToolchainError),
+    #[error(transparent)]
+    Index(#[from] crate::index::IndexError),
+    #[error("cannot read patches for the build plan of `{recipe}`: {source}")]
+    Plan {
+        recipe: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start {jobs} build threads: {detail}")]
+    Threads { jobs: usize, detail: String },
+}
+
+/// How one recipe ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Built { wheels: Vec<String> },
+    Cached { wheels: Vec<String> },
+    Failed { error: String },
+    Skipped { because: String },
+}
+
+impl Outcome {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Built { .. } => "built",
+            Outcome::Cached { .. } => "cached",
+            Outcome::Failed { .. } => "failed",
+            Outcome::Skipped { .. } => "skipped",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RecipeResult {
+    pub name: String,
+    pub outcome: Outcome,
+    pub duration: Duration,
+    pub log: PathBuf,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunSummary {
+    /// In build order.
+    pub results: Vec<RecipeResult>,
+}
+
+impl RunSummary {
+    pub fn count(&self, label: &str) -> usize {
+        self.results
+            .iter()
+            .filter(|r| r.outcome.label() == label)
+            .count()
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.count("failed") == 0 && self.count("skipped") == 0
+    }
+}
+
+/// What `state.json` remembers about the last successful build of a recipe.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+struct BuildState {
+    key: String,
+    /// Wheel file name → SHA-256 of the file put in the index.
+    wheels: BTreeMap<String, String>,
+}
+
+/// Builds `targets` and everything they need into the index at `settings.out_dir`.
+pub fn run_build(
+    settings: &Settings,
+    targets: &[Target],
+    reporter: &dyn Reporter,
+) -> Result<RunSummary, PipelineError> {
+    let _span = tracing::info_span!("run_build").entered();
+    let recipes = RecipeSet::load(&settings.recipes_dir, &settings.patches_dir)?;
+    let graph = graph::select(&recipes, targets)?;
+    let toolchain = Toolchain::discover()?;
+    let plans = evaluate_plans(&recipes, &graph, &settings.patches_dir, &toolchain)?;
+    let index = Index::open(&settings.out_dir)?;
+    let sources = SourceCache::new(&settings.cache_dir);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.jobs.max(1))
+        .build()
+        .map_err(|error| PipelineError::Threads {
+            jobs: settings.jobs,
+            detail: error.to_string(),
+        })?;
+
+    let outcomes: Mutex<BTreeMap<String, Outcome>> = Mutex::new(BTreeMap::new());
+    let mut results = Vec::new();
+    let mut stop_reason: Option<String> = None;
+    for level in &graph.levels {
+        let level_results: Vec<RecipeResult> = pool.install(|| {
+            level
+                .par_iter()
+                .map(|name| {
+                    let started = Instant::now();
+                    let work_dir = settings.build_dir.join(name);
+                    let log = work_dir.join("build.log");
+                    let blocked = blocked_by(name, &graph, &outcomes.lock().expect("not poisoned"))
+                        .or_else(|| stop_reason.clone());
+                    let outcome = match blocked {
+                        Some(because) => Outcome::Skipped { because },
+                        None => {
+                            let job = RecipeJob {
+                                loaded: &recipes.recipes[name],
+                                plan: &plans[name],
+                                settings,
+                                toolchain: &toolchain,
+                                index: &index,
+                                sources: &sources,
+                                work_dir: &work_dir,
+                                log: &log,
+                                reporter,
+                            };
+                            job.run()
+                        }
+                    };
+                    reporter.finished(name, &describe(&outcome));
+                    outcomes
+                        .lock()
+                        .expect("not poisoned")
+                        .insert(name.clone(), outcome.clone());
+                    RecipeResult {
+                        name: name.clone(),
+                        outcome,
+                        duration: started.elapsed(),
+                        log,
+                    }
+                })
+                .collect()
+        });
+        if !settings.keep_going
+            && stop_reason.is_none()
+            && let Some(failed) = level_results
+                .iter()
+                .find(|r| matches!(r.outcome, Outcome::Failed { .. }))
+        {
+            stop_reason = Some(format!(
+                "the run stopped after `{}` failed (use --keep-going to build unrelated recipes)",
+                failed.name
+            ));
+        }
+        results.extend(level_results);
+    }
+    Ok(RunSummary { results })
+}
+
+/// One line for the reporter.
+fn describe(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Built { wheels } => format!("built {}", wheels.join(", ")),
+        Outcome::Cached { wheels } => format!("cached {}", wheels.join(", ")),
+        Outcome::Failed { error } => {
+            format!("failed: {}", error.lines().next().unwrap_or_default())
+        }
+        Outcome::Skipped { because } => format!("skipped: {because}"),
+    }
+}
+
+/// The reason `name` cannot build, if one of its host requirements did not succeed.
+fn blocked_by(name: &str, graph: &BuildGraph, done: &BTreeMap<String, Outcome>) -> Option<String> {
+    graph.host[name].iter().find_map(|dependency| {
+        match done.get(dependency) {
+            Some(Outcome::Failed { .. }) => Some(format!("host requirement `{dependency}` failed")),
+            Some(Outcome::Skipped { .. }) => {
+                Some(format!("host requirement `{dependency}` was skipped"))
+            }
+            _ => None,
+        }
+    })
+}
+
+/// Evaluates every selected recipe's plan, host requirements first (their keys feed ours).
+fn evaluate_plans(
+    recipes: &RecipeSet,
+    graph: &BuildGraph,
+    patches_dir: &Path,
+    toolchain: &Toolchain,
+) -> Result<BTreeMap<String, BuildPlan>, PipelineError> {
+    let identity = toolchain.identity();
+    let mut plans: BTreeMap<String, BuildPlan> = BTreeMap::new();
+    for name in graph.order() {
+        let host = graph.host[name]
+            .iter()
+            .map(|dependency| (dependency.clone(), plans[dependency].key.clone()))
+            .collect();
+        let plan = BuildPlan::evaluate(&recipes.recipes[name], patches_dir, &identity, host)
+            .map_err(|source| PipelineError::Plan {
+                recipe: name.clone(),
+                source,
+            })?;
+        plans.insert(name.clone(), plan);
+    }
+    Ok(plans)
+}
+
+/// Everything one recipe's build uses.
+struct RecipeJob<'a> {
+    loaded: &'a LoadedRecipe,
+    plan: &'a BuildPlan,
+    settings: &'a Settings,
+    toolchain: &'a Toolchain,
+    index: &'a Index,
+    sources: &'a SourceCache,
+    work_dir: &'a Path,
+    log: &'a Path,
+    reporter: &'a dyn Reporter,
+}
+
+impl RecipeJob<'_> {
+    fn run(&self) -> Outcome {
+        let _span = tracing::info_span!("recipe", name = self.loaded.name()).entered();
+        if !self.settings.force
+            && let Some(wheels) = self.cached_wheels()
+        {
+            return Outcome::Cached { wheels };
+        }
+        match self.build() {
+            Ok(wheels) => Outcome::Built { wheels },
+            Err(error) => Outcome::Failed { error },
+        }
+    }
+
+    fn state_path(&self) -> PathBuf {
+        self.work_dir.join("state.json")
+    }
+
+    /// The wheels of the last build, if its key is this plan's and the index still has them.
+    fn cached_wheels(&self) -> Option<Vec<String>> {
+        let text = fs_err::read_to_string(self.state_path()).ok()?;
+        let state: BuildState = serde_json::from_str(&text).ok()?;
+        if state.key != self.plan.key || state.wheels.is_empty() {
+            return None;
+        }
+        for (wheel, sha256) in &state.wheels {
+            let path = self.index.packages_dir().join(wheel);
+            if sha256_file(&path).ok()? != *sha256 {
+                return None;
+            }
+        }
+        Some(state.wheels.keys().cloned().collect())
+    }
+
+    /// The stages, in order. Errors are rendered for the summary; the log has the details.
+    fn build(&self) -> Result<Vec<String>, String> {
+        let name = self.loaded.name();
+        let reporter = self.reporter;
+        fs_err::create_dir_all(self.work_dir).map_err(|e| e.to_string())?;
+        fs_err::write(self.log, "").map_err(|e| e.to_string())?;
+        let _ = fs_err::remove_file(self.state_path());
+
+        reporter.stage(name, Stage::Fetch);
+        let settings = FetchSettings {
+            index_url: self.settings.index_url.clone(),
+        };
+        let archive = self
+            .sources
+            .fetch(
+                self.loaded,
+                &self.toolchain.host_python,
+                &settings,
+                self.log,
+                reporter,
+            )
+            .map_err(|e| e.to_string())?;
+
+        let source_root = source::prepare_tree(
+            &archive,
+            self.loaded,
+            &self.settings.patches_dir,
+            self.work_dir,
+            reporter,
+        )
+        .map_err(|e| e.to_string())?;
+
+        reporter.stage(name, Stage::Build);
+        let context = BackendContext {
+            loaded: self.loaded,
+            source_root: &source_root,
+            work_dir: self.work_dir,
+            log: self.log,
+            toolchain: self.toolchain,
+            cache_dir: &self.settings.cache_dir,
+            index_url: self.settings.index_url.as_deref(),
+        };
+        let backend_wheel = backend::build(&context).map_err(|e| e.to_string())?;
+
+        reporter.stage(name, Stage::Repair);
+        let timestamp = crate::wheel::timestamp_from_env().map_err(|e| e.to_string())?;
+        let repaired = repair(
+            &backend_wheel,
+            &self.work_dir.join("wheel"),
+            RepairOptions {
+                expected_version: self.loaded.recipe.package.version.as_str(),
+                tag: crate::plan::tag_for(&self.loaded.recipe),
+                plan_json: self.plan.to_json(),
+                timestamp,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+
+        reporter.stage(name, Stage::Index);
+        let added = self
+            .index
+            .add_wheel(&repaired.path)
+            .map_err(|e| e.to_string())?;
+        let filename = repaired.filename.to_string();
+        let sha256 = sha256_file(&added.path).map_err(|e| e.to_string())?;
+        let state = BuildState {
+            key: self.plan.key.clone(),
+            wheels: BTreeMap::from([(filename.clone(), sha256)]),
+        };
+        let json = serde_json::to_vec_pretty(&state).expect("state always serializes");
+        fs_err::write(self.state_path(), json).map_err(|e| e.to_string())?;
+        Ok(vec![filename])
+    }
+}

@@ -1,0 +1,310 @@
+//! Reading recipes from disk, strictly.
+//!
+//! Syntax and type errors come from the YAML parser with their position; checks that need the
+//! whole recipe (one source kind, the directory name, patch files present) are located by
+//! finding the offending key in the text, so every error names file, line and column.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::types::Recipe;
+use crate::tags::normalize_name;
+
+/// A recipe that could not be read or is not valid.
+#[derive(Debug, thiserror::Error)]
+pub enum RecipeError {
+    #[error("{path}:{line}:{column}: {message}\n  help: {help}", path = path.display())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+        help: String,
+    },
+    #[error("cannot read recipe {path}", path = path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no recipe named `{name}` in {dir}{hint}\n  help: recipes live in {dir}/<name>/meta.yaml; `wheelforge build --all` builds every one", dir = dir.display())]
+    NotFound {
+        name: String,
+        dir: PathBuf,
+        hint: String,
+    },
+    #[error("no recipes directory at {dir}\n  help: run wheelforge from the repository root, or pass --recipes DIR", dir = dir.display())]
+    NoRecipesDir { dir: PathBuf },
+}
+
+const FORMAT_HELP: &str = "the recipe format is described in docs/recipes.md";
+
+/// A parsed recipe together with where it came from and its exact text.
+#[derive(Debug, Clone)]
+pub struct LoadedRecipe {
+    pub recipe: Recipe,
+    /// `recipes/<name>/meta.yaml`.
+    pub path: PathBuf,
+    /// The file's text as written, part of the rebuild-cache key.
+    pub text: String,
+}
+
+impl LoadedRecipe {
+    pub fn name(&self) -> &str {
+        self.recipe.package.name.as_str()
+    }
+
+    /// The recipe's directory (`recipes/<name>`), where `extras` are found.
+    pub fn dir(&self) -> &Path {
+        self.path.parent().expect("a meta.yaml always has a directory")
+    }
+}
+
+/// Parses one recipe from text; `path` is used in error messages only.
+pub fn load_recipe_str(text: &str, path: &Path) -> Result<Recipe, RecipeError> {
+    let recipe: Recipe = serde_yaml_ng::from_str(text).map_err(|error| {
+        let (line, column) = error
+            .location()
+            .map(|location| (location.line(), location.column()))
+            .unwrap_or((1, 1));
+        let mut message = error.to_string();
+        let suffix = format!(" at line {line} column {column}");
+        if let Some(stripped) = message.strip_suffix(&suffix) {
+            message = stripped.to_string();
+        }
+        let help = if message.contains("unknown field") {
+            format!("remove or rename the key; {FORMAT_HELP}")
+        } else if message.contains("missing field `sha256`") {
+            "add `sha256:` with the archive's SHA-256 (64 hex digits); a source without a checksum is never fetched".to_string()
+        } else if message.contains("missing field") {
+            format!("add the missing key; {FORMAT_HELP}")
+        } else {
+            FORMAT_HELP.to_string()
+        };
+        RecipeError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+            help,
+        }
+    })?;
+    check_source_kind(&recipe, text, path)?;
+    Ok(recipe)
+}
+
+fn check_source_kind(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeError> {
+    let source = &recipe.source;
+    let message = match (&source.pypi, &source.url) {
+        (Some(_), Some(_)) => "source: `pypi` and `url` are both set",
+        (None, None) => "source: neither `pypi` nor `url` is set",
+        _ => return Ok(()),
+    };
+    let (line, column) = locate(text, &["source"]);
+    Err(RecipeError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message: message.to_string(),
+        help: "give exactly one of `pypi: <project>` (an sdist from the package index) or `url: <archive URL>`".to_string(),
+    })
+}
+
+/// Reads and checks `path` (a `meta.yaml`), including the checks that need the repository:
+/// the directory name matches the package, and every patch and extra exists.
+pub fn load_recipe(path: &Path, patches_root: &Path) -> Result<LoadedRecipe, RecipeError> {
+    let text = fs_err::read_to_string(path).map_err(|source| RecipeError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let recipe = load_recipe_str(&text, path)?;
+    check_repository(&recipe, &text, path, patches_root)?;
+    Ok(LoadedRecipe {
+        recipe,
+        path: path.to_path_buf(),
+        text,
+    })
+}
+
+/// The checks that need files beside the recipe.
+fn check_repository(
+    recipe: &Recipe,
+    text: &str,
+    path: &Path,
+    patches_root: &Path,
+) -> Result<(), RecipeError> {
+    let invalid = |keys: &[&str], message: String, help: String| {
+        let (line, column) = locate(text, keys);
+        RecipeError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+            help,
+        }
+    };
+    let name = recipe.package.name.as_str();
+    let recipe_dir = path.parent().unwrap_or(Path::new("."));
+    let dir_name = recipe_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if normalize_name(&dir_name) != normalize_name(name) {
+        return Err(invalid(
+            &["package", "name"],
+            format!("package.name `{name}` does not match the recipe directory `{dir_name}`"),
+            format!("rename the directory to recipes/{name}/ or fix package.name"),
+        ));
+    }
+    for patch in &recipe.source.patches {
+        let file = patches_root.join(name).join(patch.as_str());
+        if !file.is_file() {
+            return Err(invalid(
+                &["source", "patches", patch.as_str()],
+                format!("patch `{patch}` does not exist at {}", file.display()),
+                format!("add the file to patches/{name}/ or remove it from source.patches"),
+            ));
+        }
+    }
+    for extra in &recipe.source.extras {
+        let file = recipe_dir.join(extra.from.as_str());
+        if !file.is_file() {
+            return Err(invalid(
+                &["source", "extras", extra.from.as_str()],
+                format!("extra file `{}` does not exist at {}", extra.from, file.display()),
+                format!("add the file to recipes/{name}/ or remove the entry"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Finds the line and column of a nested key (`["source", "patches", "x.patch"]`) in block-style
+/// YAML. The last element may also be a list item's value. Falls back to the deepest key found.
+fn locate(text: &str, keys: &[&str]) -> (usize, usize) {
+    let mut best = (1, 1);
+    let mut parent_indent: Option<usize> = None;
+    let mut search_from = 0;
+    let lines: Vec<&str> = text.lines().collect();
+    for key in keys {
+        let mut found = None;
+        for (index, line) in lines.iter().enumerate().skip(search_from) {
+            let trimmed = line.trim_start();
+            let indent = line.len() - trimmed.len();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            if let Some(parent) = parent_indent
+                && indent <= parent
+                && !trimmed.starts_with('-')
+            {
+                break;
+            }
+            let item = trimmed.trim_start_matches("- ").trim_start();
+            let item_column = indent + (trimmed.len() - item.len()) + 1;
+            let is_key = item
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'));
+            let is_value = item.trim_matches(['"', '\'']) == *key
+                || item
+                    .split_once(':')
+                    .is_some_and(|(_, v)| v.trim().trim_matches(['"', '\'']) == *key);
+            if is_key || is_value {
+                found = Some((index, indent, item_column));
+                break;
+            }
+        }
+        match found {
+            Some((index, indent, column)) => {
+                best = (index + 1, column);
+                parent_indent = Some(indent);
+                search_from = index + 1;
+            }
+            None => break,
+        }
+    }
+    best
+}
+
+/// Every recipe under a `recipes/` directory, keyed by normalized name.
+#[derive(Debug, Clone)]
+pub struct RecipeSet {
+    pub recipes_dir: PathBuf,
+    pub patches_dir: PathBuf,
+    pub recipes: BTreeMap<String, LoadedRecipe>,
+}
+
+impl RecipeSet {
+    /// Loads `root/recipes/*/meta.yaml`, with patches from `root/patches/`.
+    pub fn load(recipes_dir: &Path, patches_dir: &Path) -> Result<RecipeSet, RecipeError> {
+        if !recipes_dir.is_dir() {
+            return Err(RecipeError::NoRecipesDir {
+                dir: recipes_dir.to_path_buf(),
+            });
+        }
+        let read_error = |source| RecipeError::Read {
+            path: recipes_dir.to_path_buf(),
+            source,
+        };
+        let mut paths = Vec::new();
+        for entry in fs_err::read_dir(recipes_dir).map_err(read_error)? {
+            let entry = entry.map_err(read_error)?;
+            let meta = entry.path().join("meta.yaml");
+            if meta.is_file() {
+                paths.push(meta);
+            }
+        }
+        paths.sort();
+        let mut recipes = BTreeMap::new();
+        for path in paths {
+            let loaded = load_recipe(&path, patches_dir)?;
+            recipes.insert(normalize_name(loaded.name()), loaded);
+        }
+        Ok(RecipeSet {
+            recipes_dir: recipes_dir.to_path_buf(),
+            patches_dir: patches_dir.to_path_buf(),
+            recipes,
+        })
+    }
+
+    pub fn get(&self, name: &str) -> Result<&LoadedRecipe, RecipeError> {
+        self.recipes
+            .get(&normalize_name(name))
+            .ok_or_else(|| self.not_found(name))
+    }
+
+    pub fn not_found(&self, name: &str) -> RecipeError {
+        let wanted = normalize_name(name);
+        let close: Vec<&str> = self
+            .recipes
+            .keys()
+            .filter(|candidate| {
+                candidate.contains(&wanted) || wanted.contains(candidate.as_str())
+            })
+            .map(String::as_str)
+            .collect();
+        RecipeError::NotFound {
+            name: name.to_string(),
+            dir: self.recipes_dir.clone(),
+            hint: if close.is_empty() {
+                String::new()
+            } else {
+                format!(" (did you mean {}?)", close.join(", "))
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::locate;
+
+    #[test]
+    fn locate_finds_nested_keys_and_list_items() {
+        let text = "package:\n  name: six\nsource:\n  pypi: six\n  patches:\n    - a.patch\n    - b.patch\nbuild:\n  backend: pure\n";
+        assert_eq!(locate(text, &["source"]), (3, 1));
+        assert_eq!(locate(text, &["source", "patches", "b.patch"]), (7, 7));
+        assert_eq!(locate(text, &["package", "name"]), (2, 3));
+        assert_eq!(locate(text, &["build", "name"]), (8, 1));
+    }
+}

@@ -1,0 +1,283 @@
+//! The recipe's data types, exactly as `meta.yaml` spells them.
+//!
+//! Every struct denies unknown keys, and every scalar with a format is a validated newtype, so
+//! that the YAML parser reports a bad value at its own line and column.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Declares a string newtype that is validated while it is deserialized.
+macro_rules! validated_string {
+    ($(#[$meta:meta])* $name:ident, $pattern:literal, $check:expr, $what:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(#[schemars(regex(pattern = $pattern))] String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(value: String) -> Result<Self, String> {
+                let check: fn(&str) -> bool = $check;
+                if check(&value) {
+                    Ok($name(value))
+                } else {
+                    Err(format!(concat!("`{}` is not ", $what), value))
+                }
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+fn is_project_name(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    !bytes.is_empty()
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+validated_string!(
+    /// A Python project name (PEP 508 `name`), e.g. `python-dateutil`.
+    PackageName,
+    r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$",
+    is_project_name,
+    "a valid project name (letters, digits, `-`, `_`, `.`; starting and ending with a letter or digit)"
+);
+
+validated_string!(
+    /// A version as published on the package index, e.g. `2.9.0.post0`.
+    Version,
+    r"^[A-Za-z0-9][A-Za-z0-9.!+_-]*$",
+    |text| {
+        text.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".!+_-".contains(c))
+    },
+    "a valid version (PEP 440, e.g. `2.9.0.post0`)"
+);
+
+validated_string!(
+    /// A lowercase hexadecimal SHA-256 digest.
+    Sha256,
+    r"^[0-9a-f]{64}$",
+    |text| text.len() == 64 && text.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')),
+    "a SHA-256 digest: expected 64 lowercase hexadecimal digits"
+);
+
+validated_string!(
+    /// A recipe tag, e.g. `pandas-deps`, used as `wheelforge build tag:NAME`.
+    Tag,
+    r"^[a-z0-9][a-z0-9-]*$",
+    |text| {
+        text.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && text
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    },
+    "a valid tag (lowercase letters, digits and `-`)"
+);
+
+validated_string!(
+    /// The file name of a patch in `patches/<name>/`, e.g. `0001-fix-build.patch`.
+    PatchFile,
+    r"^[^/\\]+\.patch$",
+    |text| text.ends_with(".patch")
+        && text.len() > ".patch".len()
+        && !text.contains(['/', '\\'])
+        && !text.starts_with('.'),
+    "a patch file name: expected a plain file name ending in `.patch` (patches live in patches/<name>/)"
+);
+
+validated_string!(
+    /// A source URL (`https://...`, `http://...` or `file://...`).
+    SourceUrl,
+    r"^(https?|file)://.+$",
+    |text| ["https://", "http://", "file://"]
+        .iter()
+        .any(|scheme| text.starts_with(scheme) && text.len() > scheme.len()),
+    "a supported URL: expected https://, http:// or file://"
+);
+
+validated_string!(
+    /// A relative path inside the recipe directory or the source tree.
+    RelativePath,
+    r"^[^/].*$",
+    |text| !text.is_empty()
+        && !text.starts_with('/')
+        && !text.split(['/', '\\']).any(|part| part == ".."),
+    "a relative path that stays inside its directory (no leading `/`, no `..`)"
+);
+
+/// A whole `meta.yaml`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "wheelforge recipe (meta.yaml)")]
+pub struct Recipe {
+    pub package: Package,
+    pub source: Source,
+    pub build: Build,
+    #[serde(default)]
+    pub requirements: Requirements,
+    #[serde(default)]
+    pub test: Test,
+    pub about: About,
+}
+
+/// `package:` — what is built.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Package {
+    /// The project name as published; also the recipe directory's name.
+    pub name: PackageName,
+    /// The exact version built.
+    pub version: Version,
+    /// Groups for `wheelforge build tag:NAME`.
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+/// `source:` — where the sdist comes from, and what is done to it before the build.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Source {
+    /// The project on the package index whose sdist (at `package.version`) is fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pypi: Option<PackageName>,
+    /// A URL of a source archive (`.tar.gz`, `.tgz`, `.tar`, `.zip`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<SourceUrl>,
+    /// The SHA-256 of the archive. Required: a download that does not match is refused.
+    pub sha256: Sha256,
+    /// Patch files in `patches/<name>/`, applied in this order with `-p1`.
+    #[serde(default)]
+    pub patches: Vec<PatchFile>,
+    /// Extra files copied from the recipe directory into the source tree.
+    #[serde(default)]
+    pub extras: Vec<Extra>,
+}
+
+/// One extra file: `from` (in the recipe directory) is copied to `to` (in the source tree).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Extra {
+    pub from: RelativePath,
+    pub to: RelativePath,
+}
+
+/// How the package is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendKind {
+    /// A pure-Python package, built by its own PEP 517 backend into a `py3-none-any` wheel.
+    Pure,
+    /// meson-python, cross-compiled for WASI.
+    Meson,
+    /// setuptools with C/C++ extensions, cross-compiled for WASI.
+    Setuptools,
+    /// A CMake-driven build (scikit-build-core), cross-compiled for WASI.
+    Cmake,
+    /// A static library for other recipes to link (no wheel).
+    StaticLibrary,
+    /// A maintainer-written build script.
+    Script,
+}
+
+impl BackendKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Pure => "pure",
+            BackendKind::Meson => "meson",
+            BackendKind::Setuptools => "setuptools",
+            BackendKind::Cmake => "cmake",
+            BackendKind::StaticLibrary => "static_library",
+            BackendKind::Script => "script",
+        }
+    }
+}
+
+/// `build:` — the backend and its inputs.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Build {
+    pub backend: BackendKind,
+    /// Extra C compiler flags for the target.
+    #[serde(default)]
+    pub cflags: Vec<String>,
+    /// Extra C++ compiler flags for the target.
+    #[serde(default)]
+    pub cxxflags: Vec<String>,
+    /// Extra linker flags for the target.
+    #[serde(default)]
+    pub ldflags: Vec<String>,
+    /// Flags passed to the build backend (e.g. meson `-Dx=y` options).
+    #[serde(default)]
+    pub backend_flags: Vec<String>,
+    /// Environment variables set for the build.
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    /// The shell script of a `script` backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
+}
+
+/// `requirements:` — what the build and the wheel need.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Requirements {
+    /// Tools that run on the build machine (Cython, meson-python, ...), as PEP 508 requirement
+    /// strings installed into the host build environment from the package index.
+    #[serde(default)]
+    pub build: Vec<String>,
+    /// Recipes built for the target that this build compiles or links against (e.g. numpy).
+    #[serde(default)]
+    pub host: Vec<PackageName>,
+    /// Recipes the wheel needs at run time; they are built into the index too.
+    #[serde(default)]
+    pub run: Vec<PackageName>,
+}
+
+/// `test:` — how a built wheel is proven.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Test {
+    /// Modules that must import.
+    #[serde(default)]
+    pub imports: Vec<String>,
+    /// Python code run after the imports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+}
+
+/// `about:` — for people reading the index.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct About {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home: Option<String>,
+    pub license: String,
+    pub summary: String,
+}

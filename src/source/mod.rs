@@ -1,0 +1,381 @@
+//! Sources: getting a recipe's archive, verified, into a content-addressed cache, and turning
+//! it into a patched source tree.
+//!
+//! This module owns the fetchers (pip, a configured index URL, a plain URL), the cache keyed by
+//! SHA-256 (`<cache>/sources/sha256/<digest>/<file>`), safe unpacking (`unpack`) and patching
+//! (`patch`). A cached archive is re-hashed before every use, so a corrupted cache is caught. It
+//! does not build anything.
+
+pub mod patch;
+pub mod unpack;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256 as Sha256Hasher};
+
+use crate::process::{log_tail, run_logged};
+use crate::recipe::{LoadedRecipe, Sha256};
+use crate::reporter::Reporter;
+use crate::toolchain::HostPython;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("sha256 mismatch for {file}\n  expected {expected} (source.sha256 in {recipe})\n  actual   {actual}\n  help: the archive is not the one the recipe pins; if the new archive is trusted, update source.sha256", recipe = recipe.display())]
+    ChecksumMismatch {
+        file: String,
+        recipe: PathBuf,
+        expected: String,
+        actual: String,
+    },
+    #[error("pip could not download the sdist of {project}=={version}:\n{tail}\n  help: check the project name and version on the package index (full log: {log})", log = log.display())]
+    Pip {
+        project: String,
+        version: String,
+        tail: String,
+        log: PathBuf,
+    },
+    #[error("cannot download {url}: {detail}\n  help: check the URL and the network, or put the archive in the cache by building once online")]
+    Download { url: String, detail: String },
+    #[error("the index at {index} has no sdist of {project} {version}\n  help: check the version, or use `url:` in the recipe")]
+    NoSdist {
+        index: String,
+        project: String,
+        version: String,
+    },
+    #[error("{path}: {source}", path = path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Unpack(#[from] unpack::UnpackError),
+    #[error(transparent)]
+    Patch(#[from] patch::PatchError),
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> SourceError + '_ {
+    move |source| SourceError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Where sdists come from when they are not cached.
+#[derive(Debug, Clone, Default)]
+pub struct FetchSettings {
+    /// A PEP 503/691 index to use instead of pip's configured one.
+    pub index_url: Option<String>,
+}
+
+/// The content-addressed archive cache.
+#[derive(Debug, Clone)]
+pub struct SourceCache {
+    root: PathBuf,
+}
+
+/// The SHA-256 of a file, as lowercase hex.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut file = fs_err::File::open(path)?;
+    let mut hasher = Sha256Hasher::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+impl SourceCache {
+    pub fn new(cache_dir: &Path) -> SourceCache {
+        SourceCache {
+            root: cache_dir.join("sources"),
+        }
+    }
+
+    fn entry_dir(&self, sha256: &Sha256) -> PathBuf {
+        self.root.join("sha256").join(sha256.as_str())
+    }
+
+    /// The cached archive with this digest, re-verified; `None` when absent or corrupt.
+    pub fn lookup(&self, sha256: &Sha256) -> Option<PathBuf> {
+        let dir = self.entry_dir(sha256);
+        let entries = fs_err::read_dir(&dir).ok()?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_file() && sha256_file(&path).ok()?.as_str() == sha256.as_str() {
+                return Some(path);
+            }
+        }
+        None
+    }
+
+    /// Returns the recipe's archive, from the cache or fetched, verified against the recipe.
+    pub fn fetch(
+        &self,
+        loaded: &LoadedRecipe,
+        python: &HostPython,
+        settings: &FetchSettings,
+        log: &Path,
+        reporter: &dyn Reporter,
+    ) -> Result<PathBuf, SourceError> {
+        let source = &loaded.recipe.source;
+        if let Some(found) = self.lookup(&source.sha256) {
+            return Ok(found);
+        }
+        let staging_root = self.root.join("tmp");
+        fs_err::create_dir_all(&staging_root).map_err(io_error(&staging_root))?;
+        let staging = tempfile::tempdir_in(&staging_root).map_err(io_error(&staging_root))?;
+        let version = loaded.recipe.package.version.as_str();
+        let downloaded = match (&source.pypi, &source.url, &settings.index_url) {
+            (Some(project), _, None) => {
+                pip_download(python, project.as_str(), version, staging.path(), log)?
+            }
+            (Some(project), _, Some(index)) => {
+                let url = find_in_index(index, project.as_str(), version, &source.sha256)?;
+                download_url(&url, staging.path(), loaded.name(), reporter)?
+            }
+            (None, Some(url), _) => {
+                download_url(url.as_str(), staging.path(), loaded.name(), reporter)?
+            }
+            (None, None, _) => unreachable!("recipes are checked to have one source kind"),
+        };
+        let actual = sha256_file(&downloaded).map_err(io_error(&downloaded))?;
+        if actual != source.sha256.as_str() {
+            return Err(SourceError::ChecksumMismatch {
+                file: file_name(&downloaded),
+                recipe: loaded.path.clone(),
+                expected: source.sha256.to_string(),
+                actual,
+            });
+        }
+        let dir = self.entry_dir(&source.sha256);
+        fs_err::create_dir_all(&dir).map_err(io_error(&dir))?;
+        let target = dir.join(file_name(&downloaded));
+        fs_err::rename(&downloaded, &target).map_err(io_error(&target))?;
+        Ok(target)
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// `pip download --no-deps --no-binary :all:` into `dest`; returns the one file pip wrote.
+fn pip_download(
+    python: &HostPython,
+    project: &str,
+    version: &str,
+    dest: &Path,
+    log: &Path,
+) -> Result<PathBuf, SourceError> {
+    let mut command = python.pip();
+    command
+        .args(["download", "--no-deps", "--no-binary", ":all:", "--dest"])
+        .arg(dest)
+        .arg(format!("{project}=={version}"));
+    let status = run_logged(&mut command, log).map_err(io_error(log))?;
+    let pip_failed = || SourceError::Pip {
+        project: project.to_string(),
+        version: version.to_string(),
+        tail: log_tail(log, 5),
+        log: log.to_path_buf(),
+    };
+    if !status.success() {
+        return Err(pip_failed());
+    }
+    let mut files: Vec<PathBuf> = fs_err::read_dir(dest)
+        .map_err(io_error(dest))?
+        .flatten()
+        .map(|entry| entry.path())
+        .collect();
+    match files.len() {
+        1 => Ok(files.remove(0)),
+        _ => Err(pip_failed()),
+    }
+}
+
+/// Looks `project` up in a PEP 691 JSON index and returns the URL of the sdist whose digest is
+/// `sha256` (or of the version's sdist, so that a mismatch is reported with both digests).
+fn find_in_index(
+    index: &str,
+    project: &str,
+    version: &str,
+    sha256: &Sha256,
+) -> Result<String, SourceError> {
+    let page = format!(
+        "{}/{}/",
+        index.trim_end_matches('/'),
+        crate::tags::normalize_name(project)
+    );
+    let download_error = |detail: String| SourceError::Download {
+        url: page.clone(),
+        detail,
+    };
+    let body = ureq::get(&page)
+        .header("Accept", "application/vnd.pypi.simple.v1+json")
+        .call()
+        .map_err(|e| download_error(e.to_string()))?
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| download_error(e.to_string()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&body).map_err(|e| download_error(format!("not PEP 691 JSON: {e}")))?;
+    let files = json["files"].as_array().cloned().unwrap_or_default();
+    let sdist_suffixes = [".tar.gz", ".zip", ".tgz", ".tar.bz2"];
+    let stem = format!("{}-{version}", crate::tags::escape_wheel_name(project));
+    let mut fallback = None;
+    for file in &files {
+        let name = file["filename"].as_str().unwrap_or_default();
+        let url = file["url"].as_str().unwrap_or_default();
+        if file["hashes"]["sha256"].as_str() == Some(sha256.as_str()) {
+            return Ok(resolve_url(&page, url));
+        }
+        let is_sdist = sdist_suffixes.iter().any(|s| name.ends_with(s));
+        if is_sdist && crate::tags::escape_wheel_name(name).starts_with(&stem) {
+            fallback = Some(resolve_url(&page, url));
+        }
+    }
+    fallback.ok_or_else(|| SourceError::NoSdist {
+        index: index.to_string(),
+        project: project.to_string(),
+        version: version.to_string(),
+    })
+}
+
+/// Resolves a link found on `page` (absolute, host-relative or page-relative).
+fn resolve_url(page: &str, link: &str) -> String {
+    let link = link.split('#').next().unwrap_or(link);
+    if link.contains("://") {
+        return link.to_string();
+    }
+    let scheme_end = page.find("://").map_or(0, |i| i + 3);
+    if let Some(rest) = link.strip_prefix('/') {
+        let host_end = page[scheme_end..]
+            .find('/')
+            .map_or(page.len(), |i| scheme_end + i);
+        return format!("{}/{rest}", &page[..host_end]);
+    }
+    let base = &page[..page.rfind('/').map_or(page.len(), |i| i + 1)];
+    let mut parts: Vec<&str> = base[scheme_end..].trim_end_matches('/').split('/').collect();
+    for segment in link.split('/') {
+        match segment {
+            ".." if parts.len() > 1 => {
+                parts.pop();
+            }
+            "." | ".." => {}
+            other => parts.push(other),
+        }
+    }
+    format!("{}{}", &page[..scheme_end], parts.join("/"))
+}
+
+/// Downloads `url` (http, https or file) into `dest`, reporting progress.
+fn download_url(
+    url: &str,
+    dest: &Path,
+    recipe: &str,
+    reporter: &dyn Reporter,
+) -> Result<PathBuf, SourceError> {
+    let name = url
+        .split(['?', '#'])
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .filter(|n| !n.is_empty())
+        .unwrap_or("source-archive")
+        .to_string();
+    let target = dest.join(&name);
+    let download_error = |detail: String| SourceError::Download {
+        url: url.to_string(),
+        detail,
+    };
+    let (mut reader, total): (Box<dyn Read>, Option<u64>) =
+        if let Some(path) = url.strip_prefix("file://") {
+            let file = fs_err::File::open(path).map_err(|e| download_error(e.to_string()))?;
+            let total = file.metadata().ok().map(|m| m.len());
+            (Box::new(file), total)
+        } else {
+            let response = ureq::get(url)
+                .call()
+                .map_err(|e| download_error(e.to_string()))?;
+            let total = response.body().content_length();
+            (Box::new(response.into_body().into_reader()), total)
+        };
+    let mut out = fs_err::File::create(&target).map_err(io_error(&target))?;
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut done = 0u64;
+    loop {
+        let read = reader
+            .read(&mut buffer)
+            .map_err(|e| download_error(e.to_string()))?;
+        if read == 0 {
+            break;
+        }
+        out.write_all(&buffer[..read]).map_err(io_error(&target))?;
+        done += read as u64;
+        reporter.download(recipe, done, total);
+    }
+    out.sync_all().map_err(io_error(&target))?;
+    Ok(target)
+}
+
+/// Unpacks `archive` into a fresh `work_dir/source`, applies the recipe's patches in order and
+/// copies its extras. Returns the source root (the archive's single top-level directory, if it
+/// has one).
+pub fn prepare_tree(
+    archive: &Path,
+    loaded: &LoadedRecipe,
+    patches_dir: &Path,
+    work_dir: &Path,
+    reporter: &dyn Reporter,
+) -> Result<PathBuf, SourceError> {
+    let name = loaded.name();
+    reporter.stage(name, crate::reporter::Stage::Unpack);
+    let tree = work_dir.join("source");
+    if tree.exists() {
+        fs_err::remove_dir_all(&tree).map_err(io_error(&tree))?;
+    }
+    let root = unpack::unpack(archive, &tree)?;
+    reporter.stage(name, crate::reporter::Stage::Patch);
+    for patch_file in &loaded.recipe.source.patches {
+        let patch_path = patches_dir.join(name).join(patch_file.as_str());
+        patch::apply_patch(&root, &patch_path)?;
+    }
+    for extra in &loaded.recipe.source.extras {
+        let from = loaded.dir().join(extra.from.as_str());
+        let to = root.join(extra.to.as_str());
+        if let Some(parent) = to.parent() {
+            fs_err::create_dir_all(parent).map_err(io_error(parent))?;
+        }
+        fs_err::copy(&from, &to).map_err(io_error(&from))?;
+    }
+    Ok(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve_url;
+
+    #[test]
+    fn relative_links_resolve_against_the_page() {
+        let page = "http://127.0.0.1:8000/simple/six/";
+        assert_eq!(
+            resolve_url(page, "../../packages/six.tar.gz#sha256=ab"),
+            "http://127.0.0.1:8000/packages/six.tar.gz"
+        );
+        assert_eq!(
+            resolve_url(page, "/files/six.tar.gz"),
+            "http://127.0.0.1:8000/files/six.tar.gz"
+        );
+        assert_eq!(
+            resolve_url(page, "https://example.invalid/a.tar.gz"),
+            "https://example.invalid/a.tar.gz"
+        );
+    }
+}

@@ -1,0 +1,132 @@
+//! The repair/tag stage: a build backend's wheel becomes a wheelforge wheel.
+//!
+//! Backends write wheels with their own tags, timestamps and entry order. This stage checks the
+//! wheel against the recipe (name, version, purity), gives it wheelforge's tag, normalizes the
+//! `.dist-info`/`.data` directory names, writes a fresh `WHEEL`, stores the evaluated build plan
+//! as `<dist-info>/wheelforge.json`, and rewrites the archive reproducibly.
+
+use std::path::{Path, PathBuf};
+
+use super::metadata::Headers;
+use super::{WheelEntry, WheelError, read_entries, write_wheel};
+use crate::tags::{WheelFilename, WheelTag, normalize_name};
+
+/// The result of the repair stage.
+#[derive(Debug, Clone)]
+pub struct RepairedWheel {
+    pub path: PathBuf,
+    pub filename: WheelFilename,
+    /// The exact `METADATA` bytes (PEP 658 serves them unchanged).
+    pub metadata: Vec<u8>,
+}
+
+/// What the stage needs besides the backend's wheel.
+pub struct RepairOptions<'a> {
+    pub expected_version: &'a str,
+    /// The tag the output must carry; a pure tag requires a pure backend wheel.
+    pub tag: WheelTag,
+    /// The evaluated build plan, stored in the wheel.
+    pub plan_json: Vec<u8>,
+    pub timestamp: zip::DateTime,
+}
+
+/// PEP 440 comparison is out of scope; these spellings differ only cosmetically.
+fn comparable_version(version: &str) -> String {
+    version
+        .trim()
+        .trim_start_matches(['v', 'V'])
+        .to_ascii_lowercase()
+        .replace(['-', '_'], ".")
+}
+
+pub fn repair(
+    backend_wheel: &Path,
+    out_dir: &Path,
+    options: RepairOptions<'_>,
+) -> Result<RepairedWheel, WheelError> {
+    let entries = read_entries(backend_wheel)?;
+    let missing = |what: &str| WheelError::Missing {
+        path: backend_wheel.to_path_buf(),
+        what: what.to_string(),
+    };
+    let old_dist_info = entries
+        .iter()
+        .filter_map(|e| e.path.strip_suffix("/METADATA"))
+        .find(|dir| dir.ends_with(".dist-info") && !dir.contains('/'))
+        .ok_or_else(|| missing("*.dist-info/METADATA"))?
+        .to_string();
+    let find = |name: &str| {
+        let path = format!("{old_dist_info}/{name}");
+        entries.iter().find(|e| e.path == path)
+    };
+    let metadata = find("METADATA").expect("found above").data.clone();
+    let headers = Headers::parse(&String::from_utf8_lossy(&metadata));
+    let name = headers.get("Name").ok_or_else(|| missing("Name in METADATA"))?;
+    let version = headers
+        .get("Version")
+        .ok_or_else(|| missing("Version in METADATA"))?;
+    if comparable_version(version) != comparable_version(options.expected_version) {
+        return Err(WheelError::VersionMismatch {
+            name: name.to_string(),
+            built: version.to_string(),
+            expected: options.expected_version.to_string(),
+        });
+    }
+    let wheel_file = find("WHEEL").ok_or_else(|| missing("WHEEL file"))?;
+    let wheel_headers = Headers::parse(&String::from_utf8_lossy(&wheel_file.data));
+    let built_tags: Vec<WheelTag> = wheel_headers
+        .get_all("Tag")
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    if options.tag.is_pure()
+        && let Some(impure) = built_tags.iter().find(|t| !t.is_pure())
+    {
+        return Err(WheelError::NotPure {
+            tag: impure.to_string(),
+        });
+    }
+
+    let filename = WheelFilename::new(name, version, options.tag.clone());
+    debug_assert_eq!(normalize_name(name), filename.normalized_name());
+    let new_dist_info = filename.dist_info_dir();
+    let old_data = format!("{}.data", old_dist_info.trim_end_matches(".dist-info"));
+    let mut output: Vec<WheelEntry> = Vec::with_capacity(entries.len() + 1);
+    for entry in entries {
+        let rest_of = |prefix: &str| entry.path.strip_prefix(prefix).map(str::to_string);
+        let path = if let Some(rest) = rest_of(&format!("{old_dist_info}/")) {
+            if matches!(rest.as_str(), "RECORD" | "RECORD.jws" | "RECORD.p7s" | "WHEEL") {
+                continue;
+            }
+            format!("{new_dist_info}/{rest}")
+        } else if let Some(rest) = rest_of(&format!("{old_data}/")) {
+            format!("{}/{rest}", filename.data_dir())
+        } else {
+            entry.path.clone()
+        };
+        output.push(WheelEntry { path, ..entry });
+    }
+    let mut wheel_text = format!(
+        "Wheel-Version: 1.0\nGenerator: wheelforge {}\nRoot-Is-Purelib: {}\n",
+        env!("CARGO_PKG_VERSION"),
+        options.tag.is_pure()
+    );
+    for tag in options.tag.expanded() {
+        wheel_text.push_str(&format!("Tag: {tag}\n"));
+    }
+    output.push(WheelEntry {
+        path: format!("{new_dist_info}/WHEEL"),
+        data: wheel_text.into_bytes(),
+        executable: false,
+    });
+    output.push(WheelEntry {
+        path: format!("{new_dist_info}/wheelforge.json"),
+        data: options.plan_json,
+        executable: false,
+    });
+    let path = write_wheel(out_dir, &filename, output, options.timestamp)?;
+    Ok(RepairedWheel {
+        path,
+        filename,
+        metadata,
+    })
+}
