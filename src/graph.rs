@@ -44,7 +44,9 @@ pub enum GraphError {
         chain: Vec<String>,
         kind: DependencyKind,
     },
-    #[error("no recipe has the tag `{tag}`\n  help: tags are listed under package.tags in each meta.yaml")]
+    #[error(
+        "no recipe has the tag `{tag}`\n  help: tags are listed under package.tags in each meta.yaml"
+    )]
     EmptyTag { tag: String },
     #[error(transparent)]
     Recipe(#[from] crate::recipe::RecipeError),

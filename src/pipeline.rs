@@ -213,15 +213,15 @@ fn describe(outcome: &Outcome) -> String {
 
 /// The reason `name` cannot build, if one of its host requirements did not succeed.
 fn blocked_by(name: &str, graph: &BuildGraph, done: &BTreeMap<String, Outcome>) -> Option<String> {
-    graph.host[name].iter().find_map(|dependency| {
-        match done.get(dependency) {
+    graph.host[name]
+        .iter()
+        .find_map(|dependency| match done.get(dependency) {
             Some(Outcome::Failed { .. }) => Some(format!("host requirement `{dependency}` failed")),
             Some(Outcome::Skipped { .. }) => {
                 Some(format!("host requirement `{dependency}` was skipped"))
             }
             _ => None,
-        }
-    })
+        })
 }
 
 /// Evaluates every selected recipe's plan, host requirements first (their keys feed ours).

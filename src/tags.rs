@@ -11,7 +11,9 @@ use std::str::FromStr;
 /// Why a tag or filename could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TagError {
-    #[error("`{0}` is not a wheel filename: expected NAME-VERSION(-BUILD)?-PYTHON-ABI-PLATFORM.whl")]
+    #[error(
+        "`{0}` is not a wheel filename: expected NAME-VERSION(-BUILD)?-PYTHON-ABI-PLATFORM.whl"
+    )]
     Filename(String),
     #[error("`{0}` is not a valid tag component: use lowercase letters, digits and `_`")]
     Component(String),
@@ -156,8 +158,7 @@ impl WheelTag {
 
     /// Whether this tag set is pure Python (every platform is `any`, every ABI `none`).
     pub fn is_pure(&self) -> bool {
-        self.platform.iter().all(|p| *p == PlatformTag::Any)
-            && self.abi.iter().all(|a| a == "none")
+        self.platform.iter().all(|p| *p == PlatformTag::Any) && self.abi.iter().all(|a| a == "none")
     }
 
     /// The expanded tags, one `python-abi-platform` triple each, as the WHEEL file lists them.
@@ -263,7 +264,9 @@ impl FromStr for WheelFilename {
         let stem = text.strip_suffix(".whl").ok_or_else(error)?;
         let parts: Vec<&str> = stem.split('-').collect();
         let (name, version, build, tag_parts) = match parts.as_slice() {
-            [name, version, python, abi, platform] => (name, version, None, [python, abi, platform]),
+            [name, version, python, abi, platform] => {
+                (name, version, None, [python, abi, platform])
+            }
             [name, version, build, python, abi, platform] => {
                 if !build.starts_with(|c: char| c.is_ascii_digit()) {
                     return Err(error());
@@ -298,7 +301,12 @@ mod tests {
 
     #[test]
     fn platform_tags_round_trip() {
-        for text in ["any", "wasi_0_2_wasm32", "wasi_1_0_wasm64", "manylinux_2_17_x86_64"] {
+        for text in [
+            "any",
+            "wasi_0_2_wasm32",
+            "wasi_1_0_wasm64",
+            "manylinux_2_17_x86_64",
+        ] {
             let tag: PlatformTag = text.parse().unwrap();
             assert_eq!(tag.to_string(), text);
         }
@@ -310,7 +318,12 @@ mod tests {
 
     #[test]
     fn malformed_wasi_tags_are_rejected() {
-        for text in ["wasi_0_wasm32", "wasi_00_2_wasm32", "wasi_x_2_wasm32", "wasi_0_2_"] {
+        for text in [
+            "wasi_0_wasm32",
+            "wasi_00_2_wasm32",
+            "wasi_x_2_wasm32",
+            "wasi_0_2_",
+        ] {
             assert!(text.parse::<PlatformTag>().is_err(), "{text} parsed");
         }
     }
@@ -357,7 +370,11 @@ mod tests {
 
     #[test]
     fn bad_filenames_are_rejected() {
-        for text in ["six-1.17.0.tar.gz", "six-py3-none-any.whl", "a-b-c-d-e-f-g.whl"] {
+        for text in [
+            "six-1.17.0.tar.gz",
+            "six-py3-none-any.whl",
+            "a-b-c-d-e-f-g.whl",
+        ] {
             assert!(text.parse::<WheelFilename>().is_err(), "{text} parsed");
         }
     }

@@ -13,7 +13,9 @@ use crate::toolchain::Toolchain;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
-    #[error("backend `{backend}` is not available yet: wheelforge cannot cross-compile for WASI in this version\n  help: only `pure` recipes build today; native backends arrive with the WASI toolchain (docs/architecture.md)")]
+    #[error(
+        "backend `{backend}` is not available yet: wheelforge cannot cross-compile for WASI in this version\n  help: only `pure` recipes build today; native backends arrive with the WASI toolchain (docs/architecture.md)"
+    )]
     NotImplemented { backend: &'static str },
     #[error("{step} failed for `{recipe}`:\n{tail}\n  help: the full log is {log}", log = log.display())]
     Failed {

@@ -24,7 +24,12 @@ struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
     /// The recipes directory.
-    #[arg(long, global = true, default_value = "recipes", env = "WHEELFORGE_RECIPES")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "recipes",
+        env = "WHEELFORGE_RECIPES"
+    )]
     recipes: PathBuf,
     /// The patches directory [default: the recipes directory's sibling `patches`].
     #[arg(long, global = true)]
@@ -33,7 +38,12 @@ struct Cli {
     #[arg(long, global = true, default_value = "dist", env = "WHEELFORGE_OUT")]
     out: PathBuf,
     /// Per-recipe work directories and logs.
-    #[arg(long, global = true, default_value = "build", env = "WHEELFORGE_BUILD_DIR")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "build",
+        env = "WHEELFORGE_BUILD_DIR"
+    )]
     build_dir: PathBuf,
     /// Downloads and build tools [default: ~/.cache/wheelforge].
     #[arg(long, global = true, env = "WHEELFORGE_CACHE_DIR")]
@@ -141,7 +151,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let targets: Vec<Target> = if all {
                 vec![Target::All]
             } else {
-                targets.iter().map(|t| t.parse().expect("infallible")).collect()
+                targets
+                    .iter()
+                    .map(|t| t.parse().expect("infallible"))
+                    .collect()
             };
             let settings = Settings {
                 recipes_dir: cli.recipes,
@@ -149,9 +162,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 out_dir: cli.out,
                 build_dir: cli.build_dir,
                 cache_dir,
-                jobs: jobs.unwrap_or_else(|| {
-                    std::thread::available_parallelism().map_or(1, |n| n.get())
-                }),
+                jobs: jobs
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
                 force,
                 keep_going: !no_keep_going && (keep_going || all),
                 index_url,
@@ -169,7 +181,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Index => {
             let index = wheelforge::index::Index::open(&cli.out)?;
             let summary = index.rebuild()?;
-            println!("{summary}");
+            println!(
+                "index {}: {} projects, {} files; {} files written, {} removed",
+                cli.out.display(),
+                summary.projects,
+                summary.files,
+                summary.written,
+                summary.removed
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { host, port } => {
@@ -178,8 +197,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "refusing to serve on {host}: only loopback addresses (127.0.0.1, ::1) are allowed"
             );
             let server = wheelforge::serve::Server::bind(&cli.out, SocketAddr::new(host, port))
-                .with_context(|| format!("cannot serve {}", cli.out.display()))?;
-            println!("Serving {} at http://{}/simple/", cli.out.display(), server.local_address());
+                .with_context(|| format!("cannot serve {}", cli.out.display()))?
+                .on_request(|served| {
+                    // One line per request, so users (and tests) see exactly what a client asked.
+                    eprintln!("{} {} -> {}", served.method, served.url, served.status);
+                });
+            println!(
+                "Serving {} at http://{}/simple/",
+                cli.out.display(),
+                server.local_address()
+            );
             std::io::stdout().flush().ok();
             server.run()?;
             Ok(ExitCode::SUCCESS)

@@ -1,14 +1,417 @@
-//! TEMPORARY stub, replaced by the real index module in this session.
+//! The static wheel index: a directory that any static file server can publish.
+//!
+//! This module owns the layout of an index root (`packages/<wheel>.whl`, the PEP 658
+//! `packages/<wheel>.whl.metadata` files, and the PEP 503 / PEP 691 pages under `simple/`),
+//! adding wheels to it and regenerating its pages, atomically and under an exclusive lock on
+//! `ROOT/.wheelforge-index.lock`. The page formats live in `html` and `json`. It does not build
+//! or check wheels beyond their filename and `.dist-info/METADATA`, and it does not serve the
+//! index over HTTP; see `crate::serve` for that.
+
+mod atomic;
+mod html;
+mod json;
+mod metadata;
+#[cfg(test)]
+pub(crate) mod testing;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
 use std::path::{Path, PathBuf};
+
+use self::atomic::{copy_atomically, hash_file, sha256_hex, write_if_changed};
+use self::metadata::{metadata_field, normalize_name_of, parse_wheel_filename, read_metadata};
+use crate::tags::WheelFilename;
+
+/// The lock file, relative to the index root, held for the whole of every update.
+pub const LOCK_FILE: &str = ".wheelforge-index.lock";
+/// How every temporary file written by this module starts; `rebuild` removes leftovers.
+const TEMP_PREFIX: &str = ".wheelforge-tmp-";
+const METADATA_SUFFIX: &str = ".metadata";
+
+/// Why the index could not be read or updated.
 #[derive(Debug, thiserror::Error)]
-pub enum IndexError { #[error("stub")] Stub }
-pub struct AddedWheel { pub path: PathBuf }
-pub struct IndexSummary;
-impl std::fmt::Display for IndexSummary { fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("stub") } }
-pub struct Index { root: PathBuf }
-impl Index {
-    pub fn open(root: &Path) -> Result<Index, IndexError> { Ok(Index { root: root.to_path_buf() }) }
-    pub fn packages_dir(&self) -> PathBuf { self.root.join("packages") }
-    pub fn add_wheel(&self, wheel: &Path) -> Result<AddedWheel, IndexError> { let p = self.packages_dir().join(wheel.file_name().unwrap()); std::fs::create_dir_all(self.packages_dir()).unwrap(); std::fs::copy(wheel, &p).unwrap(); Ok(AddedWheel { path: p }) }
-    pub fn rebuild(&self) -> Result<IndexSummary, IndexError> { Ok(IndexSummary) }
+pub enum IndexError {
+    #[error("{0}; check that the index directory exists, is writable and has free space")]
+    Io(#[from] io::Error),
+    #[error(
+        "cannot write {path} through a temporary file: {source}; check that its directory is writable and has free space"
+    )]
+    Write { path: PathBuf, source: io::Error },
+    #[error(
+        "cannot lock {path}: {source}; check that the index root is writable and that its filesystem supports file locks"
+    )]
+    Lock { path: PathBuf, source: io::Error },
+    #[error(
+        "{path} is not a wheel ({reason}); pass a file named NAME-VERSION(-BUILD)?-PYTHON-ABI-PLATFORM.whl"
+    )]
+    NotAWheel { path: PathBuf, reason: String },
+    #[error(
+        "{path} does not belong in packages/ ({reason}); only wheels and their .whl.metadata files go there: remove it, then run the command again"
+    )]
+    Stray { path: PathBuf, reason: String },
+    #[error("{path} is not a readable zip archive: {source}; rebuild or re-download the wheel")]
+    Zip {
+        path: PathBuf,
+        source: zip::result::ZipError,
+    },
+    #[error(
+        "{path} has no {expected}/METADATA; rebuild the wheel with a build backend that writes .dist-info metadata"
+    )]
+    NoMetadata { path: PathBuf, expected: String },
+    #[error(
+        "{path} has several .dist-info/METADATA files for its project ({found}); rebuild the wheel so that it has exactly one"
+    )]
+    AmbiguousMetadata { path: PathBuf, found: String },
+    #[error(
+        "cannot render {path} as JSON: {source}; this is a bug in wheelforge, please report it"
+    )]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
 }
+
+/// What `add_wheel` did with the wheel file itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddOutcome {
+    /// No file of that name was in `packages/`.
+    New,
+    /// A file of that name with other content was replaced.
+    Replaced,
+    /// The same bytes were already there; nothing was copied.
+    Unchanged,
+}
+
+/// One wheel added by `Index::add_wheel`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddedWheel {
+    pub filename: WheelFilename,
+    /// The PEP 503 normalized project name, i.e. the directory under `simple/`.
+    pub project: String,
+    /// Where the wheel now is: `ROOT/packages/<filename>`.
+    pub path: PathBuf,
+    pub sha256: String,
+    pub metadata_sha256: String,
+    pub requires_python: Option<String>,
+    pub outcome: AddOutcome,
+}
+
+/// What `Index::rebuild` found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexSummary {
+    /// Projects listed on the root page.
+    pub projects: usize,
+    /// Wheels listed on the project pages.
+    pub files: usize,
+    /// Pages and `.metadata` files whose content changed and were rewritten.
+    pub written: usize,
+    /// Stale project pages, orphaned `.metadata` files and temporary leftovers removed.
+    pub removed: usize,
+}
+
+/// One wheel as the project pages describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileEntry {
+    filename: String,
+    version: String,
+    sha256: String,
+    size: u64,
+    metadata_sha256: String,
+    requires_python: Option<String>,
+}
+
+/// What `packages/` holds, by normalized project name; wheels sorted by filename.
+#[derive(Debug, Default)]
+struct Listing {
+    projects: BTreeMap<String, BTreeMap<String, WheelFilename>>,
+    metadata: BTreeSet<String>,
+    leftovers: Vec<PathBuf>,
+}
+
+/// A wheel index rooted at a directory.
+#[derive(Debug, Clone)]
+pub struct Index {
+    root: PathBuf,
+}
+
+impl Index {
+    /// Opens the index at `root`, creating `root`, `packages/` and `simple/` if absent.
+    pub fn open(root: &Path) -> Result<Index, IndexError> {
+        let index = Index {
+            root: root.to_path_buf(),
+        };
+        fs_err::create_dir_all(index.packages_dir())?;
+        fs_err::create_dir_all(index.simple_dir())?;
+        Ok(index)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn packages_dir(&self) -> PathBuf {
+        self.root.join("packages")
+    }
+
+    pub fn simple_dir(&self) -> PathBuf {
+        self.root.join("simple")
+    }
+
+    /// Copies a wheel into packages/ (temp file + rename), writes its .metadata, and
+    /// regenerates the affected project page and the root page. Replaces an existing file of
+    /// the same name.
+    pub fn add_wheel(&self, wheel: &Path) -> Result<AddedWheel, IndexError> {
+        let name = wheel
+            .file_name()
+            .and_then(|name| name.to_str())
+            .ok_or_else(|| IndexError::NotAWheel {
+                path: wheel.to_path_buf(),
+                reason: "its name is not UTF-8".to_string(),
+            })?;
+        let filename = parse_wheel_filename(name).map_err(|reason| IndexError::NotAWheel {
+            path: wheel.to_path_buf(),
+            reason,
+        })?;
+        // Check the wheel before taking the lock or touching the index.
+        let metadata = read_metadata(wheel, &filename)?;
+        let (sha256, _) = hash_file(wheel)?;
+
+        let _lock = self.lock()?;
+        let dest = self.packages_dir().join(name);
+        let outcome = if !dest.exists() {
+            AddOutcome::New
+        } else if hash_file(&dest)?.0 == sha256 {
+            AddOutcome::Unchanged
+        } else {
+            AddOutcome::Replaced
+        };
+        if outcome != AddOutcome::Unchanged {
+            copy_atomically(wheel, &dest)?;
+        }
+        write_if_changed(&metadata_path(&dest), &metadata)?;
+
+        let project = filename.normalized_name();
+        let listing = self.scan()?;
+        let mut entries = Vec::new();
+        for wheel_name in listing
+            .projects
+            .get(&project)
+            .into_iter()
+            .flat_map(|w| w.keys())
+        {
+            if wheel_name == name {
+                entries.push(describe(name, &filename, sha256.clone(), &dest, &metadata)?);
+            } else {
+                entries.push(self.describe_listed(wheel_name, &listing, false)?.0);
+            }
+        }
+        self.write_project(&project, &entries)?;
+        self.write_root(listing.projects.keys())?;
+        Ok(AddedWheel {
+            project,
+            path: dest,
+            metadata_sha256: sha256_hex(&metadata),
+            requires_python: metadata_field(&metadata, "Requires-Python"),
+            filename,
+            sha256,
+            outcome,
+        })
+    }
+
+    /// Regenerates every page from what is in packages/ (extracting the .metadata files from
+    /// the wheels, rewriting those that differ), and removes project pages that no longer
+    /// have files, orphaned .metadata files and temporary files left by interrupted updates.
+    pub fn rebuild(&self) -> Result<IndexSummary, IndexError> {
+        let _lock = self.lock()?;
+        let listing = self.scan()?;
+        let mut summary = IndexSummary::default();
+        for leftover in &listing.leftovers {
+            fs_err::remove_file(leftover)?;
+            summary.removed += 1;
+        }
+        for (project, wheels) in &listing.projects {
+            let mut entries = Vec::new();
+            for wheel_name in wheels.keys() {
+                let (entry, wrote_metadata) = self.describe_listed(wheel_name, &listing, true)?;
+                summary.written += usize::from(wrote_metadata);
+                entries.push(entry);
+            }
+            summary.files += entries.len();
+            summary.written += self.write_project(project, &entries)?;
+        }
+        summary.projects = listing.projects.len();
+        summary.written += self.write_root(listing.projects.keys())?;
+
+        // Only now that the root page no longer links to them: stale pages and orphans.
+        for entry in fs_err::read_dir(self.simple_dir())? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !entry.file_type()?.is_dir() || listing.projects.contains_key(&name) {
+                continue;
+            }
+            for page in ["index.html", "index.json"] {
+                let page = entry.path().join(page);
+                if page.exists() {
+                    fs_err::remove_file(&page)?;
+                    summary.removed += 1;
+                }
+            }
+            if fs_err::read_dir(entry.path())?.next().is_none() {
+                fs_err::remove_dir(entry.path())?;
+            }
+        }
+        let wheels: BTreeSet<&String> = listing.projects.values().flat_map(|w| w.keys()).collect();
+        for metadata in &listing.metadata {
+            let wheel = &metadata[..metadata.len() - METADATA_SUFFIX.len()];
+            if !wheels.contains(&wheel.to_string()) {
+                fs_err::remove_file(self.packages_dir().join(metadata))?;
+                summary.removed += 1;
+            }
+        }
+        Ok(summary)
+    }
+
+    /// Takes the index lock; it is released when the returned file is dropped.
+    fn lock(&self) -> Result<fs_err::File, IndexError> {
+        let path = self.root.join(LOCK_FILE);
+        let file = fs_err::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)?;
+        file.file()
+            .lock()
+            .map_err(|source| IndexError::Lock { path, source })?;
+        Ok(file)
+    }
+
+    /// Classifies every entry of `packages/`.
+    fn scan(&self) -> Result<Listing, IndexError> {
+        let mut listing = Listing::default();
+        for entry in fs_err::read_dir(self.packages_dir())? {
+            let path = entry?.path();
+            let stray = |reason: &str| IndexError::Stray {
+                path: path.clone(),
+                reason: reason.to_string(),
+            };
+            let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+                return Err(stray("its name is not UTF-8"));
+            };
+            if name.starts_with(TEMP_PREFIX) {
+                listing.leftovers.push(path.clone());
+                continue;
+            }
+            if name.starts_with('.') {
+                continue; // Hidden files (.gitkeep, .DS_Store) are nobody's business here.
+            }
+            if !fs_err::metadata(&path)?.is_file() {
+                return Err(stray("it is not a regular file"));
+            }
+            if name.ends_with(".whl.metadata") {
+                listing.metadata.insert(name.to_string());
+                continue;
+            }
+            let filename = parse_wheel_filename(name).map_err(|reason| stray(&reason))?;
+            listing
+                .projects
+                .entry(filename.normalized_name())
+                .or_default()
+                .insert(name.to_string(), filename);
+        }
+        Ok(listing)
+    }
+
+    /// Describes a wheel already in `packages/`, extracting its `.metadata` if it is missing
+    /// (or always, with `refresh`). Returns whether the `.metadata` file was written.
+    fn describe_listed(
+        &self,
+        name: &str,
+        listing: &Listing,
+        refresh: bool,
+    ) -> Result<(FileEntry, bool), IndexError> {
+        let path = self.packages_dir().join(name);
+        let filename = &listing.projects[&normalize_name_of(name)][name];
+        let metadata_name = format!("{name}{METADATA_SUFFIX}");
+        let (metadata, written) = if refresh || !listing.metadata.contains(&metadata_name) {
+            let metadata = read_metadata(&path, filename)?;
+            let written = write_if_changed(&metadata_path(&path), &metadata)?;
+            (metadata, written)
+        } else {
+            (fs_err::read(metadata_path(&path))?, false)
+        };
+        let (sha256, _) = hash_file(&path)?;
+        Ok((describe(name, filename, sha256, &path, &metadata)?, written))
+    }
+
+    /// Writes `simple/<project>/index.{html,json}`; returns how many changed.
+    fn write_project(&self, project: &str, files: &[FileEntry]) -> Result<usize, IndexError> {
+        let dir = self.simple_dir().join(project);
+        fs_err::create_dir_all(&dir)?;
+        let json_path = dir.join("index.json");
+        let json = json::project_page(project, files).map_err(|source| IndexError::Json {
+            path: json_path.clone(),
+            source,
+        })?;
+        let html = html::project_page(project, files);
+        Ok(
+            usize::from(write_if_changed(&dir.join("index.html"), html.as_bytes())?)
+                + usize::from(write_if_changed(&json_path, json.as_bytes())?),
+        )
+    }
+
+    /// Writes `simple/index.{html,json}`; returns how many changed.
+    fn write_root<'a>(
+        &self,
+        projects: impl Iterator<Item = &'a String> + Clone,
+    ) -> Result<usize, IndexError> {
+        let json_path = self.simple_dir().join("index.json");
+        let json = json::root_page(projects.clone()).map_err(|source| IndexError::Json {
+            path: json_path.clone(),
+            source,
+        })?;
+        let html = html::root_page(projects);
+        let html_path = self.simple_dir().join("index.html");
+        Ok(usize::from(write_if_changed(&html_path, html.as_bytes())?)
+            + usize::from(write_if_changed(&json_path, json.as_bytes())?))
+    }
+}
+
+fn describe(
+    name: &str,
+    filename: &WheelFilename,
+    sha256: String,
+    path: &Path,
+    metadata: &[u8],
+) -> Result<FileEntry, IndexError> {
+    Ok(FileEntry {
+        filename: name.to_string(),
+        version: filename.version.clone(),
+        sha256,
+        size: fs_err::metadata(path)?.len(),
+        metadata_sha256: sha256_hex(metadata),
+        requires_python: metadata_field(metadata, "Requires-Python"),
+    })
+}
+
+/// Percent-encodes one URL path segment: every byte but `A-Z a-z 0-9 - . _ ~ ! +`.
+fn url_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~!+".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn metadata_path(wheel: &Path) -> PathBuf {
+    let mut path = wheel.as_os_str().to_owned();
+    path.push(METADATA_SUFFIX);
+    PathBuf::from(path)
+}
+
+#[cfg(test)]
+mod tests;

@@ -56,7 +56,9 @@ impl LoadedRecipe {
 
     /// The recipe's directory (`recipes/<name>`), where `extras` are found.
     pub fn dir(&self) -> &Path {
-        self.path.parent().expect("a meta.yaml always has a directory")
+        self.path
+            .parent()
+            .expect("a meta.yaml always has a directory")
     }
 }
 
@@ -171,7 +173,11 @@ fn check_repository(
         if !file.is_file() {
             return Err(invalid(
                 &["source", "extras", extra.from.as_str()],
-                format!("extra file `{}` does not exist at {}", extra.from, file.display()),
+                format!(
+                    "extra file `{}` does not exist at {}",
+                    extra.from,
+                    file.display()
+                ),
                 format!("add the file to recipes/{name}/ or remove the entry"),
             ));
         }
@@ -278,9 +284,7 @@ impl RecipeSet {
         let close: Vec<&str> = self
             .recipes
             .keys()
-            .filter(|candidate| {
-                candidate.contains(&wanted) || wanted.contains(candidate.as_str())
-            })
+            .filter(|candidate| candidate.contains(&wanted) || wanted.contains(candidate.as_str()))
             .map(String::as_str)
             .collect();
         RecipeError::NotFound {

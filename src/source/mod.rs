@@ -35,9 +35,13 @@ pub enum SourceError {
         tail: String,
         log: PathBuf,
     },
-    #[error("cannot download {url}: {detail}\n  help: check the URL and the network, or put the archive in the cache by building once online")]
+    #[error(
+        "cannot download {url}: {detail}\n  help: check the URL and the network, or put the archive in the cache by building once online"
+    )]
     Download { url: String, detail: String },
-    #[error("the index at {index} has no sdist of {project} {version}\n  help: check the version, or use `url:` in the recipe")]
+    #[error(
+        "the index at {index} has no sdist of {project} {version}\n  help: check the version, or use `url:` in the recipe"
+    )]
     NoSdist {
         index: String,
         project: String,
@@ -225,8 +229,8 @@ fn find_in_index(
         .body_mut()
         .read_to_string()
         .map_err(|e| download_error(e.to_string()))?;
-    let json: serde_json::Value =
-        serde_json::from_str(&body).map_err(|e| download_error(format!("not PEP 691 JSON: {e}")))?;
+    let json: serde_json::Value = serde_json::from_str(&body)
+        .map_err(|e| download_error(format!("not PEP 691 JSON: {e}")))?;
     let files = json["files"].as_array().cloned().unwrap_or_default();
     let sdist_suffixes = [".tar.gz", ".zip", ".tgz", ".tar.bz2"];
     let stem = format!("{}-{version}", crate::tags::escape_wheel_name(project));
@@ -263,7 +267,10 @@ fn resolve_url(page: &str, link: &str) -> String {
         return format!("{}/{rest}", &page[..host_end]);
     }
     let base = &page[..page.rfind('/').map_or(page.len(), |i| i + 1)];
-    let mut parts: Vec<&str> = base[scheme_end..].trim_end_matches('/').split('/').collect();
+    let mut parts: Vec<&str> = base[scheme_end..]
+        .trim_end_matches('/')
+        .split('/')
+        .collect();
     for segment in link.split('/') {
         match segment {
             ".." if parts.len() > 1 => {

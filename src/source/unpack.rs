@@ -124,7 +124,11 @@ fn unpack_tar(archive: &Path, reader: impl Read, into: &Path) -> Result<(), Unpa
     let mut tar = tar::Archive::new(reader);
     for entry in tar.entries().map_err(corrupt)? {
         let mut entry = entry.map_err(corrupt)?;
-        let raw = entry.path().map_err(corrupt)?.to_string_lossy().into_owned();
+        let raw = entry
+            .path()
+            .map_err(corrupt)?
+            .to_string_lossy()
+            .into_owned();
         let relative = safe_relative(archive, &raw)?;
         if relative.as_os_str().is_empty() {
             continue;

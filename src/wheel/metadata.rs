@@ -56,7 +56,10 @@ mod tests {
         let text = "Metadata-Version: 2.1\nName: six\nRequires-Dist: a\nRequires-Dist: b\nLicense: MIT\n  continued\n\nName: body\n";
         let headers = Headers::parse(text);
         assert_eq!(headers.get("name"), Some("six"));
-        assert_eq!(headers.get_all("Requires-Dist").collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            headers.get_all("Requires-Dist").collect::<Vec<_>>(),
+            ["a", "b"]
+        );
         assert_eq!(headers.get("License"), Some("MIT\ncontinued"));
     }
 }

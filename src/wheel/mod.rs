@@ -36,15 +36,21 @@ pub enum WheelError {
     Read { path: PathBuf, detail: String },
     #[error("{path}: the wheel has no {what}\n  help: the build backend produced an incomplete wheel; see the build log", path = path.display())]
     Missing { path: PathBuf, what: String },
-    #[error("the backend built {name} {built}, but the recipe says version {expected}\n  help: fix package.version in the recipe, or check that source.pypi names the right project")]
+    #[error(
+        "the backend built {name} {built}, but the recipe says version {expected}\n  help: fix package.version in the recipe, or check that source.pypi names the right project"
+    )]
     VersionMismatch {
         name: String,
         built: String,
         expected: String,
     },
-    #[error("backend `pure` produced a wheel with compiled code ({tag})\n  help: this package has extension modules; use a native backend (meson, setuptools, cmake)")]
+    #[error(
+        "backend `pure` produced a wheel with compiled code ({tag})\n  help: this package has extension modules; use a native backend (meson, setuptools, cmake)"
+    )]
     NotPure { tag: String },
-    #[error("SOURCE_DATE_EPOCH=`{value}` is not a whole number of seconds since 1970\n  help: unset it, or set it to e.g. `date +%s`")]
+    #[error(
+        "SOURCE_DATE_EPOCH=`{value}` is not a whole number of seconds since 1970\n  help: unset it, or set it to e.g. `date +%s`"
+    )]
     SourceDateEpoch { value: String },
 }
 
@@ -61,9 +67,12 @@ pub struct WheelEntry {
 pub fn timestamp_from_env() -> Result<zip::DateTime, WheelError> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(value) => {
-            let seconds: i64 = value.trim().parse().map_err(|_| WheelError::SourceDateEpoch {
-                value: value.clone(),
-            })?;
+            let seconds: i64 = value
+                .trim()
+                .parse()
+                .map_err(|_| WheelError::SourceDateEpoch {
+                    value: value.clone(),
+                })?;
             Ok(zip_time(seconds))
         }
         Err(_) => Ok(zip::DateTime::default()),
@@ -178,12 +187,10 @@ pub fn write_wheel(
         zip.finish().map_err(zip_error)?;
     }
     temporary.as_file().sync_all().map_err(io(&target))?;
-    temporary
-        .persist(&target)
-        .map_err(|error| WheelError::Io {
-            path: target.clone(),
-            source: error.error,
-        })?;
+    temporary.persist(&target).map_err(|error| WheelError::Io {
+        path: target.clone(),
+        source: error.error,
+    })?;
     Ok(target)
 }
 
@@ -209,9 +216,7 @@ pub fn read_entries(path: &Path) -> Result<Vec<WheelEntry>, WheelError> {
     let mut zip = zip::ZipArchive::new(file).map_err(|e| read_error(e.to_string()))?;
     let mut entries = Vec::with_capacity(zip.len());
     for index in 0..zip.len() {
-        let mut file = zip
-            .by_index(index)
-            .map_err(|e| read_error(e.to_string()))?;
+        let mut file = zip.by_index(index).map_err(|e| read_error(e.to_string()))?;
         if file.is_dir() {
             continue;
         }
@@ -238,9 +243,15 @@ mod tests {
             executable: false,
         };
         vec![
-            file("demo-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: wheelforge\nRoot-Is-Purelib: true\nTag: py3-none-any\n"),
+            file(
+                "demo-1.0.dist-info/WHEEL",
+                "Wheel-Version: 1.0\nGenerator: wheelforge\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+            ),
             file("demo/__init__.py", "VALUE = 42\n"),
-            file("demo-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"),
+            file(
+                "demo-1.0.dist-info/METADATA",
+                "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n",
+            ),
             file("demo/a,b.py", ""),
         ]
     }
@@ -249,8 +260,13 @@ mod tests {
     fn wheels_are_reproducible_and_pinned() {
         let directory = tempfile::tempdir().unwrap();
         let name = WheelFilename::new("demo", "1.0", WheelTag::pure());
-        let first = write_wheel(directory.path(), &name, sample_entries(), zip::DateTime::default())
-            .unwrap();
+        let first = write_wheel(
+            directory.path(),
+            &name,
+            sample_entries(),
+            zip::DateTime::default(),
+        )
+        .unwrap();
         let first_bytes = fs_err::read(&first).unwrap();
         let mut shuffled = sample_entries();
         shuffled.reverse();
@@ -260,7 +276,7 @@ mod tests {
         // Pinned: a change here means wheels are no longer byte-identical across versions.
         assert_eq!(
             hex::encode(Sha256::digest(&first_bytes)),
-            "0000000000000000000000000000000000000000000000000000000000000000"
+            "ec20a59bd2ecf8b94e70385c9f529c0831034a2e6ac1f467125fbf2eacc434ea"
         );
     }
 
@@ -268,8 +284,13 @@ mod tests {
     fn record_lists_every_file_and_itself_last() {
         let directory = tempfile::tempdir().unwrap();
         let name = WheelFilename::new("demo", "1.0", WheelTag::pure());
-        let path = write_wheel(directory.path(), &name, sample_entries(), zip::DateTime::default())
-            .unwrap();
+        let path = write_wheel(
+            directory.path(),
+            &name,
+            sample_entries(),
+            zip::DateTime::default(),
+        )
+        .unwrap();
         let entries = read_entries(&path).unwrap();
         let order: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(
@@ -285,10 +306,10 @@ mod tests {
         let record = String::from_utf8(entries[4].data.clone()).unwrap();
         assert_eq!(
             record,
-            "demo/__init__.py,sha256=GfeELbH6XPU8-Vt8ykzPyKzzMqYHcQgfd7sQKT6W3pM,11\n\
+            "demo/__init__.py,sha256=Ccv1rhOmQ6mwI9oQNcYMUBhzHV2WM6htYbGbTj86p-s,11\n\
              \"demo/a,b.py\",sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0\n\
-             demo-1.0.dist-info/METADATA,sha256=kOQmvQVbxrDHZDYD4fSZpSuQJGCJQ5Gqzs5Z3xKyZ6A,45\n\
-             demo-1.0.dist-info/WHEEL,sha256=4gLHZzXylUBc7RVmnbGq2TRs3R0fGv0dQXT1kIYyV2c,80\n\
+             demo-1.0.dist-info/METADATA,sha256=NKonpgZPlYtBt4GiF_KQ_Qq1-WUeK25Kzas0G3uTwwU,46\n\
+             demo-1.0.dist-info/WHEEL,sha256=sEMMNTcaOLRodljE4NUx0YO4JAZuyLLnk1hE0A2wACo,81\n\
              demo-1.0.dist-info/RECORD,,\n"
         );
     }
@@ -297,7 +318,14 @@ mod tests {
     fn source_date_epoch_converts_to_zip_time() {
         let time = zip_time(1_700_000_000); // 2023-11-14 22:13:20 UTC
         assert_eq!(
-            (time.year(), time.month(), time.day(), time.hour(), time.minute(), time.second()),
+            (
+                time.year(),
+                time.month(),
+                time.day(),
+                time.hour(),
+                time.minute(),
+                time.second()
+            ),
             (2023, 11, 14, 22, 13, 20)
         );
         assert_eq!(zip_time(0), zip::DateTime::default());

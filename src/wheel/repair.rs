@@ -61,7 +61,9 @@ pub fn repair(
     };
     let metadata = find("METADATA").expect("found above").data.clone();
     let headers = Headers::parse(&String::from_utf8_lossy(&metadata));
-    let name = headers.get("Name").ok_or_else(|| missing("Name in METADATA"))?;
+    let name = headers
+        .get("Name")
+        .ok_or_else(|| missing("Name in METADATA"))?;
     let version = headers
         .get("Version")
         .ok_or_else(|| missing("Version in METADATA"))?;
@@ -94,7 +96,10 @@ pub fn repair(
     for entry in entries {
         let rest_of = |prefix: &str| entry.path.strip_prefix(prefix).map(str::to_string);
         let path = if let Some(rest) = rest_of(&format!("{old_dist_info}/")) {
-            if matches!(rest.as_str(), "RECORD" | "RECORD.jws" | "RECORD.p7s" | "WHEEL") {
+            if matches!(
+                rest.as_str(),
+                "RECORD" | "RECORD.jws" | "RECORD.p7s" | "WHEEL"
+            ) {
                 continue;
             }
             format!("{new_dist_info}/{rest}")
