@@ -1,0 +1,59 @@
+//! The command line as users see it: `--help` texts and the shipped JSON Schema.
+
+use std::process::Command;
+
+fn run(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
+        .args(args)
+        .env_remove("WHEELFORGE_RECIPES")
+        .env_remove("WHEELFORGE_OUT")
+        .env_remove("WHEELFORGE_BUILD_DIR")
+        .env_remove("WHEELFORGE_CACHE_DIR")
+        .env_remove("WHEELFORGE_INDEX_URL")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{args:?} failed");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn help() {
+    insta::assert_snapshot!(run(&["--help"]));
+}
+
+#[test]
+fn build_help() {
+    insta::assert_snapshot!(run(&["build", "--help"]));
+}
+
+#[test]
+fn serve_help() {
+    insta::assert_snapshot!(run(&["serve", "--help"]));
+}
+
+#[test]
+fn the_shipped_schema_is_current() {
+    let shipped = fs_err::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/recipe.schema.json"
+    ))
+    .unwrap();
+    assert_eq!(
+        shipped,
+        run(&["schema"]),
+        "docs/recipe.schema.json is stale: run `cargo run -- schema > docs/recipe.schema.json`"
+    );
+}
+
+#[test]
+fn a_missing_recipe_is_an_error_naming_it() {
+    let work = tempfile::tempdir().unwrap();
+    fs_err::create_dir_all(work.path().join("recipes")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
+        .current_dir(work.path())
+        .args(["build", "nope"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    insta::assert_snapshot!(String::from_utf8_lossy(&output.stderr));
+}

@@ -1,0 +1,187 @@
+//! The pipeline on a tiny local package: a `file://` sdist made here, a patch, an extra file,
+//! a failing recipe that must not stop unrelated ones, and its dependents skipped.
+//! Build tools (setuptools) come through pip into a cache under the target directory.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use common::Repo;
+use wheelforge::graph::Target;
+use wheelforge::pipeline::{Outcome, Settings, run_build};
+use wheelforge::reporter::SilentReporter;
+
+/// Writes `NAME-1.0.0.tar.gz`, a setuptools sdist of package NAME with `VALUE = 1`.
+fn make_sdist(dir: &Path, name: &str) -> PathBuf {
+    let root = format!("{name}-1.0.0");
+    let files = [
+        (
+            format!("{root}/pyproject.toml"),
+            format!(
+                "[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"{name}\"\nversion = \"1.0.0\"\nrequires-python = \">=3.8\"\n\n[tool.setuptools]\npackages = [\"{name}\"]\n"
+            ),
+        ),
+        (
+            format!("{root}/{name}/__init__.py"),
+            "VALUE = 1\n".to_string(),
+        ),
+    ];
+    let path = dir.join(format!("{root}.tar.gz"));
+    let file = fs_err::File::create(&path).unwrap();
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        file,
+        flate2::Compression::default(),
+    ));
+    for (name, text) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, name, text.as_bytes())
+            .unwrap();
+    }
+    builder
+        .into_inner()
+        .unwrap()
+        .finish()
+        .unwrap()
+        .flush()
+        .unwrap();
+    path
+}
+
+const GOOD_PATCH: &str = "From: test\nSubject: [PATCH] bump VALUE\n\n---\ndiff --git a/NAME/__init__.py b/NAME/__init__.py\n--- a/NAME/__init__.py\n+++ b/NAME/__init__.py\n@@ -1 +1 @@\n-VALUE = 1\n+VALUE = 2\n";
+const BAD_PATCH: &str =
+    "--- a/NAME/__init__.py\n+++ b/NAME/__init__.py\n@@ -1 +1 @@\n-VALUE = 7\n+VALUE = 8\n";
+
+/// A recipe for a local sdist with one patch, an extra file and the given host requirements.
+fn local_recipe(repo: &Repo, name: &str, patch: &str, host: &[&str]) {
+    let sdist = make_sdist(repo.root(), name);
+    let sha256 = wheelforge::source::sha256_file(&sdist).unwrap();
+    fs_err::create_dir_all(repo.patches().join(name)).unwrap();
+    fs_err::write(
+        repo.patches().join(name).join("0001-value.patch"),
+        patch.replace("NAME", name),
+    )
+    .unwrap();
+    repo.recipe(
+        name,
+        &format!(
+            "package:\n  name: {name}\n  version: 1.0.0\nsource:\n  url: file://{}\n  sha256: {sha256}\n  patches: [0001-value.patch]\n  extras:\n    - from: extra.py\n      to: {name}/extra.py\nbuild:\n  backend: pure\nrequirements:\n  host: [{}]\nabout:\n  license: MIT\n  summary: local test package\n",
+            sdist.display(),
+            host.join(", ")
+        ),
+    );
+    fs_err::write(repo.recipes().join(name).join("extra.py"), "EXTRA = True\n").unwrap();
+}
+
+fn settings(repo: &Repo) -> Settings {
+    Settings {
+        recipes_dir: repo.recipes(),
+        patches_dir: repo.patches(),
+        out_dir: repo.root().join("dist"),
+        build_dir: repo.root().join("build"),
+        cache_dir: Path::new(env!("CARGO_TARGET_TMPDIR")).join("wheelforge-cache"),
+        jobs: 2,
+        force: false,
+        keep_going: true,
+        index_url: None,
+    }
+}
+
+fn wheel_file(wheel: &Path, name: &str) -> String {
+    let entries = wheelforge::wheel::read_entries(wheel).unwrap();
+    let entry = entries
+        .iter()
+        .find(|e| e.path == name)
+        .unwrap_or_else(|| panic!("{name} not in {}", wheel.display()));
+    String::from_utf8(entry.data.clone()).unwrap()
+}
+
+#[test]
+fn patches_and_extras_reach_the_wheel_and_the_plan_is_stored() {
+    let repo = Repo::new();
+    local_recipe(&repo, "alpha", GOOD_PATCH, &[]);
+    let summary = run_build(&settings(&repo), &[Target::All], &SilentReporter).unwrap();
+    assert!(summary.succeeded(), "{summary:?}");
+    let wheel = repo
+        .root()
+        .join("dist/packages/alpha-1.0.0-py3-none-any.whl");
+    assert_eq!(wheel_file(&wheel, "alpha/__init__.py"), "VALUE = 2\n");
+    assert_eq!(wheel_file(&wheel, "alpha/extra.py"), "EXTRA = True\n");
+    let plan: serde_json::Value =
+        serde_json::from_str(&wheel_file(&wheel, "alpha-1.0.0.dist-info/wheelforge.json")).unwrap();
+    assert_eq!(plan["recipe"]["package"]["name"], "alpha");
+    assert_eq!(plan["patches"][0]["file"], "0001-value.patch");
+    assert_eq!(plan["tag"], "py3-none-any");
+    assert!(
+        wheel_file(&wheel, "alpha-1.0.0.dist-info/WHEEL").contains("Tag: py3-none-any\n"),
+        "WHEEL is not retagged"
+    );
+    let page = fs_err::read_to_string(repo.root().join("dist/simple/alpha/index.html")).unwrap();
+    assert!(page.contains("data-requires-python=\"&gt;=3.8\""), "{page}");
+}
+
+#[test]
+fn a_failing_patch_fails_its_recipe_skips_dependents_and_spares_the_rest() {
+    let repo = Repo::new();
+    local_recipe(&repo, "broken", BAD_PATCH, &[]);
+    local_recipe(&repo, "dependent", GOOD_PATCH, &["broken"]);
+    local_recipe(&repo, "unrelated", GOOD_PATCH, &[]);
+    let summary = run_build(&settings(&repo), &[Target::All], &SilentReporter).unwrap();
+    let outcome = |name: &str| {
+        summary
+            .results
+            .iter()
+            .find(|r| r.name == name)
+            .unwrap()
+            .outcome
+            .clone()
+    };
+    assert!(matches!(outcome("unrelated"), Outcome::Built { .. }));
+    assert_eq!(
+        outcome("dependent"),
+        Outcome::Skipped {
+            because: "host requirement `broken` failed".into()
+        }
+    );
+    let Outcome::Failed { error } = outcome("broken") else {
+        panic!("broken did not fail: {summary:?}");
+    };
+    insta::assert_snapshot!(repo.redact(&error));
+    assert!(!summary.succeeded());
+    assert_eq!(
+        (
+            summary.count("built"),
+            summary.count("failed"),
+            summary.count("skipped")
+        ),
+        (1, 1, 1)
+    );
+    // The failed recipe's log exists where the summary says.
+    let log = &summary
+        .results
+        .iter()
+        .find(|r| r.name == "broken")
+        .unwrap()
+        .log;
+    assert!(log.is_file());
+}
+
+#[test]
+fn without_keep_going_the_run_stops_after_a_failed_level() {
+    let repo = Repo::new();
+    local_recipe(&repo, "broken", BAD_PATCH, &[]);
+    local_recipe(&repo, "later", GOOD_PATCH, &["unrelated"]);
+    local_recipe(&repo, "unrelated", GOOD_PATCH, &[]);
+    let mut settings = settings(&repo);
+    settings.keep_going = false;
+    let summary = run_build(&settings, &[Target::All], &SilentReporter).unwrap();
+    let later = summary.results.iter().find(|r| r.name == "later").unwrap();
+    assert!(
+        matches!(&later.outcome, Outcome::Skipped { because } if because.contains("`broken` failed")),
+        "{summary:?}"
+    );
+}
