@@ -13,9 +13,22 @@ use serde::{Deserialize, Serialize};
 macro_rules! validated_string {
     ($(#[$meta:meta])* $name:ident, $pattern:literal, $check:expr, $what:literal) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(#[schemars(regex(pattern = $pattern))] String);
+        pub struct $name(String);
+
+        impl JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "type": "string",
+                    "pattern": $pattern,
+                    "description": concat!("Must be ", $what, ".")
+                })
+            }
+        }
 
         impl $name {
             pub fn as_str(&self) -> &str {
