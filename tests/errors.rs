@@ -78,6 +78,14 @@ fn wrong_type() {
 }
 
 #[test]
+fn unquoted_numeric_versions_keep_their_exact_text() {
+    let repo = Repo::new();
+    repo.recipe("demo", &VALID.replace("version: 1.0.0", "version: 2026.60"));
+    let set = RecipeSet::load(&repo.recipes(), &repo.patches()).unwrap();
+    assert_eq!(set.recipes["demo"].recipe.package.version.as_str(), "2026.60");
+}
+
+#[test]
 fn unknown_backend() {
     insta::assert_snapshot!(recipe_error(
         &VALID.replace("backend: pure", "backend: maven")
