@@ -3,6 +3,7 @@
 //! - cold: empty build tree and index, sources and build tools fetched (network);
 //! - forced: everything rebuilt from the cache (`--force`, no network);
 //! - no-op: nothing changed (the rebuild cache answers; the goal is about a second).
+//!
 //! Results are printed as a Markdown table for docs/benchmarks.md.
 
 use std::path::Path;
@@ -45,8 +46,14 @@ fn main() {
         .count();
     println!("| scenario ({recipes} recipes, -j 2) | wall time |");
     println!("|---|---|");
-    println!("| cold (fetch sources and build tools) | {:.2} s |", cold.as_secs_f64());
-    println!("| forced rebuild from cache | {:.2} s |", forced.as_secs_f64());
+    println!(
+        "| cold (fetch sources and build tools) | {:.2} s |",
+        cold.as_secs_f64()
+    );
+    println!(
+        "| forced rebuild from cache | {:.2} s |",
+        forced.as_secs_f64()
+    );
     println!(
         "| no-op (median of 5; min {:.3} s, max {:.3} s) | {:.3} s |",
         noop[0].as_secs_f64(),

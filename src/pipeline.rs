@@ -267,6 +267,7 @@ impl RecipeJob<'_> {
         if !self.settings.force
             && let Some(wheels) = self.cached_wheels()
         {
+            tracing::info!(key = %self.plan.key, "rebuild key unchanged; using the indexed wheels");
             return Outcome::Cached { wheels };
         }
         match self.build() {

@@ -13,7 +13,9 @@ pub fn run_logged(command: &mut Command, log: &Path) -> std::io::Result<ExitStat
         .create(true)
         .append(true)
         .open(log)?;
-    writeln!(file, "$ {}", describe(command))?;
+    let description = describe(command);
+    tracing::info!(log = %log.display(), "running {description}");
+    writeln!(file, "$ {description}")?;
     let stdout = file.file().try_clone()?;
     let stderr = file.file().try_clone()?;
     let status = command

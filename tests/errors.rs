@@ -82,7 +82,10 @@ fn unquoted_numeric_versions_keep_their_exact_text() {
     let repo = Repo::new();
     repo.recipe("demo", &VALID.replace("version: 1.0.0", "version: 2026.60"));
     let set = RecipeSet::load(&repo.recipes(), &repo.patches()).unwrap();
-    assert_eq!(set.recipes["demo"].recipe.package.version.as_str(), "2026.60");
+    assert_eq!(
+        set.recipes["demo"].recipe.package.version.as_str(),
+        "2026.60"
+    );
 }
 
 #[test]
@@ -239,4 +242,23 @@ fn checksum_mismatch() {
     // Nothing unverified reached the cache.
     let cached = repo.root().join("cache/sources/sha256");
     assert!(!cached.exists() || fs_err::read_dir(&cached).unwrap().next().is_none());
+}
+
+#[test]
+fn tag_selection_builds_tagged_recipes_and_their_requirements() {
+    let repo = Repo::new();
+    repo.simple_recipe("lib", &[], &[]);
+    repo.simple_recipe("other", &[], &[]);
+    let app = repo.simple_recipe("app", &["lib"], &[]);
+    let text = fs_err::read_to_string(&app).unwrap();
+    fs_err::write(
+        &app,
+        text.replace("  version: 1.0.0\n", "  version: 1.0.0\n  tags: [web]\n"),
+    )
+    .unwrap();
+    let set = RecipeSet::load(&repo.recipes(), &repo.patches()).unwrap();
+    let graph = graph::select(&set, &[Target::Tag("web".into())]).unwrap();
+    assert_eq!(graph.levels, vec![vec!["lib"], vec!["app"]]);
+    let error = graph::select(&set, &[Target::Tag("nope".into())]).unwrap_err();
+    insta::assert_snapshot!(error.to_string());
 }

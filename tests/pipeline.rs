@@ -185,3 +185,69 @@ fn without_keep_going_the_run_stops_after_a_failed_level() {
         "{summary:?}"
     );
 }
+
+/// Serves a PEP 691 project page for `alpha` and the sdist bytes on 127.0.0.1, for `requests`
+/// requests, and returns the index URL.
+fn fake_index(sdist: Vec<u8>, listed_sha256: String, requests: usize) -> String {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let port = server.server_addr().to_ip().unwrap().port();
+    std::thread::spawn(move || {
+        for request in server.incoming_requests().take(requests) {
+            let response = match request.url() {
+                "/simple/alpha/" => tiny_http::Response::from_string(format!(
+                    r#"{{"meta":{{"api-version":"1.0"}},"name":"alpha","files":[{{"filename":"alpha-1.0.0.tar.gz","url":"../../files/alpha-1.0.0.tar.gz","hashes":{{"sha256":"{listed_sha256}"}}}}]}}"#
+                )),
+                "/files/alpha-1.0.0.tar.gz" => tiny_http::Response::from_data(sdist.clone()),
+                _ => tiny_http::Response::from_string("not found").with_status_code(404),
+            };
+            request.respond(response).unwrap();
+        }
+    });
+    format!("http://127.0.0.1:{port}/simple")
+}
+
+#[test]
+fn sources_come_from_a_configured_index_url_and_are_verified() {
+    let repo = Repo::new();
+    let sdist_path = make_sdist(repo.root(), "alpha");
+    let sdist = fs_err::read(&sdist_path).unwrap();
+    let sha256 = wheelforge::source::sha256_file(&sdist_path).unwrap();
+    repo.recipe(
+        "alpha",
+        &format!("package:\n  name: alpha\n  version: 1.0.0\nsource:\n  pypi: alpha\n  sha256: {sha256}\nbuild:\n  backend: pure\nabout:\n  license: MIT\n  summary: demo\n"),
+    );
+    let set = wheelforge::recipe::RecipeSet::load(&repo.recipes(), &repo.patches()).unwrap();
+    let python = wheelforge::toolchain::HostPython::discover().unwrap();
+    let fetch = |index_url: String, cache: &Path| {
+        wheelforge::source::SourceCache::new(cache).fetch(
+            set.get("alpha").unwrap(),
+            &python,
+            &wheelforge::source::FetchSettings {
+                index_url: Some(index_url),
+            },
+            &repo.root().join("fetch.log"),
+            &SilentReporter,
+        )
+    };
+
+    let cache = repo.root().join("cache");
+    let archive = fetch(fake_index(sdist.clone(), sha256.clone(), 2), &cache).unwrap();
+    assert_eq!(wheelforge::source::sha256_file(&archive).unwrap(), sha256);
+    assert!(archive.starts_with(cache.join("sources/sha256").join(&sha256)));
+    // Cached now: a dead index is never asked.
+    let again = fetch("http://127.0.0.1:9/simple".into(), &cache).unwrap();
+    assert_eq!(again, archive);
+
+    // The index serves other bytes than the recipe pins: refused, nothing cached.
+    let other_cache = repo.root().join("other-cache");
+    let mut tampered = sdist;
+    tampered.extend_from_slice(b"tampered");
+    let error = fetch(fake_index(tampered, "00".repeat(32), 2), &other_cache).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("sha256 mismatch for alpha-1.0.0.tar.gz\n"),
+        "{error}"
+    );
+    assert!(!other_cache.join("sources/sha256").join(&sha256).exists());
+}

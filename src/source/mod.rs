@@ -129,6 +129,7 @@ impl SourceCache {
     ) -> Result<PathBuf, SourceError> {
         let source = &loaded.recipe.source;
         if let Some(found) = self.lookup(&source.sha256) {
+            tracing::info!(archive = %found.display(), "source found in the cache (digest verified)");
             return Ok(found);
         }
         let staging_root = self.root.join("tmp");
@@ -161,6 +162,7 @@ impl SourceCache {
         fs_err::create_dir_all(&dir).map_err(io_error(&dir))?;
         let target = dir.join(file_name(&downloaded));
         fs_err::rename(&downloaded, &target).map_err(io_error(&target))?;
+        tracing::info!(archive = %target.display(), "source fetched and verified");
         Ok(target)
     }
 }
@@ -233,7 +235,16 @@ fn find_in_index(
         .map_err(|e| download_error(format!("not PEP 691 JSON: {e}")))?;
     let files = json["files"].as_array().cloned().unwrap_or_default();
     let sdist_suffixes = [".tar.gz", ".zip", ".tgz", ".tar.bz2"];
-    let stem = format!("{}-{version}", crate::tags::escape_wheel_name(project));
+    let is_this_sdist = |filename: &str| {
+        sdist_suffixes
+            .iter()
+            .find_map(|suffix| filename.strip_suffix(suffix))
+            .and_then(|stem| stem.rsplit_once('-'))
+            .is_some_and(|(name, found_version)| {
+                crate::tags::normalize_name(name) == crate::tags::normalize_name(project)
+                    && found_version == version
+            })
+    };
     let mut fallback = None;
     for file in &files {
         let name = file["filename"].as_str().unwrap_or_default();
@@ -241,8 +252,7 @@ fn find_in_index(
         if file["hashes"]["sha256"].as_str() == Some(sha256.as_str()) {
             return Ok(resolve_url(&page, url));
         }
-        let is_sdist = sdist_suffixes.iter().any(|s| name.ends_with(s));
-        if is_sdist && crate::tags::escape_wheel_name(name).starts_with(&stem) {
+        if is_this_sdist(name) {
             fallback = Some(resolve_url(&page, url));
         }
     }
