@@ -226,7 +226,10 @@ fn route(root: &Path, method: &str, target: &str, accept: Option<&str>) -> Reply
         ["simple", name] if trailing_slash || !simple.join(name).is_file() => {
             let normalized = normalize_name(name);
             if normalized != *name || !trailing_slash {
-                Reply::Redirect(format!("/simple/{}/", url_segment(&normalized)))
+                Reply::Redirect(format!(
+                    "/simple/{}/",
+                    crate::index::url_segment(&normalized)
+                ))
             } else {
                 negotiate(root, path, &simple.join(name), accept)
             }
@@ -454,19 +457,6 @@ fn percent_decode(text: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
-}
-
-/// Percent-encodes one URL path segment: every byte but `A-Z a-z 0-9 - . _ ~ ! +`.
-fn url_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~!+".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

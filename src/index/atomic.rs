@@ -5,32 +5,16 @@
 //! destination, and a file whose bytes would not change is left alone. It does not take the
 //! index lock; callers hold it.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::Path;
-
-use sha2::{Digest, Sha256};
 
 use super::{IndexError, TEMP_PREFIX};
 
-pub(super) fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+pub(super) use crate::digest::sha256_hex;
 
-/// The SHA-256 (hex) and size of a file, read in chunks.
+/// The SHA-256 (hex) and size of a file.
 pub(super) fn hash_file(path: &Path) -> Result<(String, u64), IndexError> {
-    let mut file = fs_err::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0; 1 << 16];
-    let mut size = 0u64;
-    loop {
-        let read = file.read(&mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-        size += read as u64;
-    }
-    Ok((hex::encode(hasher.finalize()), size))
+    Ok(crate::digest::sha256_file_sized(path)?)
 }
 
 /// A temporary file next to `path`, readable by everyone (a static server may run as

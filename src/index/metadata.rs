@@ -80,33 +80,10 @@ pub(super) fn read_metadata(wheel: &Path, filename: &WheelFilename) -> Result<Ve
     Ok(bytes)
 }
 
-/// The first value of an RFC 822 header in core metadata: headers end at the first blank
-/// line, continuation lines start with whitespace, names compare case-insensitively.
+/// The first non-empty value of a header field in core metadata.
 pub(super) fn metadata_field(metadata: &[u8], field: &str) -> Option<String> {
-    let text = String::from_utf8_lossy(metadata);
-    let mut value: Option<String> = None;
-    for line in text.split('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.is_empty() {
-            break;
-        }
-        if line.starts_with([' ', '\t']) {
-            if let Some(value) = value.as_mut() {
-                value.push(' ');
-                value.push_str(line.trim());
-            }
-            continue;
-        }
-        if value.is_some() {
-            break; // The field we wanted has ended.
-        }
-        if let Some((name, rest)) = line.split_once(':')
-            && name.trim().eq_ignore_ascii_case(field)
-        {
-            value = Some(rest.trim().to_string());
-        }
-    }
-    value
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+    crate::wheel::metadata::Headers::parse(&String::from_utf8_lossy(metadata))
+        .get(field)
+        .map(|value| value.trim().to_string())
+        .filter(|value| !value.is_empty())
 }

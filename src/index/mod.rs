@@ -395,7 +395,7 @@ fn describe(
 }
 
 /// Percent-encodes one URL path segment: every byte but `A-Z a-z 0-9 - . _ ~ ! +`.
-fn url_segment(text: &str) -> String {
+pub(crate) fn url_segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~!+".contains(&byte) {

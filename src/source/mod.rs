@@ -12,8 +12,6 @@ pub mod unpack;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256 as Sha256Hasher};
-
 use crate::process::{log_tail, run_logged};
 use crate::recipe::{LoadedRecipe, Sha256};
 use crate::reporter::Reporter;
@@ -79,20 +77,7 @@ pub struct SourceCache {
     root: PathBuf,
 }
 
-/// The SHA-256 of a file, as lowercase hex.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = fs_err::File::open(path)?;
-    let mut hasher = Sha256Hasher::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let read = file.read(&mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-    }
-    Ok(hex::encode(hasher.finalize()))
-}
+pub use crate::digest::sha256_file;
 
 impl SourceCache {
     pub fn new(cache_dir: &Path) -> SourceCache {

@@ -17,8 +17,9 @@ impl Headers {
                 break;
             }
             if line.starts_with([' ', '\t']) {
+                // RFC 822 unfolding: a continuation line continues the value after a space.
                 if let Some((_, value)) = fields.last_mut() {
-                    value.push('\n');
+                    value.push(' ');
                     value.push_str(line.trim());
                 }
                 continue;
@@ -60,6 +61,6 @@ mod tests {
             headers.get_all("Requires-Dist").collect::<Vec<_>>(),
             ["a", "b"]
         );
-        assert_eq!(headers.get("License"), Some("MIT\ncontinued"));
+        assert_eq!(headers.get("License"), Some("MIT continued"));
     }
 }
