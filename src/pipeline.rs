@@ -18,10 +18,11 @@ use crate::backend::{self, BackendContext};
 use crate::graph::{self, BuildGraph, Target};
 use crate::index::Index;
 use crate::plan::BuildPlan;
+use crate::recipe::BackendKind;
 use crate::recipe::{LoadedRecipe, RecipeSet};
 use crate::reporter::{Reporter, Stage};
 use crate::source::{self, FetchSettings, SourceCache, sha256_file};
-use crate::toolchain::Toolchain;
+use crate::toolchain::{Toolchain, WasiToolchain, install};
 use crate::wheel::repair::{RepairOptions, repair};
 
 /// Where things are and how to run.
@@ -128,7 +129,21 @@ pub fn run_build(
     let recipes = RecipeSet::load(&settings.recipes_dir, &settings.patches_dir)?;
     let graph = graph::select(&recipes, targets)?;
     let toolchain = Toolchain::discover()?;
-    let plans = evaluate_plans(&recipes, &graph, &settings.patches_dir, &toolchain)?;
+    let needs_wasi = graph
+        .order()
+        .any(|name| recipes.recipes[name].recipe.build.backend != BackendKind::Pure);
+    let wasi = if needs_wasi {
+        Some(install::ensure(&settings.cache_dir, reporter)?)
+    } else {
+        None
+    };
+    let plans = evaluate_plans(
+        &recipes,
+        &graph,
+        &settings.patches_dir,
+        &toolchain,
+        wasi.as_ref(),
+    )?;
     let index = Index::open(&settings.out_dir)?;
     let sources = SourceCache::new(&settings.cache_dir);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -160,6 +175,7 @@ pub fn run_build(
                                 plan: &plans[name],
                                 settings,
                                 toolchain: &toolchain,
+                                wasi: wasi.as_ref(),
                                 index: &index,
                                 sources: &sources,
                                 work_dir: &work_dir,
@@ -230,19 +246,27 @@ fn evaluate_plans(
     graph: &BuildGraph,
     patches_dir: &Path,
     toolchain: &Toolchain,
+    wasi: Option<&WasiToolchain>,
 ) -> Result<BTreeMap<String, BuildPlan>, PipelineError> {
-    let identity = toolchain.identity();
+    let host_identity = toolchain.identity();
+    let native_identity = wasi.map(|wasi| format!("{host_identity}+{}", wasi.identity));
     let mut plans: BTreeMap<String, BuildPlan> = BTreeMap::new();
     for name in graph.order() {
         let host = graph.host[name]
             .iter()
             .map(|dependency| (dependency.clone(), plans[dependency].key.clone()))
             .collect();
-        let plan = BuildPlan::evaluate(&recipes.recipes[name], patches_dir, &identity, host)
-            .map_err(|source| PipelineError::Plan {
+        let loaded = &recipes.recipes[name];
+        let identity = match (&native_identity, loaded.recipe.build.backend) {
+            (Some(native), backend) if backend != BackendKind::Pure => native,
+            _ => &host_identity,
+        };
+        let plan = BuildPlan::evaluate(loaded, patches_dir, identity, host).map_err(|source| {
+            PipelineError::Plan {
                 recipe: name.clone(),
                 source,
-            })?;
+            }
+        })?;
         plans.insert(name.clone(), plan);
     }
     Ok(plans)
@@ -254,6 +278,7 @@ struct RecipeJob<'a> {
     plan: &'a BuildPlan,
     settings: &'a Settings,
     toolchain: &'a Toolchain,
+    wasi: Option<&'a WasiToolchain>,
     index: &'a Index,
     sources: &'a SourceCache,
     work_dir: &'a Path,
@@ -337,6 +362,7 @@ impl RecipeJob<'_> {
             toolchain: self.toolchain,
             cache_dir: &self.settings.cache_dir,
             index_url: self.settings.index_url.as_deref(),
+            wasi: self.wasi,
         };
         let backend_wheel = backend::build(&context).map_err(|e| e.to_string())?;
 
@@ -349,6 +375,7 @@ impl RecipeJob<'_> {
                 expected_version: self.loaded.recipe.package.version.as_str(),
                 tag: crate::plan::tag_for(&self.loaded.recipe),
                 plan_json: self.plan.to_json(),
+                extension_suffix: self.wasi.map(|wasi| wasi.target.ext_suffix.clone()),
                 timestamp,
             },
         )

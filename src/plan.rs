@@ -69,7 +69,16 @@ impl BuildPlan {
                 hex::encode(Sha256::digest(&bytes))
             ));
         }
-        key.update(format!("source {}\n", loaded.recipe.source.sha256));
+        match &loaded.recipe.source.path {
+            Some(path) => {
+                let tree = crate::digest::sha256_tree(&loaded.dir().join(path.as_str()))?;
+                key.update(format!("source-tree {tree}\n"));
+            }
+            None => key.update(format!(
+                "source {}\n",
+                loaded.recipe.source.archive_sha256()
+            )),
+        }
         key.update(format!("toolchain {toolchain_identity}\n"));
         for (name, dependency_key) in &host_dependencies {
             key.update(format!("host {name} {dependency_key}\n"));

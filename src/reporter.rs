@@ -41,6 +41,10 @@ pub trait Reporter: Send + Sync {
     fn download(&self, recipe: &str, done: u64, total: Option<u64>) {
         let _ = (recipe, done, total);
     }
+    /// A free-form progress step of a long operation (`subject` is e.g. `toolchain`).
+    fn message(&self, subject: &str, message: &str) {
+        let _ = (subject, message);
+    }
     /// A recipe finished; `summary` is one line such as `built six-1.17.0-py3-none-any.whl`.
     fn finished(&self, recipe: &str, summary: &str) {
         let _ = (recipe, summary);

@@ -4,19 +4,24 @@
 //! backend is given ([`BackendContext`]). Backends do not tag, name or index wheels: the
 //! repair stage (`crate::wheel::repair`) does that with what they return.
 
+mod cross;
 mod pure;
 
 use std::path::{Path, PathBuf};
 
 use crate::recipe::{BackendKind, LoadedRecipe};
-use crate::toolchain::Toolchain;
+use crate::toolchain::{Toolchain, WasiToolchain};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     #[error(
-        "backend `{backend}` is not available yet: wheelforge cannot cross-compile for WASI in this version\n  help: only `pure` recipes build today; native backends arrive with the WASI toolchain (docs/architecture.md)"
+        "backend `{backend}` is not implemented yet\n  help: `pure`, `setuptools`, `meson` and `cmake` recipes build today (docs/recipes.md)"
     )]
     NotImplemented { backend: &'static str },
+    #[error(
+        "a native backend ran without the WASI toolchain\n  help: run `wheelforge toolchain install`"
+    )]
+    NoToolchain,
     #[error("{step} failed for `{recipe}`:\n{tail}\n  help: the full log is {log}", log = log.display())]
     Failed {
         recipe: String,
@@ -46,12 +51,18 @@ pub struct BackendContext<'a> {
     pub cache_dir: &'a Path,
     /// A PEP 503 index for build tools, instead of pip's configured one.
     pub index_url: Option<&'a str>,
+    /// The WASI toolchain, for native backends (installed on demand by the pipeline).
+    pub wasi: Option<&'a WasiToolchain>,
 }
 
 /// Runs the recipe's backend and returns the wheel it wrote.
 pub fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendError> {
     match context.loaded.recipe.build.backend {
         BackendKind::Pure => pure::build(context),
+        BackendKind::Setuptools | BackendKind::Meson | BackendKind::Cmake => {
+            let toolchain = context.wasi.ok_or(BackendError::NoToolchain)?;
+            cross::build(context, toolchain)
+        }
         other => Err(BackendError::NotImplemented {
             backend: other.name(),
         }),

@@ -78,6 +78,13 @@ enum Command {
         #[arg(long, env = "WHEELFORGE_INDEX_URL")]
         index_url: Option<String>,
     },
+    /// Prove a built wheel: install it from the index, link it with componentize-py and run
+    /// the recipe's test imports and command under the embedded WASI runtime.
+    Test {
+        /// Recipe names.
+        #[arg(required = true)]
+        recipes: Vec<String>,
+    },
     /// Regenerate the index pages from the wheels in the index directory.
     Index,
     /// Serve the index over HTTP (PEP 503 HTML and PEP 691 JSON).
@@ -91,6 +98,31 @@ enum Command {
     },
     /// Print the JSON Schema of meta.yaml.
     Schema,
+    /// The WASI toolchain: install it, or show what is installed.
+    Toolchain {
+        #[command(subcommand)]
+        action: ToolchainAction,
+    },
+    /// Run a compiler or binutil for wasm32 WASI (the toolchain's wrappers call this).
+    #[command(hide = true)]
+    Wrap {
+        /// cc, c++, ar, nm or ranlib.
+        tool: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        arguments: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ToolchainAction {
+    /// Provision the toolchain into the cache (a no-op when it is installed).
+    Install {
+        /// Reinstall from scratch.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print versions, paths, the target triple and the identity hash.
+    Info,
 }
 
 pub fn main() -> ExitCode {
@@ -211,12 +243,114 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             server.run()?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Test { recipes } => {
+            let settings = wheelforge::testing::TestSettings {
+                recipes_dir: cli.recipes,
+                patches_dir: patches,
+                out_dir: cli.out,
+                build_dir: cli.build_dir,
+                cache_dir,
+            };
+            let reporter = progress::BarReporter::new(cli.verbose == 0);
+            let mut failed = 0;
+            for recipe in &recipes {
+                let report = wheelforge::testing::test_recipe(&settings, recipe, &reporter)?;
+                reporter.clear();
+                print!("{}", report.stdout);
+                eprint!("{}", report.stderr);
+                println!(
+                    "{}: {} ({}; link {:.1} s, run {:.1} s)",
+                    report.recipe,
+                    if report.passed() { "passed" } else { "FAILED" },
+                    report.wheel,
+                    report.link_time.as_secs_f64(),
+                    report.run_time.as_secs_f64()
+                );
+                if !report.passed() {
+                    failed += 1;
+                }
+            }
+            println!("{} passed, {failed} failed", recipes.len() - failed);
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Toolchain { action } => toolchain_command(action, &cache_dir),
+        Command::Wrap { tool, arguments } => wrap(&tool, &arguments),
         Command::Schema => {
             let schema = wheelforge::recipe::json_schema();
             println!("{}", serde_json::to_string_pretty(&schema)?);
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn toolchain_command(
+    action: ToolchainAction,
+    cache_dir: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    use wheelforge::toolchain::{WasiToolchain, install};
+    let toolchain = match action {
+        ToolchainAction::Install { force } => {
+            let reporter = progress::BarReporter::new(true);
+            let started = std::time::Instant::now();
+            let toolchain = install::install(cache_dir, force, &reporter)?;
+            reporter.clear();
+            println!(
+                "toolchain ready in {:.0} s: {}",
+                started.elapsed().as_secs_f64(),
+                toolchain.dir.display()
+            );
+            toolchain
+        }
+        ToolchainAction::Info => WasiToolchain::load(&install::toolchain_dir(cache_dir))?,
+    };
+    println!("identity:      {}", toolchain.identity);
+    println!("flavor:        {:?}", toolchain.flavor);
+    println!("target triple: {}", toolchain.triple);
+    println!("clang:         {}", toolchain.clang.display());
+    println!("sysroot:       {}", toolchain.sysroot.display());
+    println!("host python:   {}", toolchain.host_python.display());
+    let target = &toolchain.target;
+    println!(
+        "target python: CPython {} (SOABI {}, EXT_SUFFIX {}, sizeof(long) {}, sizeof(void *) {})",
+        target.python_version,
+        target.soabi,
+        target.ext_suffix,
+        target.sizeof_long,
+        target.sizeof_void_p
+    );
+    println!("target include: {}", target.include_dir.display());
+    println!("componentize-py: {}", toolchain.componentize_py.display());
+    println!("versions:");
+    for (name, version) in &toolchain.versions {
+        println!("  {name} {version}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Rewrites a compiler invocation for wasm32 WASI and replaces this process with it.
+fn wrap(tool: &str, arguments: &[String]) -> anyhow::Result<ExitCode> {
+    use std::os::unix::process::CommandExt;
+    use wheelforge::toolchain::wrap::{Tool, WrapConfig, rewrite};
+    let tool: Tool = tool.parse().map_err(anyhow::Error::msg)?;
+    let config_path = std::env::var_os("WHEELFORGE_WRAP_CONFIG")
+        .map_or_else(|| PathBuf::from("/opt/wheelforge/wrap.json"), PathBuf::from);
+    let config: WrapConfig = serde_json::from_slice(
+        &fs_err::read(&config_path).context("the compiler wrapper has no configuration")?,
+    )?;
+    let (program, rewritten) = rewrite(tool, &config, arguments);
+    if std::env::var_os("WHEELFORGE_WRAP_LOG").is_some() {
+        eprintln!(
+            "wheelforge wrap: {} {}",
+            program.display(),
+            rewritten.join(" ")
+        );
+    }
+    let error = std::process::Command::new(&program).args(&rewritten).exec();
+    Err(anyhow::Error::new(error).context(format!("cannot run {}", program.display())))
 }
 
 /// The table at the end of a build: one row per recipe, then the counts.

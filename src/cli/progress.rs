@@ -53,6 +53,10 @@ impl Reporter for BarReporter {
         self.bar(recipe).set_message(stage.to_string());
     }
 
+    fn message(&self, subject: &str, message: &str) {
+        self.bar(subject).set_message(message.to_string());
+    }
+
     fn download(&self, recipe: &str, done: u64, total: Option<u64>) {
         let bar = self.bar(recipe);
         let message = match total {

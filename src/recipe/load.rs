@@ -76,8 +76,6 @@ pub fn load_recipe_str(text: &str, path: &Path) -> Result<Recipe, RecipeError> {
         }
         let help = if message.contains("unknown field") {
             format!("remove or rename the key; {FORMAT_HELP}")
-        } else if message.contains("missing field `sha256`") {
-            "add `sha256:` with the archive's SHA-256 (64 hex digits); a source without a checksum is never fetched".to_string()
         } else if message.contains("missing field") {
             format!("add the missing key; {FORMAT_HELP}")
         } else {
@@ -97,19 +95,51 @@ pub fn load_recipe_str(text: &str, path: &Path) -> Result<Recipe, RecipeError> {
 
 fn check_source_kind(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeError> {
     let source = &recipe.source;
-    let message = match (&source.pypi, &source.url) {
-        (Some(_), Some(_)) => "source: `pypi` and `url` are both set",
-        (None, None) => "source: neither `pypi` nor `url` is set",
-        _ => return Ok(()),
+    let kinds = [
+        source.pypi.is_some(),
+        source.url.is_some(),
+        source.path.is_some(),
+    ];
+    let invalid = |keys: &[&str], message: &str, help: &str| {
+        let (line, column) = locate(text, keys);
+        Err(RecipeError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: message.to_string(),
+            help: help.to_string(),
+        })
     };
-    let (line, column) = locate(text, &["source"]);
-    Err(RecipeError::Invalid {
-        path: path.to_path_buf(),
-        line,
-        column,
-        message: message.to_string(),
-        help: "give exactly one of `pypi: <project>` (an sdist from the package index) or `url: <archive URL>`".to_string(),
-    })
+    match kinds.iter().filter(|kind| **kind).count() {
+        1 => {}
+        0 => {
+            return invalid(
+                &["source"],
+                "source: none of `pypi`, `url` and `path` is set",
+                "give exactly one of `pypi: <project>` (an sdist from the package index), `url: <archive URL>` or `path: <directory>`",
+            );
+        }
+        _ => {
+            return invalid(
+                &["source"],
+                "source: more than one of `pypi`, `url` and `path` is set",
+                "give exactly one of `pypi: <project>` (an sdist from the package index), `url: <archive URL>` or `path: <directory>`",
+            );
+        }
+    }
+    match (source.path.is_some(), source.sha256.is_some()) {
+        (false, false) => invalid(
+            &["source"],
+            "source: missing field `sha256`",
+            "add `sha256:` with the archive's SHA-256 (64 hex digits); a source without a checksum is never fetched",
+        ),
+        (true, true) => invalid(
+            &["source", "sha256"],
+            "source: `sha256` does not apply to a `path` source",
+            "remove `sha256:`; a local directory is hashed into the rebuild key instead",
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Reads and checks `path` (a `meta.yaml`), including the checks that need the repository:

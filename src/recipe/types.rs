@@ -183,14 +183,29 @@ pub struct Source {
     /// A URL of a source archive (`.tar.gz`, `.tgz`, `.tar`, `.zip`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<SourceUrl>,
-    /// The SHA-256 of the archive. Required: a download that does not match is refused.
-    pub sha256: Sha256,
+    /// A directory beside the recipe (relative to the recipe's directory) used as the source
+    /// tree as it is: for fixtures and local packages. Its content is hashed into the rebuild key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<RelativePath>,
+    /// The SHA-256 of the archive. Required with `pypi` and `url`: a download that does not
+    /// match is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<Sha256>,
     /// Patch files in `patches/<name>/`, applied in this order with `-p1`.
     #[serde(default)]
     pub patches: Vec<PatchFile>,
     /// Extra files copied from the recipe directory into the source tree.
     #[serde(default)]
     pub extras: Vec<Extra>,
+}
+
+impl Source {
+    /// The archive digest of a `pypi` or `url` source (checked to be present at load).
+    pub fn archive_sha256(&self) -> &Sha256 {
+        self.sha256
+            .as_ref()
+            .expect("archive sources are checked to have sha256")
+    }
 }
 
 /// One extra file: `from` (in the recipe directory) is copied to `to` (in the source tree).

@@ -64,6 +64,15 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> SourceError + '_ {
     }
 }
 
+/// A recipe's source, ready to become a tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchedSource {
+    /// A verified archive in the cache.
+    Archive(PathBuf),
+    /// A local directory (`source.path`), copied as it is.
+    Directory(PathBuf),
+}
+
 /// Where sdists come from when they are not cached.
 #[derive(Debug, Clone, Default)]
 pub struct FetchSettings {
@@ -111,11 +120,25 @@ impl SourceCache {
         settings: &FetchSettings,
         log: &Path,
         reporter: &dyn Reporter,
-    ) -> Result<PathBuf, SourceError> {
+    ) -> Result<FetchedSource, SourceError> {
         let source = &loaded.recipe.source;
-        if let Some(found) = self.lookup(&source.sha256) {
+        if let Some(path) = &source.path {
+            let directory = loaded.dir().join(path.as_str());
+            if !directory.is_dir() {
+                return Err(SourceError::Io {
+                    path: directory,
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "source.path is not a directory",
+                    ),
+                });
+            }
+            return Ok(FetchedSource::Directory(directory));
+        }
+        let sha256 = source.archive_sha256();
+        if let Some(found) = self.lookup(sha256) {
             tracing::info!(archive = %found.display(), "source found in the cache (digest verified)");
-            return Ok(found);
+            return Ok(FetchedSource::Archive(found));
         }
         let staging_root = self.root.join("tmp");
         fs_err::create_dir_all(&staging_root).map_err(io_error(&staging_root))?;
@@ -126,29 +149,29 @@ impl SourceCache {
                 pip_download(python, project.as_str(), version, staging.path(), log)?
             }
             (Some(project), _, Some(index)) => {
-                let url = find_in_index(index, project.as_str(), version, &source.sha256)?;
+                let url = find_in_index(index, project.as_str(), version, sha256)?;
                 download_url(&url, staging.path(), loaded.name(), reporter)?
             }
             (None, Some(url), _) => {
                 download_url(url.as_str(), staging.path(), loaded.name(), reporter)?
             }
-            (None, None, _) => unreachable!("recipes are checked to have one source kind"),
+            (None, None, _) => unreachable!("path sources are not fetched"),
         };
         let actual = sha256_file(&downloaded).map_err(io_error(&downloaded))?;
-        if actual != source.sha256.as_str() {
+        if actual != sha256.as_str() {
             return Err(SourceError::ChecksumMismatch {
                 file: file_name(&downloaded),
                 recipe: loaded.path.clone(),
-                expected: source.sha256.to_string(),
+                expected: sha256.to_string(),
                 actual,
             });
         }
-        let dir = self.entry_dir(&source.sha256);
+        let dir = self.entry_dir(sha256);
         fs_err::create_dir_all(&dir).map_err(io_error(&dir))?;
         let target = dir.join(file_name(&downloaded));
         fs_err::rename(&downloaded, &target).map_err(io_error(&target))?;
         tracing::info!(archive = %target.display(), "source fetched and verified");
-        Ok(target)
+        Ok(FetchedSource::Archive(target))
     }
 }
 
@@ -331,7 +354,7 @@ fn download_url(
 /// copies its extras. Returns the source root (the archive's single top-level directory, if it
 /// has one).
 pub fn prepare_tree(
-    archive: &Path,
+    source: &FetchedSource,
     loaded: &LoadedRecipe,
     patches_dir: &Path,
     work_dir: &Path,
@@ -343,7 +366,13 @@ pub fn prepare_tree(
     if tree.exists() {
         fs_err::remove_dir_all(&tree).map_err(io_error(&tree))?;
     }
-    let root = unpack::unpack(archive, &tree)?;
+    let root = match source {
+        FetchedSource::Archive(archive) => unpack::unpack(archive, &tree)?,
+        FetchedSource::Directory(directory) => {
+            unpack::copy_tree(directory, &tree)?;
+            tree.clone()
+        }
+    };
     reporter.stage(name, crate::reporter::Stage::Patch);
     for patch_file in &loaded.recipe.source.patches {
         let patch_path = patches_dir.join(name).join(patch_file.as_str());

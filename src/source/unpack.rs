@@ -230,6 +230,30 @@ fn unpack_zip(archive: &Path, into: &Path) -> Result<(), UnpackError> {
     Ok(())
 }
 
+/// Copies a directory tree (regular files keep their executable bit; links are followed).
+pub fn copy_tree(from: &Path, to: &Path) -> Result<(), UnpackError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| UnpackError::Io { path, source }
+    };
+    fs_err::create_dir_all(to).map_err(io(to))?;
+    let mut entries: Vec<_> = fs_err::read_dir(from)
+        .map_err(io(from))?
+        .collect::<Result<_, _>>()
+        .map_err(io(from))?;
+    entries.sort_by_key(|entry| entry.file_name());
+    for entry in entries {
+        let source = entry.path();
+        let target = to.join(entry.file_name());
+        if source.is_dir() {
+            copy_tree(&source, &target)?;
+        } else {
+            fs_err::copy(&source, &target).map_err(io(&source))?;
+        }
+    }
+    Ok(())
+}
+
 fn set_executable(path: &Path, executable: bool) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let mode = if executable { 0o755 } else { 0o644 };

@@ -49,6 +49,10 @@ pub enum WheelError {
     )]
     NotPure { tag: String },
     #[error(
+        "extension module `{path}` {problem}\n  help: build extension modules with the toolchain's compiler wrappers (docs/toolchain.md)"
+    )]
+    BadExtension { path: String, problem: String },
+    #[error(
         "SOURCE_DATE_EPOCH=`{value}` is not a whole number of seconds since 1970\n  help: unset it, or set it to e.g. `date +%s`"
     )]
     SourceDateEpoch { value: String },

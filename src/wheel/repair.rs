@@ -27,6 +27,8 @@ pub struct RepairOptions<'a> {
     pub tag: WheelTag,
     /// The evaluated build plan, stored in the wheel.
     pub plan_json: Vec<u8>,
+    /// For native wheels: the suffix every extension module must have.
+    pub extension_suffix: Option<String>,
     pub timestamp: zip::DateTime,
 }
 
@@ -88,6 +90,9 @@ pub fn repair(
         });
     }
 
+    if !options.tag.is_pure() {
+        check_extension_modules(&entries, options.extension_suffix.as_deref().unwrap_or(""))?;
+    }
     let filename = WheelFilename::new(name, version, options.tag.clone());
     debug_assert_eq!(normalize_name(name), filename.normalized_name());
     let new_dist_info = filename.dist_info_dir();
@@ -134,4 +139,61 @@ pub fn repair(
         filename,
         metadata,
     })
+}
+
+/// Whether `bytes` is a core wasm module whose first section is the `dylink.0` custom section
+/// (the WebAssembly dynamic-linking convention componentize-py links).
+pub fn is_dylink_module(bytes: &[u8]) -> bool {
+    fn leb128(bytes: &[u8], at: &mut usize) -> Option<usize> {
+        let mut value = 0usize;
+        for shift in (0..35).step_by(7) {
+            let byte = *bytes.get(*at)?;
+            *at += 1;
+            value |= usize::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+    if bytes.len() < 9 || &bytes[..8] != b"\0asm\x01\0\0\0" || bytes[8] != 0 {
+        return false;
+    }
+    let mut at = 9;
+    let Some(_size) = leb128(bytes, &mut at) else {
+        return false;
+    };
+    let Some(name_length) = leb128(bytes, &mut at) else {
+        return false;
+    };
+    bytes.get(at..at + name_length) == Some(b"dylink.0".as_slice())
+}
+
+/// Every `.so` in a native wheel must carry the target suffix and be a `dylink.0` module; and
+/// there must be at least one.
+fn check_extension_modules(entries: &[WheelEntry], suffix: &str) -> Result<(), WheelError> {
+    let modules: Vec<&WheelEntry> = entries.iter().filter(|e| e.path.ends_with(".so")).collect();
+    if modules.is_empty() {
+        return Err(WheelError::BadExtension {
+            path: String::new(),
+            problem: "a native recipe produced no extension modules (use `backend: pure`)".into(),
+        });
+    }
+    for module in modules {
+        if suffix.is_empty() || !module.path.ends_with(suffix) {
+            return Err(WheelError::BadExtension {
+                path: module.path.clone(),
+                problem: format!("does not end in `{suffix}`"),
+            });
+        }
+        if !is_dylink_module(&module.data) {
+            return Err(WheelError::BadExtension {
+                path: module.path.clone(),
+                problem:
+                    "is not a wasm `dylink.0` side module (was it built by the host compiler?)"
+                        .into(),
+            });
+        }
+    }
+    Ok(())
 }

@@ -1,26 +1,9 @@
-//! The tools a build runs on the build machine.
-//!
-//! Today this is the host Python that runs PEP 517 build backends and pip. The WASI compilers,
-//! sysroot and CPython 3.14 target environment join it here (see docs/architecture.md); their
-//! versions all feed [`Toolchain::identity`], which is part of every recipe's rebuild key. This
-//! module does not run builds.
+//! The build machine's own Python, which runs pip and the PEP 517 backends of pure recipes.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sha2::{Digest, Sha256};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ToolchainError {
-    #[error("cannot run the host Python `{python}`\n  help: install Python 3 with pip, or point WHEELFORGE_HOST_PYTHON at one", python = python.display())]
-    HostPythonMissing {
-        python: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("the host Python `{python}` has no working pip: {detail}\n  help: install pip for it (python3 -m ensurepip), or point WHEELFORGE_HOST_PYTHON at another Python", python = python.display())]
-    NoPip { python: PathBuf, detail: String },
-}
+use super::ToolchainError;
 
 /// The Python that runs build backends and pip on the build machine.
 #[derive(Debug, Clone)]
@@ -75,28 +58,5 @@ impl HostPython {
             .env("PIP_NO_COLOR", "1")
             .env("PIP_NO_INPUT", "1");
         command
-    }
-}
-
-/// Everything a build uses from the build machine.
-#[derive(Debug, Clone)]
-pub struct Toolchain {
-    pub host_python: HostPython,
-}
-
-impl Toolchain {
-    pub fn discover() -> Result<Toolchain, ToolchainError> {
-        Ok(Toolchain {
-            host_python: HostPython::discover()?,
-        })
-    }
-
-    /// A hash of every version that can change a build's output.
-    pub fn identity(&self) -> String {
-        let description = format!(
-            "host-python {}\npip {}\n",
-            self.host_python.version, self.host_python.pip_version
-        );
-        hex::encode(Sha256::digest(description.as_bytes()))
     }
 }

@@ -1,0 +1,198 @@
+//! Cross-compiling backends (`setuptools`, `meson`, `cmake`): the package's own PEP 517
+//! backend, run by the toolchain's host CPython 3.14 with the target environment.
+//!
+//! Build tools are installed for the build machine (from a wheelhouse in the cache, fetched
+//! once) into a per-recipe directory. Then `pep517_build.py` runs the backend with
+//! `_PYTHON_SYSCONFIGDATA_NAME` and `_PYTHON_HOST_PLATFORM` naming the WASI target, the
+//! compiler wrappers as `CC`/`CXX`/`LDSHARED`, and pkg-config pointed at the target only. Only
+//! the backend sees the target; the tool installation does not.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{BackendContext, BackendError};
+use crate::process::{log_tail, run_logged};
+use crate::recipe::BackendKind;
+use crate::toolchain::WasiToolchain;
+use crate::toolchain::install::TOOLS_DIR;
+
+const DRIVER: &str = include_str!("../../toolchain/pep517_build.py");
+
+pub(super) fn build(
+    context: &BackendContext<'_>,
+    toolchain: &WasiToolchain,
+) -> Result<PathBuf, BackendError> {
+    let recipe = context.loaded.name();
+    let failed = |step: &'static str| BackendError::Failed {
+        recipe: recipe.to_string(),
+        step,
+        tail: log_tail(context.log, 25),
+        log: context.log.to_path_buf(),
+    };
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BackendError::Io { path, source }
+    };
+    let work = context.work_dir;
+    let driver = work.join("pep517_build.py");
+    fs_err::write(&driver, DRIVER).map_err(io(&driver))?;
+    let out = work.join("backend-wheel");
+    let build_env = work.join("build-env");
+    for dir in [&out, &build_env] {
+        if dir.exists() {
+            fs_err::remove_dir_all(dir).map_err(io(dir))?;
+        }
+        fs_err::create_dir_all(dir).map_err(io(dir))?;
+    }
+    let wheelhouse = context
+        .cache_dir
+        .join("wheelhouse")
+        .join(format!("toolchain-{}", &toolchain.identity[..16]));
+    fs_err::create_dir_all(&wheelhouse).map_err(io(&wheelhouse))?;
+    let binds: Vec<&Path> = vec![work, &wheelhouse];
+    let sandbox = toolchain.sandbox();
+    let python = toolchain.host_python.display().to_string();
+    let settings = config_settings(context);
+
+    let driver_command = |phase: &str, target: bool| -> Command {
+        let mut command = sandbox.command(&python, context.source_root, &binds);
+        command
+            .arg(&driver)
+            .arg(phase)
+            .arg(context.source_root)
+            .arg(&out)
+            .arg(&settings)
+            .env("PYTHONPATH", &build_env)
+            .env("SOURCE_DATE_EPOCH", "315532800");
+        if target {
+            add_target_environment(&mut command, toolchain, context);
+            let pythonpath = format!(
+                "{}:{}",
+                build_env.display(),
+                toolchain.target.sysconfigdata_dir.display()
+            );
+            command.env("PYTHONPATH", pythonpath);
+        }
+        command
+    };
+    let read_requires = || -> Result<Vec<String>, BackendError> {
+        let path = out.join("requires.json");
+        let text = fs_err::read_to_string(&path).map_err(io(&path))?;
+        serde_json::from_str(&text).map_err(|_| failed("reading build requirements"))
+    };
+    let install = |requirements: &[String]| -> Result<(), BackendError> {
+        if requirements.is_empty() {
+            return Ok(());
+        }
+        let pip = |extra: &[&str]| {
+            let mut command = sandbox.command(&python, work, &binds);
+            command
+                .args(["-m", "pip", "--disable-pip-version-check"])
+                .args(extra)
+                .arg("--find-links")
+                .arg(&wheelhouse);
+            if let Some(index) = context.index_url {
+                command.args(["--index-url", index]);
+            }
+            command
+        };
+        // Offline first: the wheelhouse usually has everything.
+        let mut download = pip(&["download", "--no-index", "--only-binary", ":all:", "--dest"]);
+        download.arg(&wheelhouse).args(requirements);
+        if !run_logged(&mut download, context.log)
+            .map_err(io(context.log))?
+            .success()
+        {
+            let mut download = pip(&["download", "--only-binary", ":all:", "--dest"]);
+            download.arg(&wheelhouse).args(requirements);
+            if !run_logged(&mut download, context.log)
+                .map_err(io(context.log))?
+                .success()
+            {
+                return Err(failed("downloading build requirements"));
+            }
+        }
+        let mut install = pip(&["install", "--no-index", "--upgrade", "--target"]);
+        install.arg(&build_env).args(requirements);
+        if !run_logged(&mut install, context.log)
+            .map_err(io(context.log))?
+            .success()
+        {
+            return Err(failed("installing build requirements"));
+        }
+        Ok(())
+    };
+
+    let run = |phase: &str, target: bool, step: &'static str| -> Result<(), BackendError> {
+        let mut command = driver_command(phase, target);
+        if run_logged(&mut command, context.log)
+            .map_err(io(context.log))?
+            .success()
+        {
+            Ok(())
+        } else {
+            Err(failed(step))
+        }
+    };
+    run("static", false, "reading [build-system] requires")?;
+    let mut requirements = read_requires()?;
+    requirements.extend(context.loaded.recipe.requirements.build.iter().cloned());
+    install(&requirements)?;
+    run("dynamic", true, "get_requires_for_build_wheel")?;
+    install(&read_requires()?)?;
+    run("wheel", true, "the cross build (build_wheel)")?;
+    let name_file = out.join("wheel.txt");
+    let name = fs_err::read_to_string(&name_file).map_err(io(&name_file))?;
+    Ok(out.join(name.trim()))
+}
+
+/// PEP 517 config settings for the recipe's backend flags.
+fn config_settings(context: &BackendContext<'_>) -> String {
+    let build = &context.loaded.recipe.build;
+    let mut settings = serde_json::Map::new();
+    match build.backend {
+        BackendKind::Meson => {
+            let mut setup = vec![format!("--cross-file={TOOLS_DIR}/meson-cross.ini")];
+            setup.extend(build.backend_flags.iter().cloned());
+            settings.insert("setup-args".into(), setup.into());
+        }
+        BackendKind::Cmake => {
+            let mut args = vec![format!("-DCMAKE_TOOLCHAIN_FILE={TOOLS_DIR}/wasi.cmake")];
+            args.extend(build.backend_flags.iter().cloned());
+            settings.insert("cmake.args".into(), args.join(";").into());
+        }
+        _ if !build.backend_flags.is_empty() => {
+            settings.insert("--build-option".into(), build.backend_flags.clone().into());
+        }
+        _ => {}
+    }
+    serde_json::Value::Object(settings).to_string()
+}
+
+/// The variables that make a backend build for the target, and only for it.
+fn add_target_environment(
+    command: &mut Command,
+    toolchain: &WasiToolchain,
+    context: &BackendContext<'_>,
+) {
+    let build = &context.loaded.recipe.build;
+    let bin = format!("{TOOLS_DIR}/bin");
+    let target = &toolchain.target;
+    command
+        .env("_PYTHON_SYSCONFIGDATA_NAME", &target.sysconfigdata_name)
+        .env("_PYTHON_HOST_PLATFORM", &target.platform)
+        .env("WHEELFORGE_WRAP_CONFIG", format!("{TOOLS_DIR}/wrap.json"))
+        .env("CC", format!("{bin}/cc"))
+        .env("CXX", format!("{bin}/c++"))
+        .env("AR", format!("{bin}/ar"))
+        .env("NM", format!("{bin}/nm"))
+        .env("RANLIB", format!("{bin}/ranlib"))
+        .env("LDSHARED", format!("{bin}/cc -shared"))
+        .env("LDCXXSHARED", format!("{bin}/c++ -shared"))
+        .env("CFLAGS", build.cflags.join(" "))
+        .env("CXXFLAGS", build.cxxflags.join(" "))
+        .env("LDFLAGS", build.ldflags.join(" "))
+        .env("PKG_CONFIG_LIBDIR", &target.pkg_config_dir)
+        .env("PKG_CONFIG_PATH", "")
+        .envs(&build.environment);
+}

@@ -1,0 +1,177 @@
+//! Running WebAssembly components under wasmtime, embedded in wheelforge.
+//!
+//! A component built by componentize-py with the `wasi:cli/command` world is run like a
+//! program: arguments, environment, preopened directories in; stdout, stderr and the exit
+//! status out. Compiled code is cached (keyed by the component's SHA-256 and wasmtime's
+//! version), since compiling a CPython component takes longer than running a test. This module
+//! runs components; building them is `crate::runtime::link`.
+
+pub mod link;
+
+use std::path::{Path, PathBuf};
+
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::p2::bindings::sync::Command;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("cannot load component {path}: {detail}", path = path.display())]
+    Load { path: PathBuf, detail: String },
+    #[error("cannot instantiate component {path}: {detail}\n  help: the component may import interfaces that are not WASI 0.2 (check the world it was built for)", path = path.display())]
+    Instantiate { path: PathBuf, detail: String },
+    #[error("the component trapped: {detail}")]
+    Trap { detail: String },
+    #[error("{path}: {source}", path = path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// How to run one component.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// `argv`, including `argv[0]`.
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// Host directory → guest path.
+    pub preopens: Vec<(PathBuf, String)>,
+    /// Where compiled code is cached; `None` compiles every time.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOutput {
+    /// 0 for success; the guest's `exit` status otherwise (1 when `run` returned an error).
+    pub exit_code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+struct Host {
+    ctx: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+fn engine() -> Result<Engine, RuntimeError> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    // CPython recurses deeply (the parser, the test suites); give it room.
+    config.max_wasm_stack(8 << 20);
+    // With the async feature compiled in, the wasm stack must fit in the async stack.
+    config.async_stack_size(16 << 20);
+    Engine::new(&config).map_err(|error| RuntimeError::Load {
+        path: PathBuf::new(),
+        detail: error.to_string(),
+    })
+}
+
+/// Loads a component, from the compiled-code cache when possible.
+fn load(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> Result<Component, RuntimeError> {
+    let load_error = |detail: String| RuntimeError::Load {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let io = |source| RuntimeError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let Some(cache_dir) = cache_dir else {
+        return Component::from_file(engine, path).map_err(|e| load_error(e.to_string()));
+    };
+    let digest = crate::digest::sha256_file(path).map_err(io)?;
+    let cached = cache_dir.join(format!("{digest}-wasmtime-48.cwasm"));
+    if cached.is_file() {
+        // SAFETY: the file was written by `precompile_component` of this wasmtime version
+        // (the version is in its name) into wheelforge's own cache.
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
+            return Ok(component);
+        }
+    }
+    let bytes = fs_err::read(path).map_err(io)?;
+    let compiled = engine
+        .precompile_component(&bytes)
+        .map_err(|e| load_error(e.to_string()))?;
+    fs_err::create_dir_all(cache_dir).map_err(io)?;
+    let temporary = tempfile::NamedTempFile::new_in(cache_dir).map_err(io)?;
+    fs_err::write(temporary.path(), &compiled).map_err(io)?;
+    temporary.persist(&cached).map_err(|e| io(e.error))?;
+    // SAFETY: as above; just written by this process.
+    unsafe { Component::deserialize(engine, &compiled) }.map_err(|e| load_error(e.to_string()))
+}
+
+/// Runs a `wasi:cli/command` component to completion.
+pub fn run_command(component_path: &Path, options: &RunOptions) -> Result<RunOutput, RuntimeError> {
+    let _span = tracing::info_span!("run_component", path = %component_path.display()).entered();
+    let engine = engine()?;
+    let component = load(&engine, component_path, options.cache_dir.as_deref())?;
+    let mut linker: Linker<Host> = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| RuntimeError::Instantiate {
+        path: component_path.to_path_buf(),
+        detail: e.to_string(),
+    })?;
+
+    let stdout = MemoryOutputPipe::new(64 << 20);
+    let stderr = MemoryOutputPipe::new(64 << 20);
+    let mut builder = WasiCtxBuilder::new();
+    builder
+        .args(&options.args)
+        .stdout(stdout.clone())
+        .stderr(stderr.clone());
+    for (key, value) in &options.env {
+        builder.env(key, value);
+    }
+    for (host, guest) in &options.preopens {
+        builder
+            .preopened_dir(host, guest, FsPerms::ReadWrite)
+            .map_err(|e| RuntimeError::Io {
+                path: host.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+    }
+    let mut store = Store::new(
+        &engine,
+        Host {
+            ctx: builder.build(),
+            table: ResourceTable::new(),
+        },
+    );
+    let command = Command::instantiate(&mut store, &component, &linker).map_err(|e| {
+        RuntimeError::Instantiate {
+            path: component_path.to_path_buf(),
+            detail: format!("{e:#}"),
+        }
+    })?;
+    let exit_code = match command.wasi_cli_run().call_run(&mut store) {
+        Ok(Ok(())) => 0,
+        Ok(Err(())) => 1,
+        Err(error) => match error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            Some(exit) => exit.0,
+            None => {
+                return Err(RuntimeError::Trap {
+                    detail: format!("{error:?}"),
+                });
+            }
+        },
+    };
+    drop(store);
+    Ok(RunOutput {
+        exit_code,
+        stdout: stdout.contents().to_vec(),
+        stderr: stderr.contents().to_vec(),
+    })
+}

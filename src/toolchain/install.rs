@@ -1,0 +1,390 @@
+//! `wheelforge toolchain install`: provisioning the WASI toolchain into the cache.
+//!
+//! On a Debian machine (this project's machines), the toolchain is a Debian sid root made with
+//! debootstrap from the machine's own apt mirror: sid is where Python 3.14, LLVM 22, a current
+//! wasi-libc with wasip1/wasip2 layouts and libc++ for wasm32 are packaged. Inside it:
+//! componentize-py (the consumer runtime, whose embedded CPython defines the target ABI), the
+//! CPython 3.14 target environment derived from that runtime, compiler wrappers, and the
+//! Meson/CMake cross files. Every step logs to `install.log`; the root is built under a
+//! temporary name and renamed when complete; the manifest is written last, so an interrupted
+//! install is never mistaken for a finished one, and a second install is a no-op.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::sandbox::Sandbox;
+use super::target;
+use super::wasi::{COMPONENTIZE_PY_VERSION, Flavor, TOOLCHAIN_FORMAT, WasiToolchain};
+use super::{ToolchainError, io_error};
+use crate::process::{log_tail, run_logged};
+use crate::reporter::Reporter;
+
+/// The Debian packages of the toolchain root (versions are recorded, not pinned: sid moves).
+pub const DEBIAN_PACKAGES: &[&str] = &[
+    "python3.14",
+    "python3.14-dev",
+    "python3.14-venv",
+    "clang-22",
+    "lld-22",
+    "llvm-22",
+    "libclang-rt-22-dev-wasm32",
+    "wasi-libc",
+    "libc++-22-dev-wasm32",
+    "libc++abi-22-dev-wasm32",
+    "ca-certificates",
+];
+
+const SUITE: &str = "sid";
+const FLAVOR_DEBIAN: &str = "debian-sid";
+
+/// Where the toolchain of this machine lives (it may not be installed yet).
+pub fn toolchain_dir(cache_dir: &Path) -> PathBuf {
+    WasiToolchain::directory(cache_dir, FLAVOR_DEBIAN)
+}
+
+/// Loads the installed toolchain, installing it first if needed.
+pub fn ensure(cache_dir: &Path, reporter: &dyn Reporter) -> Result<WasiToolchain, ToolchainError> {
+    match WasiToolchain::load(&toolchain_dir(cache_dir)) {
+        Ok(toolchain) => Ok(toolchain),
+        Err(ToolchainError::NotInstalled { .. }) => install(cache_dir, false, reporter),
+        Err(other) => Err(other),
+    }
+}
+
+/// Installs the toolchain (a no-op when it is installed and `force` is false).
+pub fn install(
+    cache_dir: &Path,
+    force: bool,
+    reporter: &dyn Reporter,
+) -> Result<WasiToolchain, ToolchainError> {
+    if std::env::var_os("WASI_SDK_PATH").is_some() {
+        return Err(ToolchainError::Unsupported {
+            what: "WASI_SDK_PATH is set, but provisioning from an official wasi-sdk is not implemented yet".into(),
+            help: "unset WASI_SDK_PATH to use the Debian-packaged toolchain (docs/toolchain.md)".into(),
+        });
+    }
+    let dir = toolchain_dir(cache_dir);
+    if !force && let Ok(existing) = WasiToolchain::load(&dir) {
+        return Ok(existing);
+    }
+    let step = |name: &str| reporter.message("toolchain", name);
+    fs_err::create_dir_all(&dir).map_err(io_error(&dir))?;
+    let log = dir.join("install.log");
+    fs_err::write(&log, "").map_err(io_error(&log))?;
+    let manifest = WasiToolchain::manifest_path(&dir);
+    if manifest.exists() {
+        fs_err::remove_file(&manifest).map_err(io_error(&manifest))?;
+    }
+    require_root()?;
+
+    step("debootstrap");
+    ensure_debootstrap(&log)?;
+    let mirror = debian_mirror(Path::new("/etc/apt/sources.list.d/debian.sources"))?;
+    let root = dir.join("root");
+    let partial = dir.join("root.partial");
+    // A finished root without a manifest (a later step failed) is resumed as a partial one;
+    // `--force` starts from nothing.
+    if root.exists() {
+        if force {
+            fs_err::remove_dir_all(&root).map_err(io_error(&root))?;
+        } else {
+            fs_err::rename(&root, &partial).map_err(io_error(&root))?;
+        }
+    }
+    if force && partial.exists() {
+        fs_err::remove_dir_all(&partial).map_err(io_error(&partial))?;
+    }
+    // Each finished step leaves a marker in the partial root, so a retry resumes after it.
+    let done = |name: &str| partial.join(format!(".wheelforge-step-{name}"));
+    let finish = |name: &str| fs_err::write(done(name), "").map_err(io_error(&partial));
+    if !done("debootstrap").exists() {
+        if partial.exists() {
+            fs_err::remove_dir_all(&partial).map_err(io_error(&partial))?;
+        }
+        let mut debootstrap = Command::new("debootstrap");
+        debootstrap
+            .args(["--variant=minbase", SUITE])
+            .arg(&partial)
+            .arg(&mirror);
+        run_step("debootstrap", &mut debootstrap, &log)?;
+        fs_err::copy("/etc/resolv.conf", partial.join("etc/resolv.conf"))
+            .map_err(io_error(&partial))?;
+        finish("debootstrap")?;
+    }
+
+    step("apt");
+    let sandbox = Sandbox::Chroot {
+        root: partial.clone(),
+    };
+    let apt = "apt-get -o Acquire::Check-Valid-Until=false -o APT::Install-Recommends=false";
+    let script = format!(
+        "set -e; {apt} update; DEBIAN_FRONTEND=noninteractive {apt} install -y {}; \
+         {apt} clean",
+        DEBIAN_PACKAGES.join(" ")
+    );
+    if !done("packages").exists() {
+        let mut command = sandbox.command("/bin/sh", Path::new("/"), &[]);
+        command.args(["-c", &script]);
+        run_step("installing the Debian packages", &mut command, &log)?;
+        finish("packages")?;
+    }
+
+    step("componentize-py");
+    let script = format!(
+        "set -e; python3.14 -m venv /opt/wheelforge/venv; \
+         /opt/wheelforge/venv/bin/pip install --disable-pip-version-check componentize-py=={COMPONENTIZE_PY_VERSION}"
+    );
+    if !done("componentize-py").exists() {
+        let mut command = sandbox.command("/bin/sh", Path::new("/"), &[]);
+        command.args(["-c", &script]);
+        run_step("installing componentize-py", &mut command, &log)?;
+        finish("componentize-py")?;
+    }
+
+    let versions = installed_versions(&sandbox, &log)?;
+    fs_err::rename(&partial, &root).map_err(io_error(&root))?;
+
+    let mut toolchain = WasiToolchain {
+        format: TOOLCHAIN_FORMAT,
+        flavor: Flavor::DebianRoot { root: root.clone() },
+        dir: dir.clone(),
+        versions,
+        host_python: "/opt/wheelforge/venv/bin/python".into(),
+        clang: "/usr/bin/clang-22".into(),
+        clangxx: "/usr/bin/clang++-22".into(),
+        ar: "/usr/bin/llvm-ar-22".into(),
+        nm: "/usr/bin/llvm-nm-22".into(),
+        ranlib: "/usr/bin/llvm-ranlib-22".into(),
+        wasm_ld: "/usr/bin/wasm-ld-22".into(),
+        objdump: "/usr/bin/llvm-objdump-22".into(),
+        sysroot: "/usr".into(),
+        triple: "wasm32-wasip1".into(),
+        componentize_py: "/opt/wheelforge/venv/bin/componentize-py".into(),
+        target: Default::default(),
+        identity: String::new(),
+    };
+
+    step("target environment");
+    toolchain.target = target::prepare(&toolchain, &log)?;
+    write_tool_files(&toolchain, &log)?;
+    toolchain.identity = toolchain.compute_identity();
+    toolchain.save()?;
+    Ok(toolchain)
+}
+
+fn run_step(step: &str, command: &mut Command, log: &Path) -> Result<(), ToolchainError> {
+    let status = run_logged(command, log).map_err(io_error(log))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(ToolchainError::Step {
+            step: step.to_string(),
+            tail: log_tail(log, 12),
+            log: log.to_path_buf(),
+        })
+    }
+}
+
+fn require_root() -> Result<(), ToolchainError> {
+    let status = fs_err::read_to_string("/proc/self/status").unwrap_or_default();
+    let effective_uid = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().nth(1))
+        .unwrap_or("");
+    if effective_uid == "0" {
+        Ok(())
+    } else {
+        Err(ToolchainError::Unsupported {
+            what: "installing the Debian toolchain root needs root (debootstrap, chroot, mounts)".into(),
+            help: "run `wheelforge toolchain install` as root, or use an official wasi-sdk (docs/toolchain.md)".into(),
+        })
+    }
+}
+
+fn ensure_debootstrap(log: &Path) -> Result<(), ToolchainError> {
+    let found = Command::new("debootstrap")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if found {
+        return Ok(());
+    }
+    let mut update = Command::new("apt-get");
+    update.arg("update");
+    run_step("apt-get update (for debootstrap)", &mut update, log)?;
+    let mut install = Command::new("apt-get");
+    install
+        .args(["install", "-y", "--no-install-recommends", "debootstrap"])
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run_step("installing debootstrap", &mut install, log)
+}
+
+/// The mirror URI of the machine's own apt sources (deb822 `debian.sources`): the first `URIs`
+/// of a `deb` stanza whose suites are not security suites.
+pub fn debian_mirror(sources: &Path) -> Result<String, ToolchainError> {
+    let text = fs_err::read_to_string(sources).map_err(|_| ToolchainError::Unsupported {
+        what: format!("no apt sources at {}", sources.display()),
+        help: "the Debian toolchain needs a Debian machine with deb822 apt sources; use WASI_SDK_PATH elsewhere".into(),
+    })?;
+    for stanza in text.split("\n\n") {
+        let field = |name: &str| {
+            stanza.lines().find_map(|line| {
+                line.strip_prefix(name)
+                    .and_then(|rest| rest.strip_prefix(':'))
+                    .map(|value| value.trim().to_string())
+            })
+        };
+        let types = field("Types").unwrap_or_default();
+        let suites = field("Suites").unwrap_or_default();
+        if !types.split_whitespace().any(|t| t == "deb")
+            || suites.split_whitespace().all(|s| s.ends_with("-security"))
+        {
+            continue;
+        }
+        if let Some(uri) =
+            field("URIs").and_then(|u| u.split_whitespace().next().map(str::to_string))
+        {
+            return Ok(uri);
+        }
+    }
+    Err(ToolchainError::Unsupported {
+        what: format!("no Debian mirror found in {}", sources.display()),
+        help: "add a `Types: deb` stanza with URIs to the apt sources".into(),
+    })
+}
+
+fn installed_versions(
+    sandbox: &Sandbox,
+    log: &Path,
+) -> Result<BTreeMap<String, String>, ToolchainError> {
+    let mut command = sandbox.command("/usr/bin/dpkg-query", Path::new("/"), &[]);
+    command
+        .args(["-W", "-f", "${Package}\t${Version}\n"])
+        .args(DEBIAN_PACKAGES);
+    let output = command.output().map_err(io_error(log))?;
+    if !output.status.success() {
+        return Err(ToolchainError::Step {
+            step: "dpkg-query".into(),
+            tail: String::from_utf8_lossy(&output.stderr).into_owned(),
+            log: log.to_path_buf(),
+        });
+    }
+    let mut versions: BTreeMap<String, String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .map(|(package, version)| (format!("deb:{package}"), version.to_string()))
+        .collect();
+    versions.insert(
+        "pypi:componentize-py".into(),
+        COMPONENTIZE_PY_VERSION.into(),
+    );
+    Ok(versions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::debian_mirror;
+
+    #[test]
+    fn the_mirror_comes_from_the_first_non_security_deb_stanza() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("debian.sources");
+        fs_err::write(
+            &path,
+            "Types: deb\nURIs: http://mirror.invalid/debian-security\nSuites: bookworm-security\nComponents: main\n\n\
+             Types: deb\n# comment\nURIs: http://mirror.invalid/debian\nSuites: bookworm bookworm-updates\nComponents: main\n",
+        )
+        .unwrap();
+        assert_eq!(
+            debian_mirror(&path).unwrap(),
+            "http://mirror.invalid/debian"
+        );
+    }
+}
+
+/// Where the wrappers, cross files and shim library live inside the toolchain.
+pub const TOOLS_DIR: &str = "/opt/wheelforge";
+
+/// The compiler wrapper configuration for this toolchain.
+pub fn wrap_config(toolchain: &WasiToolchain) -> super::wrap::WrapConfig {
+    super::wrap::WrapConfig {
+        clang: toolchain.clang.clone(),
+        clangxx: toolchain.clangxx.clone(),
+        ar: toolchain.ar.clone(),
+        nm: toolchain.nm.clone(),
+        ranlib: toolchain.ranlib.clone(),
+        sysroot: toolchain.sysroot.clone(),
+        triple: toolchain.triple.clone(),
+        target_include: toolchain.target.include_dir.clone(),
+        host_python_includes: vec!["/usr/include/python3.14".into()],
+        cxx_link_extras: vec![format!("{TOOLS_DIR}/lib/libwheelforge_eh.a").into()],
+    }
+}
+
+/// Writes the wrappers, the wrapper configuration, the Meson cross file, the CMake toolchain
+/// file, and builds the C++ exception shim.
+pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), ToolchainError> {
+    let host = |inside: &str| toolchain.host_path(Path::new(inside));
+    let bin = format!("{TOOLS_DIR}/bin");
+    let host_bin = host(&bin);
+    fs_err::create_dir_all(&host_bin).map_err(io_error(&host_bin))?;
+    let wheelforge = toolchain.sandbox().wheelforge_binary();
+    for tool in ["cc", "c++", "ar", "nm", "ranlib"] {
+        let path = host_bin.join(tool);
+        fs_err::write(
+            &path,
+            format!(
+                "#!/bin/sh\nexec {} wrap {tool} \"$@\"\n",
+                wheelforge.display()
+            ),
+        )
+        .map_err(io_error(&path))?;
+        use std::os::unix::fs::PermissionsExt;
+        fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+            .map_err(io_error(&path))?;
+    }
+    let config_path = host(&format!("{TOOLS_DIR}/wrap.json"));
+    fs_err::write(
+        &config_path,
+        serde_json::to_vec_pretty(&wrap_config(toolchain)).expect("configs serialize"),
+    )
+    .map_err(io_error(&config_path))?;
+    let fill = |template: &str| {
+        template
+            .replace("@BIN@", &bin)
+            .replace("@SYSROOT@", &toolchain.sysroot.display().to_string())
+            .replace(
+                "@PKG_CONFIG_DIR@",
+                &toolchain.target.pkg_config_dir.display().to_string(),
+            )
+    };
+    for (name, template) in [
+        (
+            "meson-cross.ini",
+            include_str!("../../toolchain/meson-cross.ini.in"),
+        ),
+        ("wasi.cmake", include_str!("../../toolchain/wasi.cmake.in")),
+    ] {
+        let path = host(&format!("{TOOLS_DIR}/{name}"));
+        fs_err::write(&path, fill(template)).map_err(io_error(&path))?;
+    }
+
+    let lib = format!("{TOOLS_DIR}/lib");
+    let host_lib = host(&lib);
+    fs_err::create_dir_all(&host_lib).map_err(io_error(&host_lib))?;
+    let shim = host_lib.join("eh-shim.c");
+    fs_err::write(&shim, include_str!("../../toolchain/eh-shim.c")).map_err(io_error(&shim))?;
+    let script = format!(
+        "set -e; cd {lib}; {clang} --target={triple} --sysroot={sysroot} -O2 -fPIC -c eh-shim.c -o eh-shim.o; \
+         {ar} rcs libwheelforge_eh.a eh-shim.o",
+        clang = toolchain.clang.display(),
+        triple = toolchain.triple,
+        sysroot = toolchain.sysroot.display(),
+        ar = toolchain.ar.display(),
+    );
+    let mut command = toolchain.sandbox().command("/bin/sh", Path::new("/"), &[]);
+    command.args(["-c", &script]);
+    run_step("building the C++ exception shim", &mut command, log)
+}

@@ -1,0 +1,134 @@
+//! The installed WASI toolchain, as recorded in its manifest (`toolchain.json`).
+//!
+//! `install` writes the manifest last, so a toolchain without one is not installed. Paths in
+//! the manifest are as seen from inside the [`Sandbox`]. This module owns the nouns and
+//! loading; it does not install or run anything.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::sandbox::Sandbox;
+use super::target::TargetEnvironment;
+use super::{ToolchainError, io_error};
+
+/// Bumped whenever the layout or contents of an installed toolchain change.
+pub const TOOLCHAIN_FORMAT: u32 = 1;
+
+/// The componentize-py release whose embedded CPython defines the target ABI.
+pub const COMPONENTIZE_PY_VERSION: &str = "0.25.1";
+
+/// Where the toolchain comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Flavor {
+    /// A Debian sid root made with debootstrap, entered with chroot.
+    DebianRoot { root: PathBuf },
+    /// An official wasi-sdk (`WASI_SDK_PATH`) plus a host CPython 3.14, used directly.
+    WasiSdk { path: PathBuf },
+}
+
+/// An installed toolchain. Paths are as seen inside its sandbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WasiToolchain {
+    pub format: u32,
+    pub flavor: Flavor,
+    /// The toolchain's directory in the cache (host path).
+    pub dir: PathBuf,
+    /// Exact versions of everything installed (Debian packages, componentize-py, ...).
+    pub versions: BTreeMap<String, String>,
+    pub host_python: PathBuf,
+    pub clang: PathBuf,
+    pub clangxx: PathBuf,
+    pub ar: PathBuf,
+    pub nm: PathBuf,
+    pub ranlib: PathBuf,
+    pub wasm_ld: PathBuf,
+    pub objdump: PathBuf,
+    /// The WASI sysroot passed as `--sysroot`.
+    pub sysroot: PathBuf,
+    /// The clang target triple for objects (`wasm32-wasip1`).
+    pub triple: String,
+    pub componentize_py: PathBuf,
+    pub target: TargetEnvironment,
+    pub identity: String,
+}
+
+impl WasiToolchain {
+    /// The directory a flavor installs into, under the cache.
+    pub fn directory(cache_dir: &Path, flavor_name: &str) -> PathBuf {
+        cache_dir.join("toolchain").join(flavor_name)
+    }
+
+    pub fn manifest_path(dir: &Path) -> PathBuf {
+        dir.join("toolchain.json")
+    }
+
+    /// Loads the manifest in `dir`; [`ToolchainError::NotInstalled`] when there is none.
+    pub fn load(dir: &Path) -> Result<WasiToolchain, ToolchainError> {
+        let path = Self::manifest_path(dir);
+        if !path.is_file() {
+            return Err(ToolchainError::NotInstalled {
+                dir: dir.to_path_buf(),
+            });
+        }
+        let text = fs_err::read_to_string(&path).map_err(io_error(&path))?;
+        let toolchain: WasiToolchain =
+            serde_json::from_str(&text).map_err(|error| ToolchainError::Manifest {
+                path: path.clone(),
+                detail: error.to_string(),
+            })?;
+        if toolchain.format != TOOLCHAIN_FORMAT {
+            return Err(ToolchainError::Manifest {
+                path,
+                detail: format!(
+                    "format {} is not this wheelforge's format {TOOLCHAIN_FORMAT}",
+                    toolchain.format
+                ),
+            });
+        }
+        Ok(toolchain)
+    }
+
+    /// The hash of every version recorded, the flavor and the target configuration.
+    pub fn compute_identity(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(format!("format {TOOLCHAIN_FORMAT}\n"));
+        hasher.update(serde_json::to_vec(&self.versions).expect("versions serialize"));
+        hasher.update(serde_json::to_vec(&self.target).expect("target serializes"));
+        hasher.update(self.triple.as_bytes());
+        hex::encode(hasher.finalize())
+    }
+
+    pub fn sandbox(&self) -> Sandbox {
+        match &self.flavor {
+            Flavor::DebianRoot { root } => Sandbox::Chroot { root: root.clone() },
+            Flavor::WasiSdk { .. } => Sandbox::Native,
+        }
+    }
+
+    /// A host path for a path inside the sandbox.
+    pub fn host_path(&self, inside: &Path) -> PathBuf {
+        match &self.flavor {
+            Flavor::DebianRoot { root } => root.join(inside.strip_prefix("/").unwrap_or(inside)),
+            Flavor::WasiSdk { .. } => inside.to_path_buf(),
+        }
+    }
+
+    /// Writes the manifest atomically (the last step of an install).
+    pub fn save(&self) -> Result<(), ToolchainError> {
+        let path = Self::manifest_path(&self.dir);
+        let temporary = tempfile::NamedTempFile::new_in(&self.dir).map_err(io_error(&self.dir))?;
+        let json = serde_json::to_vec_pretty(self).expect("manifests serialize");
+        fs_err::write(temporary.path(), json).map_err(io_error(&path))?;
+        temporary
+            .persist(&path)
+            .map_err(|error| ToolchainError::Io {
+                path: path.clone(),
+                source: error.error,
+            })?;
+        Ok(())
+    }
+}
