@@ -34,9 +34,20 @@ pub fn log_tail(log: &Path, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+/// The command line for the log; a sandboxed command shows only what runs inside.
 fn describe(command: &Command) -> String {
+    let arguments: Vec<_> = command.get_args().collect();
+    if command.get_program() == "unshare"
+        && let Some(start) = arguments.iter().rposition(|a| *a == "--")
+    {
+        let inside: Vec<String> = arguments[start + 1..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        return format!("[toolchain root] {}", inside.join(" "));
+    }
     let mut text = command.get_program().to_string_lossy().into_owned();
-    for argument in command.get_args() {
+    for argument in arguments {
         text.push(' ');
         text.push_str(&argument.to_string_lossy());
     }

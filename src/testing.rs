@@ -15,7 +15,7 @@ use crate::reporter::Reporter;
 use crate::runtime::link::{TestApp, link_test_component};
 use crate::runtime::{RunOptions, run_command};
 use crate::tags::{WheelFilename, normalize_name};
-use crate::toolchain::{HostPython, install};
+use crate::toolchain::install;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TestError {
@@ -124,22 +124,33 @@ pub fn test_recipe(
     let log = work.join("test.log");
 
     reporter.message(&name, "install");
-    let python = HostPython::discover()?;
-    let mut pip = python.pip();
-    pip.args(["install", "--no-index", "--find-links"])
-        .arg(fs_err::canonicalize(&packages).map_err(io(&packages))?)
-        .args([
-            "--platform",
-            "wasi_0_2_wasm32",
-            "--python-version",
-            "3.14",
-            "--only-binary=:all:",
-            "--target",
-        ])
-        .arg(&deps)
-        .arg(format!("{name}=={version}"))
-        .env_remove("PIP_FIND_LINKS")
-        .env_remove("PIP_INDEX_URL");
+    // The toolchain's CPython 3.14 runs pip, so that Requires-Python and markers are judged
+    // for the target's Python version, as on a consumer's 3.14.
+    let packages = fs_err::canonicalize(&packages).map_err(io(&packages))?;
+    let python = toolchain.host_python.display().to_string();
+    let mut pip =
+        toolchain
+            .sandbox()
+            .command(&python, &work, &[work.as_path(), packages.as_path()]);
+    pip.args([
+        "-m",
+        "pip",
+        "--disable-pip-version-check",
+        "install",
+        "--no-index",
+    ])
+    .arg("--find-links")
+    .arg(&packages)
+    .args([
+        "--platform",
+        "wasi_0_2_wasm32",
+        "--python-version",
+        "3.14",
+        "--only-binary=:all:",
+        "--target",
+    ])
+    .arg(&deps)
+    .arg(format!("{name}=={version}"));
     if !run_logged(&mut pip, &log).map_err(io(&log))?.success() {
         return Err(TestError::Install {
             name,

@@ -97,14 +97,14 @@ pub(super) fn build(
             command
         };
         // Offline first: the wheelhouse usually has everything.
-        let mut download = pip(&["download", "--no-index", "--only-binary", ":all:", "--dest"]);
-        download.arg(&wheelhouse).args(requirements);
+        let mut download = pip(&["download", "--no-index", "--only-binary", ":all:"]);
+        download.arg("--dest").arg(&wheelhouse).args(requirements);
         if !run_logged(&mut download, context.log)
             .map_err(io(context.log))?
             .success()
         {
-            let mut download = pip(&["download", "--only-binary", ":all:", "--dest"]);
-            download.arg(&wheelhouse).args(requirements);
+            let mut download = pip(&["download", "--only-binary", ":all:"]);
+            download.arg("--dest").arg(&wheelhouse).args(requirements);
             if !run_logged(&mut download, context.log)
                 .map_err(io(context.log))?
                 .success()
@@ -112,8 +112,8 @@ pub(super) fn build(
                 return Err(failed("downloading build requirements"));
             }
         }
-        let mut install = pip(&["install", "--no-index", "--upgrade", "--target"]);
-        install.arg(&build_env).args(requirements);
+        let mut install = pip(&["install", "--no-index", "--upgrade"]);
+        install.arg("--target").arg(&build_env).args(requirements);
         if !run_logged(&mut install, context.log)
             .map_err(io(context.log))?
             .success()

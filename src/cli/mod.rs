@@ -82,8 +82,8 @@ enum Command {
     /// the recipe's test imports and command under the embedded WASI runtime.
     Test {
         /// Recipe names.
-        #[arg(required = true)]
-        recipes: Vec<String>,
+        #[arg(required = true, value_name = "RECIPE")]
+        names: Vec<String>,
     },
     /// Regenerate the index pages from the wheels in the index directory.
     Index,
@@ -243,7 +243,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             server.run()?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Test { recipes } => {
+        Command::Test { names } => {
             let settings = wheelforge::testing::TestSettings {
                 recipes_dir: cli.recipes,
                 patches_dir: patches,
@@ -253,7 +253,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let reporter = progress::BarReporter::new(cli.verbose == 0);
             let mut failed = 0;
-            for recipe in &recipes {
+            for recipe in &names {
                 let report = wheelforge::testing::test_recipe(&settings, recipe, &reporter)?;
                 reporter.clear();
                 print!("{}", report.stdout);
@@ -270,7 +270,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     failed += 1;
                 }
             }
-            println!("{} passed, {failed} failed", recipes.len() - failed);
+            println!("{} passed, {failed} failed", names.len() - failed);
             Ok(if failed == 0 {
                 ExitCode::SUCCESS
             } else {
