@@ -63,6 +63,8 @@ pub struct TestReport {
     pub recipe: String,
     pub wheel: String,
     pub exit_code: i32,
+    /// The wasm trap, if the guest trapped.
+    pub trap: Option<String>,
     pub stdout: String,
     pub stderr: String,
     pub link_time: Duration,
@@ -182,6 +184,7 @@ pub fn test_recipe(
         recipe: name,
         wheel,
         exit_code: output.exit_code,
+        trap: output.trap,
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         link_time,

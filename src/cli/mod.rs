@@ -258,6 +258,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 reporter.clear();
                 print!("{}", report.stdout);
                 eprint!("{}", report.stderr);
+                if let Some(trap) = &report.trap {
+                    eprintln!("the guest trapped: {}", trap.lines().next().unwrap_or_default());
+                }
                 println!(
                     "{}: {} ({}; link {:.1} s, run {:.1} s)",
                     report.recipe,

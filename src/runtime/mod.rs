@@ -22,8 +22,6 @@ pub enum RuntimeError {
     Load { path: PathBuf, detail: String },
     #[error("cannot instantiate component {path}: {detail}\n  help: the component may import interfaces that are not WASI 0.2 (check the world it was built for)", path = path.display())]
     Instantiate { path: PathBuf, detail: String },
-    #[error("the component trapped: {detail}")]
-    Trap { detail: String },
     #[error("{path}: {source}", path = path.display())]
     Io {
         path: PathBuf,
@@ -47,8 +45,11 @@ pub struct RunOptions {
 /// What a run produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunOutput {
-    /// 0 for success; the guest's `exit` status otherwise (1 when `run` returned an error).
+    /// 0 for success; the guest's `exit` status otherwise (1 when `run` returned an error,
+    /// 134 when it trapped, as a shell reports an abort).
     pub exit_code: i32,
+    /// The trap, when the guest trapped (an `abort()`, an unreachable instruction, ...).
+    pub trap: Option<String>,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
 }
@@ -156,21 +157,18 @@ pub fn run_command(component_path: &Path, options: &RunOptions) -> Result<RunOut
             detail: format!("{e:#}"),
         }
     })?;
-    let exit_code = match command.wasi_cli_run().call_run(&mut store) {
-        Ok(Ok(())) => 0,
-        Ok(Err(())) => 1,
+    let (exit_code, trap) = match command.wasi_cli_run().call_run(&mut store) {
+        Ok(Ok(())) => (0, None),
+        Ok(Err(())) => (1, None),
         Err(error) => match error.downcast_ref::<wasmtime_wasi::I32Exit>() {
-            Some(exit) => exit.0,
-            None => {
-                return Err(RuntimeError::Trap {
-                    detail: format!("{error:?}"),
-                });
-            }
+            Some(exit) => (exit.0, None),
+            None => (134, Some(format!("{error:?}"))),
         },
     };
     drop(store);
     Ok(RunOutput {
         exit_code,
+        trap,
         stdout: stdout.contents().to_vec(),
         stderr: stderr.contents().to_vec(),
     })

@@ -47,7 +47,11 @@ pub fn toolchain_dir(cache_dir: &Path) -> PathBuf {
 pub fn ensure(cache_dir: &Path, reporter: &dyn Reporter) -> Result<WasiToolchain, ToolchainError> {
     match WasiToolchain::load(&toolchain_dir(cache_dir)) {
         Ok(toolchain) => Ok(toolchain),
-        Err(ToolchainError::NotInstalled { .. }) => install(cache_dir, false, reporter),
+        // Not installed, or installed by another wheelforge version: (re)install, resuming
+        // from the finished steps.
+        Err(ToolchainError::NotInstalled { .. } | ToolchainError::Manifest { .. }) => {
+            install(cache_dir, false, reporter)
+        }
         Err(other) => Err(other),
     }
 }
@@ -65,6 +69,15 @@ pub fn install(
         });
     }
     let dir = toolchain_dir(cache_dir);
+    if !force && let Ok(existing) = WasiToolchain::load(&dir) {
+        return Ok(existing);
+    }
+    // One install at a time per cache (parallel builds and tests share it); whoever waited
+    // finds the toolchain installed.
+    fs_err::create_dir_all(&dir).map_err(io_error(&dir))?;
+    let lock_path = dir.join("install.lock");
+    let lock = fs_err::File::create(&lock_path).map_err(io_error(&lock_path))?;
+    lock.file().lock().map_err(io_error(&lock_path))?;
     if !force && let Ok(existing) = WasiToolchain::load(&dir) {
         return Ok(existing);
     }
@@ -319,7 +332,7 @@ pub fn wrap_config(toolchain: &WasiToolchain) -> super::wrap::WrapConfig {
         triple: toolchain.triple.clone(),
         target_include: toolchain.target.include_dir.clone(),
         host_python_includes: vec!["/usr/include/python3.14".into()],
-        cxx_link_extras: vec![format!("{TOOLS_DIR}/lib/libwheelforge_eh.a").into()],
+        shared_link_extras: vec![format!("{TOOLS_DIR}/lib/libwheelforge_eh.a").into()],
     }
 }
 

@@ -26,9 +26,11 @@ pub struct WrapConfig {
     pub target_include: PathBuf,
     /// Host CPython include directories, replaced by `target_include`.
     pub host_python_includes: Vec<PathBuf>,
-    /// Objects or archives added to every C++ shared link (the exception shim).
+    /// Archives added to every shared link (the C++ exception shim). Their members are only
+    /// linked when a module references them, so C modules are unaffected; and build systems
+    /// link C++ modules with `cc` as often as with `c++`.
     #[serde(default)]
-    pub cxx_link_extras: Vec<PathBuf>,
+    pub shared_link_extras: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,12 +142,12 @@ pub fn rewrite(tool: Tool, config: &WrapConfig, arguments: &[String]) -> (PathBu
             } else {
                 config.clang.clone()
             };
-            (program, rewrite_compiler(tool, config, arguments))
+            (program, rewrite_compiler(config, arguments))
         }
     }
 }
 
-fn rewrite_compiler(tool: Tool, config: &WrapConfig, arguments: &[String]) -> Vec<String> {
+fn rewrite_compiler(config: &WrapConfig, arguments: &[String]) -> Vec<String> {
     let shared = arguments.iter().any(|a| a == "-shared");
     let target_include = config.target_include.display().to_string();
     let host_python = |path: &str| {
@@ -192,17 +194,13 @@ fn rewrite_compiler(tool: Tool, config: &WrapConfig, arguments: &[String]) -> Ve
         }
         if argument == "-shared" {
             out.extend(SHARED_LINK_FLAGS.iter().map(|f| f.to_string()));
-            if tool == Tool::Cxx {
-                out.extend(
-                    config
-                        .cxx_link_extras
-                        .iter()
-                        .map(|p| p.display().to_string()),
-                );
-            }
             continue;
         }
         out.push(argument.to_string());
+    }
+    if shared {
+        // After the inputs, so that their undefined `__cxa_*` symbols select shim members.
+        out.extend(config.shared_link_extras.iter().map(|p| p.display().to_string()));
     }
     out
 }
@@ -222,7 +220,7 @@ mod tests {
             triple: "wasm32-wasip1".into(),
             target_include: "/opt/wheelforge/target/include/python3.14".into(),
             host_python_includes: vec!["/usr/include/python3.14".into()],
-            cxx_link_extras: vec!["/opt/wheelforge/lib/libwheelforge_eh.a".into()],
+            shared_link_extras: vec!["/opt/wheelforge/lib/libwheelforge_eh.a".into()],
         }
     }
 
@@ -250,7 +248,7 @@ mod tests {
                 Tool::Cc,
                 "-shared -Wl,-O1 -Wl,-z,relro -L/usr/lib/x86_64-linux-gnu build/demo.o -lm -lpthread -o demo.cpython-314-wasm32-wasi.so"
             ),
-            "/usr/bin/clang-22 --target=wasm32-wasip1 --sysroot=/usr -fPIC -shared -nostdlib -Wl,--no-entry -Wl,--experimental-pic -Wl,--unresolved-symbols=import-dynamic build/demo.o -o demo.cpython-314-wasm32-wasi.so"
+            "/usr/bin/clang-22 --target=wasm32-wasip1 --sysroot=/usr -fPIC -shared -nostdlib -Wl,--no-entry -Wl,--experimental-pic -Wl,--unresolved-symbols=import-dynamic build/demo.o -o demo.cpython-314-wasm32-wasi.so /opt/wheelforge/lib/libwheelforge_eh.a"
         );
     }
 
@@ -258,7 +256,7 @@ mod tests {
     fn a_cxx_shared_link_gets_the_exception_shim() {
         assert_eq!(
             run(Tool::Cxx, "-shared x.o -lstdc++ -o x.so"),
-            "/usr/bin/clang++-22 --target=wasm32-wasip1 --sysroot=/usr -fPIC -shared -nostdlib -Wl,--no-entry -Wl,--experimental-pic -Wl,--unresolved-symbols=import-dynamic /opt/wheelforge/lib/libwheelforge_eh.a x.o -o x.so"
+            "/usr/bin/clang++-22 --target=wasm32-wasip1 --sysroot=/usr -fPIC -shared -nostdlib -Wl,--no-entry -Wl,--experimental-pic -Wl,--unresolved-symbols=import-dynamic x.o -o x.so /opt/wheelforge/lib/libwheelforge_eh.a"
         );
     }
 
