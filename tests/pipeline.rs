@@ -231,12 +231,16 @@ fn sources_come_from_a_configured_index_url_and_are_verified() {
     };
 
     let cache = repo.root().join("cache");
-    let archive = fetch(fake_index(sdist.clone(), sha256.clone(), 2), &cache).unwrap();
+    let wheelforge::source::FetchedSource::Archive(archive) =
+        fetch(fake_index(sdist.clone(), sha256.clone(), 2), &cache).unwrap()
+    else {
+        panic!("an index source is an archive");
+    };
     assert_eq!(wheelforge::source::sha256_file(&archive).unwrap(), sha256);
     assert!(archive.starts_with(cache.join("sources/sha256").join(&sha256)));
     // Cached now: a dead index is never asked.
     let again = fetch("http://127.0.0.1:9/simple".into(), &cache).unwrap();
-    assert_eq!(again, archive);
+    assert_eq!(again, wheelforge::source::FetchedSource::Archive(archive));
 
     // The index serves other bytes than the recipe pins: refused, nothing cached.
     let other_cache = repo.root().join("other-cache");

@@ -78,8 +78,7 @@ enum Command {
         #[arg(long, env = "WHEELFORGE_INDEX_URL")]
         index_url: Option<String>,
     },
-    /// Prove a built wheel: install it from the index, link it with componentize-py and run
-    /// the recipe's test imports and command under the embedded WASI runtime.
+    /// Prove built wheels under the embedded WASI runtime (install, link, run the recipe's test).
     Test {
         /// Recipe names.
         #[arg(required = true, value_name = "RECIPE")]
@@ -259,7 +258,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print!("{}", report.stdout);
                 eprint!("{}", report.stderr);
                 if let Some(trap) = &report.trap {
-                    eprintln!("the guest trapped: {}", trap.lines().next().unwrap_or_default());
+                    eprintln!(
+                        "the guest trapped: {}",
+                        trap.lines().next().unwrap_or_default()
+                    );
                 }
                 println!(
                     "{}: {} ({}; link {:.1} s, run {:.1} s)",

@@ -296,27 +296,6 @@ fn installed_versions(
     Ok(versions)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::debian_mirror;
-
-    #[test]
-    fn the_mirror_comes_from_the_first_non_security_deb_stanza() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("debian.sources");
-        fs_err::write(
-            &path,
-            "Types: deb\nURIs: http://mirror.invalid/debian-security\nSuites: bookworm-security\nComponents: main\n\n\
-             Types: deb\n# comment\nURIs: http://mirror.invalid/debian\nSuites: bookworm bookworm-updates\nComponents: main\n",
-        )
-        .unwrap();
-        assert_eq!(
-            debian_mirror(&path).unwrap(),
-            "http://mirror.invalid/debian"
-        );
-    }
-}
-
 /// Where the wrappers, cross files and shim library live inside the toolchain.
 pub const TOOLS_DIR: &str = "/opt/wheelforge";
 
@@ -400,4 +379,25 @@ pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), Too
     let mut command = toolchain.sandbox().command("/bin/sh", Path::new("/"), &[]);
     command.args(["-c", &script]);
     run_step("building the C++ exception shim", &mut command, log)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::debian_mirror;
+
+    #[test]
+    fn the_mirror_comes_from_the_first_non_security_deb_stanza() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("debian.sources");
+        fs_err::write(
+            &path,
+            "Types: deb\nURIs: http://mirror.invalid/debian-security\nSuites: bookworm-security\nComponents: main\n\n\
+             Types: deb\n# comment\nURIs: http://mirror.invalid/debian\nSuites: bookworm bookworm-updates\nComponents: main\n",
+        )
+        .unwrap();
+        assert_eq!(
+            debian_mirror(&path).unwrap(),
+            "http://mirror.invalid/debian"
+        );
+    }
 }

@@ -68,8 +68,10 @@ pub enum MacroValue {
 pub fn parse_pyconfig(text: &str) -> BTreeMap<String, MacroValue> {
     let mut macros = BTreeMap::new();
     for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("#define ") {
-            let (name, value) = rest.split_once(' ').unwrap_or((rest, ""));
+        // Like CPython's `#define ([A-Z][A-Za-z0-9_]+) (.*)`: a name and a value.
+        if let Some(rest) = line.strip_prefix("#define ")
+            && let Some((name, value)) = rest.split_once(' ')
+        {
             if name.starts_with(|c: char| c.is_ascii_uppercase()) {
                 macros.insert(name.to_string(), MacroValue::Defined(value.to_string()));
             }
@@ -196,38 +198,6 @@ pub fn write_environment(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pyconfig_takes_values_from_the_runtime_and_order_from_the_template() {
-        let template = "#define HAVE_FORK 1\n/* #undef HAVE_WASI_THING */\n#define SIZEOF_LONG 8\n\
-                        #define _FILE_OFFSET_BITS 64\n#define _Py_HACL_CAN_COMPILE_VEC256 1\n#define GONE 1\n";
-        let vars: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
-            r#"{"HAVE_FORK": 0, "HAVE_WASI_THING": 1, "SIZEOF_LONG": 4, "CC": "clang"}"#,
-        )
-        .unwrap();
-        let text = generate_pyconfig(template, &vars, "3.14.0");
-        let body: Vec<&str> = text.lines().skip(4).collect();
-        assert_eq!(
-            body,
-            [
-                "/* #undef HAVE_FORK */",
-                "#define HAVE_WASI_THING 1",
-                "#define SIZEOF_LONG 4",
-                "#define _FILE_OFFSET_BITS 64",
-                "/* GONE: not in CPython 3.14.0 */",
-                "",
-                "#endif /* Py_PYCONFIG_H */"
-            ]
-        );
-        let parsed = parse_pyconfig(&text);
-        assert_eq!(parsed["SIZEOF_LONG"], MacroValue::Defined("4".into()));
-        assert_eq!(parsed["HAVE_FORK"], MacroValue::Undefined);
-    }
-}
-
 /// The marker before the probe's JSON line on stdout.
 const PROBE_MARKER: &str = "WHEELFORGE-PROBE ";
 
@@ -308,4 +278,36 @@ pub fn prepare(toolchain: &WasiToolchain, log: &Path) -> Result<TargetEnvironmen
         )));
     }
     Ok(environment)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pyconfig_takes_values_from_the_runtime_and_order_from_the_template() {
+        let template = "#define HAVE_FORK 1\n/* #undef HAVE_WASI_THING */\n#define SIZEOF_LONG 8\n\
+                        #define _FILE_OFFSET_BITS 64\n#define _Py_HACL_CAN_COMPILE_VEC256 1\n#define GONE 1\n";
+        let vars: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
+            r#"{"HAVE_FORK": 0, "HAVE_WASI_THING": 1, "SIZEOF_LONG": 4, "CC": "clang"}"#,
+        )
+        .unwrap();
+        let text = generate_pyconfig(template, &vars, "3.14.0");
+        let body: Vec<&str> = text.lines().skip(5).collect();
+        assert_eq!(
+            body,
+            [
+                "/* #undef HAVE_FORK */",
+                "#define HAVE_WASI_THING 1",
+                "#define SIZEOF_LONG 4",
+                "#define _FILE_OFFSET_BITS 64",
+                "/* GONE: not in CPython 3.14.0 */",
+                "",
+                "#endif /* Py_PYCONFIG_H */"
+            ]
+        );
+        let parsed = parse_pyconfig(&text);
+        assert_eq!(parsed["SIZEOF_LONG"], MacroValue::Defined("4".into()));
+        assert_eq!(parsed["HAVE_FORK"], MacroValue::Undefined);
+    }
 }

@@ -200,7 +200,12 @@ fn rewrite_compiler(config: &WrapConfig, arguments: &[String]) -> Vec<String> {
     }
     if shared {
         // After the inputs, so that their undefined `__cxa_*` symbols select shim members.
-        out.extend(config.shared_link_extras.iter().map(|p| p.display().to_string()));
+        out.extend(
+            config
+                .shared_link_extras
+                .iter()
+                .map(|p| p.display().to_string()),
+        );
     }
     out
 }

@@ -1,0 +1,319 @@
+//! The WASI toolchain end to end, with real tools only: the Debian-provisioned toolchain, the
+//! three fixtures (C, C++, Cython) built into `cp314-cp314-wasi_0_2_wasm32` wheels and proven
+//! with `wheelforge test` under the embedded wasmtime, the C++ `throw` behaviour, and the
+//! consumer's path (stock pip from `wheelforge serve`, componentize-py, wasmtime).
+//!
+//! The toolchain is installed on first use into `WHEELFORGE_TEST_CACHE` (CI points it at the
+//! user cache so that a machine reuses it) or a cache under the target directory. Installing
+//! needs root, as `wheelforge toolchain install` does.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+fn cache_dir() -> PathBuf {
+    std::env::var_os("WHEELFORGE_TEST_CACHE").map_or_else(
+        || Path::new(env!("CARGO_TARGET_TMPDIR")).join("wheelforge-cache"),
+        PathBuf::from,
+    )
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/recipes")
+}
+
+fn wheelforge(recipes: &Path, work: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wheelforge"));
+    command
+        .arg("--recipes")
+        .arg(recipes)
+        .arg("--out")
+        .arg(work.join("dist"))
+        .arg("--build-dir")
+        .arg(work.join("build"))
+        .arg("--cache-dir")
+        .arg(cache_dir());
+    command
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The fixtures, built once into one index for every test here.
+fn built_fixtures() -> &'static Path {
+    static WORK: OnceLock<tempfile::TempDir> = OnceLock::new();
+    WORK.get_or_init(|| {
+        let work = tempfile::tempdir().unwrap();
+        let output = wheelforge(&fixtures(), work.path())
+            .args(["build", "--all"])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "fixtures failed to build:\n{}",
+            text(&output)
+        );
+        work
+    })
+    .path()
+}
+
+fn toolchain() -> wheelforge::toolchain::WasiToolchain {
+    built_fixtures();
+    wheelforge::toolchain::WasiToolchain::load(&wheelforge::toolchain::install::toolchain_dir(
+        &cache_dir(),
+    ))
+    .unwrap()
+}
+
+#[test]
+fn the_fixtures_are_wasi_wheels_with_dylink_modules() {
+    let packages = built_fixtures().join("dist/packages");
+    for (wheel, module) in [
+        (
+            "wf_cdemo-1.0.0-cp314-cp314-wasi_0_2_wasm32.whl",
+            "wf_cdemo/_native.cpython-314-wasm32-wasi.so",
+        ),
+        (
+            "wf_cxxdemo-1.0.0-cp314-cp314-wasi_0_2_wasm32.whl",
+            "wf_cxxdemo/_native.cpython-314-wasm32-wasi.so",
+        ),
+        (
+            "wf_cydemo-1.0.0-cp314-cp314-wasi_0_2_wasm32.whl",
+            "wf_cydemo/_fast.cpython-314-wasm32-wasi.so",
+        ),
+    ] {
+        let entries = wheelforge::wheel::read_entries(&packages.join(wheel)).unwrap();
+        let so = entries
+            .iter()
+            .find(|e| e.path == module)
+            .unwrap_or_else(|| panic!("{module} not in {wheel}"));
+        assert!(
+            wheelforge::wheel::repair::is_dylink_module(&so.data),
+            "{module} has no dylink.0 section"
+        );
+    }
+}
+
+#[test]
+fn the_fixtures_pass_wheelforge_test() {
+    let output = wheelforge(&fixtures(), built_fixtures())
+        .args(["test", "wf-cdemo", "wf-cxxdemo", "wf-cydemo"])
+        .output()
+        .unwrap();
+    let all = text(&output);
+    assert!(output.status.success(), "{all}");
+    for name in ["wf-cdemo", "wf-cxxdemo", "wf-cydemo"] {
+        assert!(all.contains(&format!("{name}: passed")), "{all}");
+    }
+    // The C fixture compares the compiler's data model with the interpreter's own.
+    assert!(
+        all.contains(
+            "data model: {'long': 4, 'pointer': 4, 'long_double': 16, 'time_t': 8, 'size_t': 4}"
+        ),
+        "{all}"
+    );
+}
+
+#[test]
+fn a_cxx_throw_links_and_aborts_with_a_message() {
+    // The same fixture with a test that throws.
+    let recipes = tempfile::tempdir().unwrap();
+    wheelforge::source::unpack::copy_tree(&fixtures(), recipes.path()).unwrap();
+    let meta = recipes.path().join("wf-cxxdemo/meta.yaml");
+    let text_before = fs_err::read_to_string(&meta).unwrap();
+    fs_err::write(
+        &meta,
+        text_before.replace(
+            "    assert wf_cxxdemo.sum_to(100) == 5050\n",
+            "    assert wf_cxxdemo.sum_to(100) == 5050\n    wf_cxxdemo.throw_out_of_range()\n",
+        ),
+    )
+    .unwrap();
+    let output = wheelforge(recipes.path(), built_fixtures())
+        .args(["test", "wf-cxxdemo"])
+        .output()
+        .unwrap();
+    let all = text(&output);
+    assert!(!output.status.success(), "{all}");
+    assert!(
+        all.contains("wheelforge: C++ exception thrown (type St12out_of_range), but wasi_0_2_wasm32 has no C++ exception support; aborting"),
+        "{all}"
+    );
+    assert!(all.contains("the guest trapped"), "{all}");
+    assert!(all.contains("wf-cxxdemo: FAILED"), "{all}");
+}
+
+#[test]
+fn a_second_toolchain_install_is_a_no_op() {
+    let toolchain = toolchain();
+    let log = toolchain.dir.join("install.log");
+    let before = fs_err::read(&log).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
+        .arg("--cache-dir")
+        .arg(cache_dir())
+        .args(["toolchain", "install"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains(&format!("identity:      {}", toolchain.identity)),
+        "{}",
+        text(&output)
+    );
+    assert_eq!(
+        fs_err::read(&log).unwrap(),
+        before,
+        "the second install did work"
+    );
+}
+
+#[test]
+fn the_target_pyconfig_agrees_with_the_consumer_runtime() {
+    let toolchain = toolchain();
+    let probe: serde_json::Value = serde_json::from_str(
+        &fs_err::read_to_string(toolchain.dir.join("runtime-sysconfig.json")).unwrap(),
+    )
+    .unwrap();
+    let vars = probe["vars"].as_object().unwrap();
+    let header = toolchain.host_path(&toolchain.target.include_dir.join("pyconfig.h"));
+    let macros =
+        wheelforge::toolchain::target::parse_pyconfig(&fs_err::read_to_string(header).unwrap());
+    use wheelforge::toolchain::target::MacroValue;
+    let mut compared = 0;
+    for (name, value) in &macros {
+        let runtime = &vars[name];
+        match value {
+            MacroValue::Undefined => assert_eq!(runtime, &serde_json::json!(0), "{name}"),
+            MacroValue::Defined(text) => {
+                let expected = match runtime {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                assert_eq!(text, &expected, "{name}");
+            }
+        }
+        compared += 1;
+    }
+    assert!(compared > 500, "only {compared} macros compared");
+    assert_eq!(toolchain.target.soabi, "cpython-314-wasm32-wasi");
+    assert_eq!(toolchain.target.ext_suffix, ".cpython-314-wasm32-wasi.so");
+    assert_eq!(toolchain.target.sizeof_long, 4);
+}
+
+/// `wheelforge serve --port 0` on the fixtures' index.
+fn serve(work: &Path) -> (std::process::Child, String) {
+    let mut child = wheelforge(&fixtures(), work)
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap()
+        .to_string();
+    (child, url)
+}
+
+#[test]
+fn consumer_proof_stock_pip_componentize_py_and_wasmtime() {
+    let toolchain = toolchain();
+    let (mut server, url) = serve(built_fixtures());
+    let work = tempfile::tempdir().unwrap();
+    let work = fs_err::canonicalize(work.path()).unwrap();
+    let deps = work.join("deps");
+    // Stock pip, exactly as a consumer runs it.
+    let pip = Command::new("python3")
+        .args(["-m", "pip", "install", "--no-cache-dir", "--index-url"])
+        .arg(&url)
+        .args([
+            "--platform",
+            "wasi_0_2_wasm32",
+            "--python-version",
+            "3.14",
+            "--only-binary=:all:",
+            "--target",
+        ])
+        .arg(&deps)
+        .arg("wf-cdemo")
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env_remove("PIP_FIND_LINKS")
+        .env_remove("PIP_INDEX_URL")
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(pip.status.success(), "{}", text(&pip));
+    assert!(
+        deps.join("wf_cdemo/_native.cpython-314-wasm32-wasi.so")
+            .is_file()
+    );
+
+    // A tiny app of the consumer's own, linked with componentize-py (-p DIR).
+    let app = work.join("app");
+    fs_err::create_dir_all(&app).unwrap();
+    fs_err::write(
+        app.join("app.py"),
+        "import wf_cdemo\nfrom wit_world import exports\n\n\
+         class Run(exports.Run):\n    def run(self) -> None:\n        \
+         print(f\"wf_cdemo.add(2, 40) = {wf_cdemo.add(2, 40)}\")\n",
+    )
+    .unwrap();
+    let wit = work.join("wit");
+    fs_err::create_dir_all(wit.join("deps")).unwrap();
+    for (name, contents) in wheelforge::runtime::link::WASI_WIT {
+        fs_err::write(wit.join("deps").join(name), contents).unwrap();
+    }
+    fs_err::write(
+        wit.join("app.wit"),
+        format!(
+            "package consumer:app;\nworld app {{ include wasi:cli/command@{}; }}\n",
+            wheelforge::runtime::link::wasi_cli_version()
+        ),
+    )
+    .unwrap();
+    let component = work.join("app.wasm");
+    let componentize_py = toolchain.componentize_py.display().to_string();
+    let mut command = toolchain
+        .sandbox()
+        .command(&componentize_py, &work, &[work.as_path()]);
+    command
+        .arg("-d")
+        .arg(&wit)
+        .args(["-w", "app", "componentize", "-p"])
+        .arg(&app)
+        .arg("-p")
+        .arg(&deps)
+        .arg("app")
+        .arg("-o")
+        .arg(&component);
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+
+    let run = wheelforge::runtime::run_command(
+        &component,
+        &wheelforge::runtime::RunOptions {
+            args: vec!["app".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(run.exit_code, 0, "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "wf_cdemo.add(2, 40) = 42\n"
+    );
+}
