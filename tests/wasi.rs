@@ -24,14 +24,18 @@ fn fixtures() -> PathBuf {
 }
 
 fn wheelforge(recipes: &Path, work: &Path) -> Command {
+    wheelforge_dirs(recipes, &work.join("dist"), &work.join("build"))
+}
+
+fn wheelforge_dirs(recipes: &Path, out: &Path, build: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wheelforge"));
     command
         .arg("--recipes")
         .arg(recipes)
         .arg("--out")
-        .arg(work.join("dist"))
+        .arg(out)
         .arg("--build-dir")
-        .arg(work.join("build"))
+        .arg(build)
         .arg("--cache-dir")
         .arg(cache_dir());
     command
@@ -136,7 +140,9 @@ fn a_cxx_throw_links_and_aborts_with_a_message() {
         ),
     )
     .unwrap();
-    let output = wheelforge(recipes.path(), built_fixtures())
+    // Its own build directory: the other test runs `wheelforge test wf-cxxdemo` at the same time.
+    let work = tempfile::tempdir().unwrap();
+    let output = wheelforge_dirs(recipes.path(), &built_fixtures().join("dist"), work.path())
         .args(["test", "wf-cxxdemo"])
         .output()
         .unwrap();
