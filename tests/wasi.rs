@@ -323,3 +323,86 @@ fn consumer_proof_stock_pip_componentize_py_and_wasmtime() {
         "wf_cdemo.add(2, 40) = 42\n"
     );
 }
+
+/// The wasi-sdk flavor (`WASI_SDK_PATH` + a host CPython 3.14), exercised where a native
+/// CPython 3.14 exists: inside the Debian root, with a directory laid out like an official
+/// wasi-sdk release (`bin/clang`, `share/wasi-sysroot/{include,lib}/wasm32-wasip1`) made of
+/// the root's clang 22 and wasi-libc. wheelforge runs inside the root and uses the tools
+/// directly, as it would on a machine with an unpacked wasi-sdk.
+#[test]
+fn an_official_wasi_sdk_layout_builds_and_tests_the_c_fixture() {
+    let debian = toolchain();
+    let sdk_inside = Path::new("/opt/wasi-sdk-layout");
+    let sdk = debian.host_path(sdk_inside);
+    if sdk.exists() {
+        fs_err::remove_dir_all(&sdk).unwrap();
+    }
+    let link = |target: &str, at: &str| {
+        let path = sdk.join(at);
+        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(target, path).unwrap();
+    };
+    for (tool, debian_tool) in [
+        ("clang", "clang-22"),
+        ("clang++", "clang++-22"),
+        ("llvm-ar", "llvm-ar-22"),
+        ("llvm-nm", "llvm-nm-22"),
+        ("llvm-ranlib", "llvm-ranlib-22"),
+        ("wasm-ld", "wasm-ld-22"),
+        ("llvm-objdump", "llvm-objdump-22"),
+    ] {
+        link(&format!("/usr/bin/{debian_tool}"), &format!("bin/{tool}"));
+    }
+    link(
+        "/usr/include/wasm32-wasip1",
+        "share/wasi-sysroot/include/wasm32-wasip1",
+    );
+    link(
+        "/usr/lib/wasm32-wasip1",
+        "share/wasi-sysroot/lib/wasm32-wasip1",
+    );
+    fs_err::write(
+        sdk.join("VERSION"),
+        "layout-test (Debian clang 22, wasi-libc)\n",
+    )
+    .unwrap();
+
+    let work = tempfile::tempdir().unwrap();
+    let work = fs_err::canonicalize(work.path()).unwrap();
+    let exe = Path::new(env!("CARGO_BIN_EXE_wheelforge"));
+    let fixtures = fixtures();
+    let run = |args: &[&str]| {
+        let mut command = debian.sandbox().command(
+            &exe.display().to_string(),
+            &work,
+            &[work.as_path(), exe, fixtures.as_path()],
+        );
+        command
+            .arg("--cache-dir")
+            .arg(work.join("cache"))
+            .arg("--recipes")
+            .arg(&fixtures)
+            .arg("--out")
+            .arg(work.join("dist"))
+            .arg("--build-dir")
+            .arg(work.join("build"))
+            .args(args)
+            .env("WASI_SDK_PATH", sdk_inside)
+            .env("WHEELFORGE_HOST_PYTHON", "/opt/wheelforge/venv/bin/python");
+        let output = command.output().unwrap();
+        (output.status.success(), text(&output))
+    };
+    let (ok, all) = run(&["toolchain", "install"]);
+    assert!(ok, "{all}");
+    assert!(all.contains("flavor:        WasiSdk"), "{all}");
+    assert!(
+        all.contains("wasi-sdk layout-test (Debian clang 22, wasi-libc)"),
+        "{all}"
+    );
+    let (ok, all) = run(&["build", "wf-cdemo"]);
+    assert!(ok, "{all}");
+    let (ok, all) = run(&["test", "wf-cdemo"]);
+    assert!(ok, "{all}");
+    assert!(all.contains("wf-cdemo: passed"), "{all}");
+    fs_err::remove_dir_all(&sdk).unwrap();
+}

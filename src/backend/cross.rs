@@ -14,7 +14,6 @@ use super::{BackendContext, BackendError};
 use crate::process::{log_tail, run_logged};
 use crate::recipe::BackendKind;
 use crate::toolchain::WasiToolchain;
-use crate::toolchain::install::TOOLS_DIR;
 
 const DRIVER: &str = include_str!("../../toolchain/pep517_build.py");
 
@@ -52,7 +51,7 @@ pub(super) fn build(
     let binds: Vec<&Path> = vec![work, &wheelhouse];
     let sandbox = toolchain.sandbox();
     let python = toolchain.host_python.display().to_string();
-    let settings = config_settings(context);
+    let settings = config_settings(context, &toolchain.tools_dir);
 
     let driver_command = |phase: &str, target: bool| -> Command {
         let mut command = sandbox.command(&python, context.source_root, &binds);
@@ -147,17 +146,18 @@ pub(super) fn build(
 }
 
 /// PEP 517 config settings for the recipe's backend flags.
-fn config_settings(context: &BackendContext<'_>) -> String {
+fn config_settings(context: &BackendContext<'_>, tools: &Path) -> String {
+    let tools = tools.display();
     let build = &context.loaded.recipe.build;
     let mut settings = serde_json::Map::new();
     match build.backend {
         BackendKind::Meson => {
-            let mut setup = vec![format!("--cross-file={TOOLS_DIR}/meson-cross.ini")];
+            let mut setup = vec![format!("--cross-file={tools}/meson-cross.ini")];
             setup.extend(build.backend_flags.iter().cloned());
             settings.insert("setup-args".into(), setup.into());
         }
         BackendKind::Cmake => {
-            let mut args = vec![format!("-DCMAKE_TOOLCHAIN_FILE={TOOLS_DIR}/wasi.cmake")];
+            let mut args = vec![format!("-DCMAKE_TOOLCHAIN_FILE={tools}/wasi.cmake")];
             args.extend(build.backend_flags.iter().cloned());
             settings.insert("cmake.args".into(), args.join(";").into());
         }
@@ -176,12 +176,14 @@ fn add_target_environment(
     context: &BackendContext<'_>,
 ) {
     let build = &context.loaded.recipe.build;
-    let bin = format!("{TOOLS_DIR}/bin");
+    let tools = toolchain.tools_dir.display();
+    let bin = format!("{tools}/bin");
     let target = &toolchain.target;
     command
         .env("_PYTHON_SYSCONFIGDATA_NAME", &target.sysconfigdata_name)
         .env("_PYTHON_HOST_PLATFORM", &target.platform)
-        .env("WHEELFORGE_WRAP_CONFIG", format!("{TOOLS_DIR}/wrap.json"))
+        .env("WHEELFORGE_WRAP_CONFIG", format!("{tools}/wrap.json"))
+        .env("WHEELFORGE_EXE", toolchain.sandbox().wheelforge_binary())
         .env("CC", format!("{bin}/cc"))
         .env("CXX", format!("{bin}/c++"))
         .env("AR", format!("{bin}/ar"))

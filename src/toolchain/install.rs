@@ -37,10 +37,24 @@ pub const DEBIAN_PACKAGES: &[&str] = &[
 
 const SUITE: &str = "sid";
 const FLAVOR_DEBIAN: &str = "debian-sid";
+const FLAVOR_WASI_SDK: &str = "wasi-sdk";
 
-/// Where the toolchain of this machine lives (it may not be installed yet).
+/// An official wasi-sdk, when `WASI_SDK_PATH` names one.
+fn wasi_sdk_path() -> Option<PathBuf> {
+    std::env::var_os("WASI_SDK_PATH")
+        .filter(|path| !path.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Where the toolchain of this machine lives (it may not be installed yet): the wasi-sdk
+/// flavor when `WASI_SDK_PATH` is set, else the Debian root.
 pub fn toolchain_dir(cache_dir: &Path) -> PathBuf {
-    WasiToolchain::directory(cache_dir, FLAVOR_DEBIAN)
+    let flavor = if wasi_sdk_path().is_some() {
+        FLAVOR_WASI_SDK
+    } else {
+        FLAVOR_DEBIAN
+    };
+    WasiToolchain::directory(cache_dir, flavor)
 }
 
 /// Loads the installed toolchain, installing it first if needed.
@@ -62,12 +76,6 @@ pub fn install(
     force: bool,
     reporter: &dyn Reporter,
 ) -> Result<WasiToolchain, ToolchainError> {
-    if std::env::var_os("WASI_SDK_PATH").is_some() {
-        return Err(ToolchainError::Unsupported {
-            what: "WASI_SDK_PATH is set, but provisioning from an official wasi-sdk is not implemented yet".into(),
-            help: "unset WASI_SDK_PATH to use the Debian-packaged toolchain (docs/toolchain.md)".into(),
-        });
-    }
     let dir = toolchain_dir(cache_dir);
     if !force && let Ok(existing) = WasiToolchain::load(&dir) {
         return Ok(existing);
@@ -80,6 +88,9 @@ pub fn install(
     lock.file().lock().map_err(io_error(&lock_path))?;
     if !force && let Ok(existing) = WasiToolchain::load(&dir) {
         return Ok(existing);
+    }
+    if let Some(sdk) = wasi_sdk_path() {
+        return install_wasi_sdk(&dir, &sdk, reporter);
     }
     let step = |name: &str| reporter.message("toolchain", name);
     fs_err::create_dir_all(&dir).map_err(io_error(&dir))?;
@@ -174,11 +185,148 @@ pub fn install(
         sysroot: "/usr".into(),
         triple: "wasm32-wasip1".into(),
         componentize_py: "/opt/wheelforge/venv/bin/componentize-py".into(),
+        tools_dir: "/opt/wheelforge".into(),
+        target_dir: "/opt/wheelforge/target".into(),
+        host_python_include: "/usr/include/python3.14".into(),
+        pyconfig_template: "/usr/include/x86_64-linux-gnu/python3.14/pyconfig.h".into(),
         target: Default::default(),
         identity: String::new(),
     };
 
     step("target environment");
+    toolchain.target = target::prepare(&toolchain, &log)?;
+    write_tool_files(&toolchain, &log)?;
+    toolchain.identity = toolchain.compute_identity();
+    toolchain.save()?;
+    Ok(toolchain)
+}
+
+/// The wasi-sdk flavor: an official wasi-sdk (`WASI_SDK_PATH`) and a host CPython 3.14
+/// (`WHEELFORGE_HOST_PYTHON`, else `python3.14`), used directly without a root. The caller holds
+/// the install lock.
+fn install_wasi_sdk(
+    dir: &Path,
+    sdk: &Path,
+    reporter: &dyn Reporter,
+) -> Result<WasiToolchain, ToolchainError> {
+    let log = dir.join("install.log");
+    fs_err::write(&log, "").map_err(io_error(&log))?;
+    let unsupported = |what: String, help: &str| ToolchainError::Unsupported {
+        what,
+        help: help.to_string(),
+    };
+    let sysroot = sdk.join("share/wasi-sysroot");
+    if !sdk.join("bin/clang").is_file() || !sysroot.is_dir() {
+        return Err(unsupported(
+            format!(
+                "WASI_SDK_PATH={} is not a wasi-sdk: it has no bin/clang or share/wasi-sysroot",
+                sdk.display()
+            ),
+            "point WASI_SDK_PATH at an unpacked wasi-sdk release, or unset it to use the Debian toolchain",
+        ));
+    }
+    let python = std::env::var_os("WHEELFORGE_HOST_PYTHON")
+        .map_or_else(|| PathBuf::from("python3.14"), PathBuf::from);
+    let query = Command::new(&python)
+        .args([
+            "-c",
+            "import sys, sysconfig\nprint(sys.version.split()[0])\nprint(sysconfig.get_path('include'))\n\
+             print(sysconfig.get_config_var('MULTIARCH') or '')\nprint(sysconfig.get_config_h_filename())",
+        ])
+        .output()
+        .map_err(|source| ToolchainError::HostPythonMissing {
+            python: python.clone(),
+            source,
+        })?;
+    let answer = String::from_utf8_lossy(&query.stdout).into_owned();
+    let lines: Vec<&str> = answer.lines().collect();
+    let [version, include, multiarch, config_h] = lines.as_slice() else {
+        return Err(unsupported(
+            format!("{} did not describe itself", python.display()),
+            "set WHEELFORGE_HOST_PYTHON to a CPython 3.14 interpreter",
+        ));
+    };
+    if !version.starts_with("3.14.") {
+        return Err(unsupported(
+            format!(
+                "the host Python {} is {version}, not 3.14",
+                python.display()
+            ),
+            "set WHEELFORGE_HOST_PYTHON to a CPython 3.14 interpreter (the target ABI is 3.14)",
+        ));
+    }
+    // Debian's include directory has a multiarch wrapper; the real file is per architecture.
+    let multiarch_header = PathBuf::from(format!("/usr/include/{multiarch}/python3.14/pyconfig.h"));
+    let pyconfig_template = if !multiarch.is_empty() && multiarch_header.is_file() {
+        multiarch_header
+    } else {
+        PathBuf::from(config_h)
+    };
+
+    reporter.message("toolchain", "componentize-py");
+    let venv = dir.join("venv");
+    let mut command = Command::new(&python);
+    command.args(["-m", "venv"]).arg(&venv);
+    run_step("creating the build venv", &mut command, &log)?;
+    let mut command = Command::new(venv.join("bin/python"));
+    command
+        .args(["-m", "pip", "install", "--disable-pip-version-check"])
+        .arg(format!("componentize-py=={COMPONENTIZE_PY_VERSION}"));
+    run_step("installing componentize-py", &mut command, &log)?;
+
+    let first_line = |path: PathBuf| {
+        fs_err::read_to_string(path)
+            .ok()
+            .and_then(|text| text.lines().next().map(str::to_string))
+            .unwrap_or_else(|| "unknown".into())
+    };
+    let clang_version = Command::new(sdk.join("bin/clang"))
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let versions = BTreeMap::from([
+        ("wasi-sdk".to_string(), first_line(sdk.join("VERSION"))),
+        ("clang".to_string(), clang_version),
+        ("host-python".to_string(), version.to_string()),
+        (
+            "pypi:componentize-py".to_string(),
+            COMPONENTIZE_PY_VERSION.to_string(),
+        ),
+    ]);
+    let bin = |name: &str| sdk.join("bin").join(name);
+    let mut toolchain = WasiToolchain {
+        format: TOOLCHAIN_FORMAT,
+        flavor: Flavor::WasiSdk {
+            path: sdk.to_path_buf(),
+        },
+        dir: dir.to_path_buf(),
+        versions,
+        host_python: venv.join("bin/python"),
+        clang: bin("clang"),
+        clangxx: bin("clang++"),
+        ar: bin("llvm-ar"),
+        nm: bin("llvm-nm"),
+        ranlib: bin("llvm-ranlib"),
+        wasm_ld: bin("wasm-ld"),
+        objdump: bin("llvm-objdump"),
+        sysroot,
+        triple: "wasm32-wasip1".into(),
+        componentize_py: venv.join("bin/componentize-py"),
+        tools_dir: dir.join("tools"),
+        target_dir: dir.join("target"),
+        host_python_include: PathBuf::from(include),
+        pyconfig_template,
+        target: Default::default(),
+        identity: String::new(),
+    };
+    reporter.message("toolchain", "target environment");
     toolchain.target = target::prepare(&toolchain, &log)?;
     write_tool_files(&toolchain, &log)?;
     toolchain.identity = toolchain.compute_identity();
@@ -296,9 +444,6 @@ fn installed_versions(
     Ok(versions)
 }
 
-/// Where the wrappers, cross files and shim library live inside the toolchain.
-pub const TOOLS_DIR: &str = "/opt/wheelforge";
-
 /// The compiler wrapper configuration for this toolchain.
 pub fn wrap_config(toolchain: &WasiToolchain) -> super::wrap::WrapConfig {
     super::wrap::WrapConfig {
@@ -310,16 +455,17 @@ pub fn wrap_config(toolchain: &WasiToolchain) -> super::wrap::WrapConfig {
         sysroot: toolchain.sysroot.clone(),
         triple: toolchain.triple.clone(),
         target_include: toolchain.target.include_dir.clone(),
-        host_python_includes: vec!["/usr/include/python3.14".into()],
-        shared_link_extras: vec![format!("{TOOLS_DIR}/lib/libwheelforge_eh.a").into()],
+        host_python_includes: vec![toolchain.host_python_include.clone()],
+        shared_link_extras: vec![toolchain.tools_dir.join("lib/libwheelforge_eh.a")],
     }
 }
 
 /// Writes the wrappers, the wrapper configuration, the Meson cross file, the CMake toolchain
 /// file, and builds the C++ exception shim.
 pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), ToolchainError> {
+    let tools = toolchain.tools_dir.display().to_string();
     let host = |inside: &str| toolchain.host_path(Path::new(inside));
-    let bin = format!("{TOOLS_DIR}/bin");
+    let bin = format!("{tools}/bin");
     let host_bin = host(&bin);
     fs_err::create_dir_all(&host_bin).map_err(io_error(&host_bin))?;
     let wheelforge = toolchain.sandbox().wheelforge_binary();
@@ -328,7 +474,7 @@ pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), Too
         fs_err::write(
             &path,
             format!(
-                "#!/bin/sh\nexec {} wrap {tool} \"$@\"\n",
+                "#!/bin/sh\nexec \"${{WHEELFORGE_EXE:-{}}}\" wrap {tool} \"$@\"\n",
                 wheelforge.display()
             ),
         )
@@ -337,7 +483,7 @@ pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), Too
         fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
             .map_err(io_error(&path))?;
     }
-    let config_path = host(&format!("{TOOLS_DIR}/wrap.json"));
+    let config_path = host(&format!("{tools}/wrap.json"));
     fs_err::write(
         &config_path,
         serde_json::to_vec_pretty(&wrap_config(toolchain)).expect("configs serialize"),
@@ -359,11 +505,11 @@ pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), Too
         ),
         ("wasi.cmake", include_str!("../../toolchain/wasi.cmake.in")),
     ] {
-        let path = host(&format!("{TOOLS_DIR}/{name}"));
+        let path = host(&format!("{tools}/{name}"));
         fs_err::write(&path, fill(template)).map_err(io_error(&path))?;
     }
 
-    let lib = format!("{TOOLS_DIR}/lib");
+    let lib = format!("{tools}/lib");
     let host_lib = host(&lib);
     fs_err::create_dir_all(&host_lib).map_err(io_error(&host_lib))?;
     let shim = host_lib.join("eh-shim.c");

@@ -40,7 +40,6 @@ pub struct TargetEnvironment {
     pub pkg_config_dir: PathBuf,
 }
 
-pub const TARGET_DIR: &str = "/opt/wheelforge/target";
 pub const SYSCONFIGDATA_NAME: &str = "_sysconfigdata__wasi_wasm32-wasi";
 
 /// The feature-test macros kept from Debian's pyconfig.h (CPython does not record `_` names).
@@ -149,16 +148,17 @@ pub fn write_environment(
     let number = |key: &str| get(key).as_u64().unwrap_or(0) as u32;
     let string = |key: &str| get(key).as_str().unwrap_or_default().to_string();
 
-    let include_dir = PathBuf::from(format!("{TARGET_DIR}/include/python3.14"));
+    let target_dir = &toolchain.target_dir;
+    let include_dir = target_dir.join("include/python3.14");
     let host_include = inside(&include_dir.display().to_string());
-    let debian_include = inside("/usr/include/python3.14");
+    let debian_include = toolchain.host_path(&toolchain.host_python_include);
     crate::source::unpack::copy_tree(&debian_include, &host_include).map_err(|error| {
         ToolchainError::Io {
             path: debian_include.clone(),
             source: std::io::Error::other(error.to_string()),
         }
     })?;
-    let template_path = inside("/usr/include/x86_64-linux-gnu/python3.14/pyconfig.h");
+    let template_path = toolchain.host_path(&toolchain.pyconfig_template);
     let template = fs_err::read_to_string(&template_path).map_err(io_error(&template_path))?;
     let pyconfig = host_include.join("pyconfig.h");
     fs_err::write(
@@ -167,7 +167,7 @@ pub fn write_environment(
     )
     .map_err(io_error(&pyconfig))?;
 
-    let sysconfig_dir = PathBuf::from(format!("{TARGET_DIR}/sysconfig"));
+    let sysconfig_dir = target_dir.join("sysconfig");
     let host_sysconfig = inside(&sysconfig_dir.display().to_string());
     fs_err::create_dir_all(&host_sysconfig).map_err(io_error(&host_sysconfig))?;
     let data = host_sysconfig.join(format!("{SYSCONFIGDATA_NAME}.py"));
@@ -180,7 +180,7 @@ pub fn write_environment(
         ),
     )
     .map_err(io_error(&data))?;
-    let pkg_config_dir = PathBuf::from(format!("{TARGET_DIR}/pkgconfig"));
+    let pkg_config_dir = target_dir.join("pkgconfig");
     let host_pkg = inside(&pkg_config_dir.display().to_string());
     fs_err::create_dir_all(&host_pkg).map_err(io_error(&host_pkg))?;
 

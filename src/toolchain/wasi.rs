@@ -15,7 +15,7 @@ use super::target::TargetEnvironment;
 use super::{ToolchainError, io_error};
 
 /// Bumped whenever the layout or contents of an installed toolchain change.
-pub const TOOLCHAIN_FORMAT: u32 = 2;
+pub const TOOLCHAIN_FORMAT: u32 = 3;
 
 /// The componentize-py release whose embedded CPython defines the target ABI.
 pub const COMPONENTIZE_PY_VERSION: &str = "0.25.1";
@@ -52,6 +52,14 @@ pub struct WasiToolchain {
     /// The clang target triple for objects (`wasm32-wasip1`).
     pub triple: String,
     pub componentize_py: PathBuf,
+    /// Wrappers (`bin/`), cross files, `wrap.json` and the shim library (`lib/`).
+    pub tools_dir: PathBuf,
+    /// The CPython target environment (`include/`, `sysconfig/`, `pkgconfig/`).
+    pub target_dir: PathBuf,
+    /// The host CPython 3.14's include directory: generic headers, and what wrappers replace.
+    pub host_python_include: PathBuf,
+    /// The host CPython's real pyconfig.h: the list and order of macros.
+    pub pyconfig_template: PathBuf,
     pub target: TargetEnvironment,
     pub identity: String,
 }
