@@ -406,3 +406,31 @@ fn an_official_wasi_sdk_layout_builds_and_tests_the_c_fixture() {
     assert!(all.contains("wf-cdemo: passed"), "{all}");
     fs_err::remove_dir_all(&sdk).unwrap();
 }
+
+#[test]
+fn a_failing_import_fails_the_test_with_the_guests_traceback() {
+    let recipes = tempfile::tempdir().unwrap();
+    wheelforge::source::unpack::copy_tree(&fixtures(), recipes.path()).unwrap();
+    let meta = recipes.path().join("wf-cdemo/meta.yaml");
+    let before = fs_err::read_to_string(&meta).unwrap();
+    fs_err::write(
+        &meta,
+        before.replace(
+            "  imports: [wf_cdemo]",
+            "  imports: [wf_cdemo, wf_cdemo.missing_module]",
+        ),
+    )
+    .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let output = wheelforge_dirs(recipes.path(), &built_fixtures().join("dist"), work.path())
+        .args(["test", "wf-cdemo"])
+        .output()
+        .unwrap();
+    let all = text(&output);
+    assert!(!output.status.success(), "{all}");
+    assert!(all.contains("Traceback (most recent call last)"), "{all}");
+    assert!(
+        all.contains("ModuleNotFoundError: No module named 'wf_cdemo.missing_module'"),
+        "{all}"
+    );
+}
