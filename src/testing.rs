@@ -47,6 +47,15 @@ pub enum TestError {
     },
 }
 
+/// What consumers pass to `pip install` (with `--target DIR`) to get wheels for the runtime.
+pub const CONSUMER_PIP_ARGUMENTS: &[&str] = &[
+    "--platform",
+    "wasi_0_2_wasm32",
+    "--python-version",
+    "3.14",
+    "--only-binary=:all:",
+];
+
 /// Where things are.
 #[derive(Debug, Clone)]
 pub struct TestSettings {

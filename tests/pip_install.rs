@@ -6,9 +6,10 @@
 //! The first run fetches sdists and build tools through pip into a cache under the target
 //! directory; later runs reuse it.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 fn wheelforge(work: &Path) -> Command {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -39,24 +40,10 @@ fn build(work: &Path, args: &[&str]) -> String {
     stdout
 }
 
-/// `wheelforge serve --port 0`, returning the child and the index URL it printed.
 fn serve(work: &Path) -> (Child, String) {
-    let mut child = wheelforge(work)
-        .args(["serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|word| word.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_string();
-    (child, url)
+    let mut command = wheelforge(work);
+    command.args(["serve", "--port", "0"]);
+    common::serve(command)
 }
 
 fn sha256(path: &Path) -> String {
@@ -73,14 +60,8 @@ fn stock_pip_installs_python_dateutil_and_six_from_the_served_index() {
     let output = Command::new("python3")
         .args(["-m", "pip", "install", "--no-cache-dir", "--index-url"])
         .arg(&url)
-        .args([
-            "--platform",
-            "wasi_0_2_wasm32",
-            "--python-version",
-            "3.14",
-            "--only-binary=:all:",
-            "--target",
-        ])
+        .args(wheelforge::testing::CONSUMER_PIP_ARGUMENTS)
+        .arg("--target")
         .arg(&target)
         .arg("python-dateutil")
         .env("PIP_CONFIG_FILE", "/dev/null")

@@ -7,9 +7,10 @@
 //! user cache so that a machine reuses it) or a cache under the target directory. Installing
 //! needs root, as `wheelforge toolchain install` does.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 fn cache_dir() -> PathBuf {
@@ -214,24 +215,10 @@ fn the_target_pyconfig_agrees_with_the_consumer_runtime() {
     assert_eq!(toolchain.target.sizeof_long, 4);
 }
 
-/// `wheelforge serve --port 0` on the fixtures' index.
 fn serve(work: &Path) -> (std::process::Child, String) {
-    let mut child = wheelforge(&fixtures(), work)
-        .args(["serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap()
-        .to_string();
-    (child, url)
+    let mut command = wheelforge(&fixtures(), work);
+    command.args(["serve", "--port", "0"]);
+    common::serve(command)
 }
 
 #[test]
@@ -245,14 +232,8 @@ fn consumer_proof_stock_pip_componentize_py_and_wasmtime() {
     let pip = Command::new("python3")
         .args(["-m", "pip", "install", "--no-cache-dir", "--index-url"])
         .arg(&url)
-        .args([
-            "--platform",
-            "wasi_0_2_wasm32",
-            "--python-version",
-            "3.14",
-            "--only-binary=:all:",
-            "--target",
-        ])
+        .args(wheelforge::testing::CONSUMER_PIP_ARGUMENTS)
+        .arg("--target")
         .arg(&deps)
         .arg("wf-cdemo")
         .env("PIP_CONFIG_FILE", "/dev/null")

@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests: throwaway recipe repositories.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 
 /// A temporary repository with `recipes/` and `patches/`.
 pub struct Repo {
@@ -54,4 +56,24 @@ impl Repo {
     pub fn redact(&self, text: &str) -> String {
         text.replace(&self.root().display().to_string(), "[REPO]")
     }
+}
+
+/// Starts `command` (a `wheelforge ... serve --port 0`) and returns the child and the index URL
+/// it printed. The server's request log (stderr) is piped for the caller to read.
+pub fn serve(mut command: Command) -> (Child, String) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|word| word.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_string();
+    (child, url)
 }
