@@ -52,6 +52,22 @@ pub(super) fn build(
     let sandbox = toolchain.sandbox();
     let python = toolchain.host_python.display().to_string();
     let settings = config_settings(context, &toolchain.tools_dir);
+    // Build tools' scripts (meson, ninja, cython) come first on PATH.
+    let base_path = match sandbox {
+        crate::toolchain::sandbox::Sandbox::Chroot { .. } => {
+            crate::toolchain::sandbox::CHROOT_PATH.to_string()
+        }
+        crate::toolchain::sandbox::Sandbox::Native => std::env::var("PATH").unwrap_or_default(),
+    };
+    // Static and dynamic build requirements go to separate directories: `pip install --target`
+    // replaces a directory's `bin/` when it installs into it again.
+    let layers = [build_env.join("static"), build_env.join("dynamic")];
+    let tool_path = format!(
+        "{}:{}:{base_path}",
+        layers[0].join("bin").display(),
+        layers[1].join("bin").display()
+    );
+    let python_path = format!("{}:{}", layers[0].display(), layers[1].display());
 
     let driver_command = |phase: &str, target: bool| -> Command {
         let mut command = sandbox.command(&python, context.source_root, &binds);
@@ -61,13 +77,13 @@ pub(super) fn build(
             .arg(context.source_root)
             .arg(&out)
             .arg(&settings)
-            .env("PYTHONPATH", &build_env)
+            .env("PYTHONPATH", &python_path)
+            .env("PATH", &tool_path)
             .env("SOURCE_DATE_EPOCH", "315532800");
         if target {
             add_target_environment(&mut command, toolchain, context);
             let pythonpath = format!(
-                "{}:{}",
-                build_env.display(),
+                "{python_path}:{}",
                 toolchain.target.sysconfigdata_dir.display()
             );
             command.env("PYTHONPATH", pythonpath);
@@ -79,7 +95,7 @@ pub(super) fn build(
         let text = fs_err::read_to_string(&path).map_err(io(&path))?;
         serde_json::from_str(&text).map_err(|_| failed("reading build requirements"))
     };
-    let install = |requirements: &[String]| -> Result<(), BackendError> {
+    let install = |requirements: &[String], layer: &Path| -> Result<(), BackendError> {
         if requirements.is_empty() {
             return Ok(());
         }
@@ -112,7 +128,7 @@ pub(super) fn build(
             }
         }
         let mut install = pip(&["install", "--no-index", "--upgrade"]);
-        install.arg("--target").arg(&build_env).args(requirements);
+        install.arg("--target").arg(layer).args(requirements);
         if !run_logged(&mut install, context.log)
             .map_err(io(context.log))?
             .success()
@@ -136,9 +152,9 @@ pub(super) fn build(
     run("static", false, "reading [build-system] requires")?;
     let mut requirements = read_requires()?;
     requirements.extend(context.loaded.recipe.requirements.build.iter().cloned());
-    install(&requirements)?;
+    install(&requirements, &layers[0])?;
     run("dynamic", true, "get_requires_for_build_wheel")?;
-    install(&read_requires()?)?;
+    install(&read_requires()?, &layers[1])?;
     run("wheel", true, "the cross build (build_wheel)")?;
     let name_file = out.join("wheel.txt");
     let name = fs_err::read_to_string(&name_file).map_err(io(&name_file))?;

@@ -103,7 +103,8 @@ enum Command {
         action: ToolchainAction,
     },
     /// Run a compiler or binutil for wasm32 WASI (the toolchain's wrappers call this).
-    #[command(hide = true)]
+    /// Every argument after TOOL, `--version` and `--help` included, belongs to the tool.
+    #[command(hide = true, disable_version_flag = true, disable_help_flag = true)]
     Wrap {
         /// cc, c++, ar, nm or ranlib.
         tool: String,

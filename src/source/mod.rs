@@ -144,12 +144,13 @@ impl SourceCache {
         fs_err::create_dir_all(&staging_root).map_err(io_error(&staging_root))?;
         let staging = tempfile::tempdir_in(&staging_root).map_err(io_error(&staging_root))?;
         let version = loaded.recipe.package.version.as_str();
-        let downloaded = match (&source.pypi, &source.url, &settings.index_url) {
+        let index = settings.index_url.clone().or_else(|| pip_index_url(python));
+        let downloaded = match (&source.pypi, &source.url, index) {
             (Some(project), _, None) => {
                 pip_download(python, project.as_str(), version, staging.path(), log)?
             }
             (Some(project), _, Some(index)) => {
-                let url = find_in_index(index, project.as_str(), version, sha256)?;
+                let url = find_in_index(&index, project.as_str(), version, sha256)?;
                 download_url(&url, staging.path(), loaded.name(), reporter)?
             }
             (None, Some(url), _) => {
@@ -181,7 +182,67 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// The package index pip uses on this machine: `PIP_INDEX_URL`, pip's configured
+/// `global.index-url`, or pip's built-in default. Fetching the sdist from it directly (rather
+/// than with `pip download`) avoids pip preparing the sdist's metadata, which for some backends
+/// (meson-python) means building the whole package for the host.
+fn pip_index_url(python: &HostPython) -> Option<String> {
+    if let Some(url) = std::env::var("PIP_INDEX_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        return Some(url);
+    }
+    let ask = |arguments: &[&str]| {
+        let output = std::process::Command::new(&python.path)
+            .args(arguments)
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        (output.status.success() && text.contains("://")).then_some(text)
+    };
+    ask(&["-m", "pip", "config", "get", "global.index-url"]).or_else(|| {
+        ask(&[
+            "-c",
+            "from pip._internal.models.index import PyPI; print(PyPI.simple_url)",
+        ])
+    })
+}
+
+/// An HTTP agent that trusts the certificate authorities pip trusts on this machine
+/// (`PIP_CERT`, `SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`, or the system bundle), so that a
+/// TLS-intercepting proxy works for wheelforge as it does for pip.
+fn http_agent() -> ureq::Agent {
+    let bundle = ["PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .map(PathBuf::from)
+        .chain([PathBuf::from("/etc/ssl/certs/ca-certificates.crt")])
+        .find(|path| path.is_file());
+    let mut config = ureq::Agent::config_builder();
+    if let Some(pem) = bundle.and_then(|path| fs_err::read(path).ok()) {
+        let certificates: Vec<_> = ureq::tls::parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(certificate)) => Some(certificate),
+                _ => None,
+            })
+            .collect();
+        if !certificates.is_empty() {
+            config = config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(
+                        certificates,
+                    )))
+                    .build(),
+            );
+        }
+    }
+    config.build().new_agent()
+}
+
 /// `pip download --no-deps --no-binary :all:` into `dest`; returns the one file pip wrote.
+/// Used only when pip's index URL cannot be learned.
 fn pip_download(
     python: &HostPython,
     project: &str,
@@ -232,7 +293,8 @@ fn find_in_index(
         url: page.clone(),
         detail,
     };
-    let body = ureq::get(&page)
+    let body = http_agent()
+        .get(&page)
         .header("Accept", "application/vnd.pypi.simple.v1+json")
         .call()
         .map_err(|e| download_error(e.to_string()))?
@@ -326,7 +388,8 @@ fn download_url(
             let total = file.metadata().ok().map(|m| m.len());
             (Box::new(file), total)
         } else {
-            let response = ureq::get(url)
+            let response = http_agent()
+                .get(url)
                 .call()
                 .map_err(|e| download_error(e.to_string()))?;
             let total = response.body().content_length();

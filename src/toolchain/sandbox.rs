@@ -29,6 +29,10 @@ shift
 exec /usr/sbin/chroot "$root" /bin/sh -c 'cd "$0" && exec "$@"' "$cwd" "$@"
 "#;
 
+/// The PATH of commands inside the root.
+pub const CHROOT_PATH: &str =
+    "/opt/wheelforge/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 /// Where the host's CA bundle appears inside the root.
 pub const HOST_CA_INSIDE: &str = "/opt/wheelforge/host-ca.pem";
 
@@ -82,7 +86,7 @@ impl Sandbox {
                 command.arg("--").arg(program);
                 command
                     .env_clear()
-                    .env("PATH", "/opt/wheelforge/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+                    .env("PATH", CHROOT_PATH)
                     .env("HOME", "/root")
                     .env("LANG", "C.UTF-8");
                 if host_ca.is_some() {
