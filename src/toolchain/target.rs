@@ -110,7 +110,25 @@ pub fn generate_pyconfig(
          the consumer runtime's sysconfig.get_config_vars() (see docs/toolchain.md). */\n\
          #ifndef Py_PYCONFIG_H\n#define Py_PYCONFIG_H\n\n"
     );
-    for line in template.lines() {
+    let mut lines = template.lines();
+    while let Some(line) = lines.next() {
+        // The system-extension blocks (`#ifndef _GNU_SOURCE` / `# define _GNU_SOURCE 1` /
+        // `#endif`) are autoconf's, the same on every platform; CPython does not record them in
+        // its variables, and extensions rely on them (`_GNU_SOURCE` from Python.h). Kept verbatim.
+        if let Some(guarded) = line.strip_prefix("#ifndef ")
+            && guarded != "Py_PYCONFIG_H"
+        {
+            out.push_str(line);
+            out.push('\n');
+            for inner in lines.by_ref() {
+                out.push_str(inner);
+                out.push('\n');
+                if inner.starts_with("#endif") {
+                    break;
+                }
+            }
+            continue;
+        }
         let name = line
             .strip_prefix("#define ")
             .map(|rest| rest.split(' ').next().unwrap_or(rest))
@@ -286,8 +304,9 @@ mod tests {
 
     #[test]
     fn pyconfig_takes_values_from_the_runtime_and_order_from_the_template() {
-        let template = "#define HAVE_FORK 1\n/* #undef HAVE_WASI_THING */\n#define SIZEOF_LONG 8\n\
-                        #define _FILE_OFFSET_BITS 64\n#define _Py_HACL_CAN_COMPILE_VEC256 1\n#define GONE 1\n";
+        let template = "#ifndef Py_PYCONFIG_H\n#define HAVE_FORK 1\n/* #undef HAVE_WASI_THING */\n#define SIZEOF_LONG 8\n\
+                        #define _FILE_OFFSET_BITS 64\n#define _Py_HACL_CAN_COMPILE_VEC256 1\n#define GONE 1\n\
+                        #ifndef _GNU_SOURCE\n# define _GNU_SOURCE 1\n#endif\n";
         let vars: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
             r#"{"HAVE_FORK": 0, "HAVE_WASI_THING": 1, "SIZEOF_LONG": 4, "CC": "clang"}"#,
         )
@@ -302,6 +321,9 @@ mod tests {
                 "#define SIZEOF_LONG 4",
                 "#define _FILE_OFFSET_BITS 64",
                 "/* GONE: not in CPython 3.14.0 */",
+                "#ifndef _GNU_SOURCE",
+                "# define _GNU_SOURCE 1",
+                "#endif",
                 "",
                 "#endif /* Py_PYCONFIG_H */"
             ]
