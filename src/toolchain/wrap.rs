@@ -106,6 +106,9 @@ fn is_host_only_flag(argument: &str) -> bool {
         "-Wl,--build-id",
         "-Wl,-O1",
         "-fno-semantic-interposition",
+        // wasm-ld resolves archives in any order and has no groups.
+        "-Wl,--start-group",
+        "-Wl,--end-group",
     ];
     matches!(
         argument,
