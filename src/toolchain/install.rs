@@ -444,8 +444,30 @@ fn installed_versions(
     Ok(versions)
 }
 
+/// The compiler-rt builtins archive clang links for the target (long double arithmetic,
+/// 128-bit division, ...). The consumer's `libc.so` does not export these, so every side
+/// module links the ones it uses.
+fn builtins_archive(toolchain: &WasiToolchain) -> Result<PathBuf, ToolchainError> {
+    let mut command =
+        toolchain
+            .sandbox()
+            .command(&toolchain.clang.display().to_string(), Path::new("/"), &[]);
+    command
+        .arg(format!("--target={}", toolchain.triple))
+        .arg("-print-libgcc-file-name");
+    let output = command.output().map_err(io_error(&toolchain.clang))?;
+    let path = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    if !output.status.success() || path.is_empty() {
+        return Err(ToolchainError::Unsupported {
+            what: "clang does not name its compiler-rt builtins archive".into(),
+            help: "install compiler-rt for wasm32 (Debian: libclang-rt-22-dev-wasm32)".into(),
+        });
+    }
+    Ok(PathBuf::from(path))
+}
+
 /// The compiler wrapper configuration for this toolchain.
-pub fn wrap_config(toolchain: &WasiToolchain) -> super::wrap::WrapConfig {
+pub fn wrap_config(toolchain: &WasiToolchain, builtins: PathBuf) -> super::wrap::WrapConfig {
     super::wrap::WrapConfig {
         clang: toolchain.clang.clone(),
         clangxx: toolchain.clangxx.clone(),
@@ -456,7 +478,7 @@ pub fn wrap_config(toolchain: &WasiToolchain) -> super::wrap::WrapConfig {
         triple: toolchain.triple.clone(),
         target_include: toolchain.target.include_dir.clone(),
         host_python_includes: vec![toolchain.host_python_include.clone()],
-        shared_link_extras: vec![toolchain.tools_dir.join("lib/libwheelforge_eh.a")],
+        shared_link_extras: vec![toolchain.tools_dir.join("lib/libwheelforge_eh.a"), builtins],
     }
 }
 
@@ -486,7 +508,8 @@ pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), Too
     let config_path = host(&format!("{tools}/wrap.json"));
     fs_err::write(
         &config_path,
-        serde_json::to_vec_pretty(&wrap_config(toolchain)).expect("configs serialize"),
+        serde_json::to_vec_pretty(&wrap_config(toolchain, builtins_archive(toolchain)?))
+            .expect("configs serialize"),
     )
     .map_err(io_error(&config_path))?;
     let fill = |template: &str| {
