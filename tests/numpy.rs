@@ -3,14 +3,13 @@
 //! three minutes on two cores with the toolchain installed; the toolchain cache is shared with
 //! tests/wasi.rs (`WHEELFORGE_TEST_CACHE`).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn cache_dir() -> PathBuf {
-    std::env::var_os("WHEELFORGE_TEST_CACHE").map_or_else(
-        || Path::new(env!("CARGO_TARGET_TMPDIR")).join("wheelforge-cache"),
-        PathBuf::from,
-    )
+    common::toolchain_cache()
 }
 
 fn wheelforge(work: &Path) -> Command {

@@ -14,10 +14,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 fn cache_dir() -> PathBuf {
-    std::env::var_os("WHEELFORGE_TEST_CACHE").map_or_else(
-        || Path::new(env!("CARGO_TARGET_TMPDIR")).join("wheelforge-cache"),
-        PathBuf::from,
-    )
+    common::toolchain_cache()
 }
 
 fn fixtures() -> PathBuf {

@@ -77,3 +77,12 @@ pub fn serve(mut command: Command) -> (Child, String) {
         .to_string();
     (child, url)
 }
+
+/// The cache the toolchain tests install into: `WHEELFORGE_TEST_CACHE` (CI points it at the
+/// user cache, so that a machine installs the toolchain once) or one under the target directory.
+pub fn toolchain_cache() -> PathBuf {
+    std::env::var_os("WHEELFORGE_TEST_CACHE").map_or_else(
+        || Path::new(env!("CARGO_TARGET_TMPDIR")).join("wheelforge-cache"),
+        PathBuf::from,
+    )
+}
