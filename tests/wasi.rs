@@ -123,28 +123,36 @@ fn the_fixtures_pass_wheelforge_test() {
     );
 }
 
-#[test]
-fn a_cxx_throw_links_and_aborts_with_a_message() {
-    // The same fixture with a test that throws.
+/// Runs `wheelforge test RECIPE` on the built fixtures with the recipe's text edited
+/// (`from` → `to`), in a build directory of its own (other tests test the same recipes).
+fn test_variant(recipe: &str, from: &str, to: &str) -> (Output, String) {
     let recipes = tempfile::tempdir().unwrap();
     wheelforge::source::unpack::copy_tree(&fixtures(), recipes.path()).unwrap();
-    let meta = recipes.path().join("wf-cxxdemo/meta.yaml");
-    let text_before = fs_err::read_to_string(&meta).unwrap();
-    fs_err::write(
-        &meta,
-        text_before.replace(
-            "    assert wf_cxxdemo.sum_to(100) == 5050\n",
-            "    assert wf_cxxdemo.sum_to(100) == 5050\n    wf_cxxdemo.throw_out_of_range()\n",
-        ),
-    )
-    .unwrap();
-    // Its own build directory: the other test runs `wheelforge test wf-cxxdemo` at the same time.
+    let meta = recipes.path().join(recipe).join("meta.yaml");
+    let original = fs_err::read_to_string(&meta).unwrap();
+    assert!(
+        original.contains(from),
+        "{from:?} is not in {}",
+        meta.display()
+    );
+    fs_err::write(&meta, original.replace(from, to)).unwrap();
     let work = tempfile::tempdir().unwrap();
     let output = wheelforge_dirs(recipes.path(), &built_fixtures().join("dist"), work.path())
-        .args(["test", "wf-cxxdemo"])
+        .args(["test", recipe])
         .output()
         .unwrap();
     let all = text(&output);
+    (output, all)
+}
+
+#[test]
+fn a_cxx_throw_links_and_aborts_with_a_message() {
+    // The same fixture with a test that throws.
+    let (output, all) = test_variant(
+        "wf-cxxdemo",
+        "    assert wf_cxxdemo.sum_to(100) == 5050\n",
+        "    assert wf_cxxdemo.sum_to(100) == 5050\n    wf_cxxdemo.throw_out_of_range()\n",
+    );
     assert!(!output.status.success(), "{all}");
     assert!(
         all.contains("wheelforge: C++ exception thrown (type St12out_of_range), but wasi_0_2_wasm32 has no C++ exception support; aborting"),
@@ -387,24 +395,11 @@ fn an_official_wasi_sdk_layout_builds_and_tests_the_c_fixture() {
 
 #[test]
 fn a_failing_import_fails_the_test_with_the_guests_traceback() {
-    let recipes = tempfile::tempdir().unwrap();
-    wheelforge::source::unpack::copy_tree(&fixtures(), recipes.path()).unwrap();
-    let meta = recipes.path().join("wf-cdemo/meta.yaml");
-    let before = fs_err::read_to_string(&meta).unwrap();
-    fs_err::write(
-        &meta,
-        before.replace(
-            "  imports: [wf_cdemo]",
-            "  imports: [wf_cdemo, wf_cdemo.missing_module]",
-        ),
-    )
-    .unwrap();
-    let work = tempfile::tempdir().unwrap();
-    let output = wheelforge_dirs(recipes.path(), &built_fixtures().join("dist"), work.path())
-        .args(["test", "wf-cdemo"])
-        .output()
-        .unwrap();
-    let all = text(&output);
+    let (output, all) = test_variant(
+        "wf-cdemo",
+        "  imports: [wf_cdemo]",
+        "  imports: [wf_cdemo, wf_cdemo.missing_module]",
+    );
     assert!(!output.status.success(), "{all}");
     assert!(all.contains("Traceback (most recent call last)"), "{all}");
     assert!(
