@@ -39,7 +39,7 @@ impl FromStr for Target {
 pub enum GraphError {
     #[error("dependency cycle: {}\n  help: a recipe cannot need itself at build time; move one edge from requirements.host to requirements.run", chain.join(" → "))]
     Cycle { chain: Vec<String> },
-    #[error("missing dependency: {} (requirements.{kind} of `{parent}`) has no recipe\n  help: add recipes/{missing}/meta.yaml, or remove it from `{parent}`", chain.join(" → "), parent = chain[chain.len() - 2], missing = chain[chain.len() - 1])]
+    #[error("missing dependency: {} ({kind} of `{parent}`) has no recipe\n  help: add recipes/{missing}/meta.yaml, or remove it from `{parent}`", chain.join(" → "), parent = chain[chain.len() - 2], missing = chain[chain.len() - 1])]
     Missing {
         chain: Vec<String>,
         kind: DependencyKind,
@@ -56,13 +56,16 @@ pub enum GraphError {
 pub enum DependencyKind {
     Host,
     Run,
+    /// `test.requires`: built into the index like run requirements, installed only for tests.
+    Test,
 }
 
 impl fmt::Display for DependencyKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            DependencyKind::Host => "host",
-            DependencyKind::Run => "run",
+            DependencyKind::Host => "requirements.host",
+            DependencyKind::Run => "requirements.run",
+            DependencyKind::Test => "test.requires",
         })
     }
 }
@@ -94,10 +97,11 @@ impl BuildGraph {
 }
 
 fn dependencies(set: &RecipeSet, name: &str, kind: DependencyKind) -> Vec<String> {
-    let requirements = &set.recipes[name].recipe.requirements;
+    let recipe = &set.recipes[name].recipe;
     let list = match kind {
-        DependencyKind::Host => &requirements.host,
-        DependencyKind::Run => &requirements.run,
+        DependencyKind::Host => &recipe.requirements.host,
+        DependencyKind::Run => &recipe.requirements.run,
+        DependencyKind::Test => &recipe.test.requires,
     };
     list.iter().map(|n| normalize_name(n.as_str())).collect()
 }
@@ -127,7 +131,7 @@ pub fn select(set: &RecipeSet, targets: &[Target]) -> Result<BuildGraph, GraphEr
         }
     }
 
-    // Close over host and run requirements, remembering the chain for a missing dependency.
+    // Close over host, run and test requirements, remembering the chain for a missing dependency.
     let mut selected = BTreeSet::new();
     let mut stack: Vec<Vec<String>> = roots.iter().map(|root| vec![root.clone()]).collect();
     while let Some(chain) = stack.pop() {
@@ -135,7 +139,7 @@ pub fn select(set: &RecipeSet, targets: &[Target]) -> Result<BuildGraph, GraphEr
         if !selected.insert(name.clone()) {
             continue;
         }
-        for kind in [DependencyKind::Host, DependencyKind::Run] {
+        for kind in [DependencyKind::Host, DependencyKind::Run, DependencyKind::Test] {
             for dependency in dependencies(set, &name, kind) {
                 let mut next = chain.clone();
                 next.push(dependency.clone());

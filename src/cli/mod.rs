@@ -83,6 +83,9 @@ enum Command {
         /// Recipe names.
         #[arg(required = true, value_name = "RECIPE")]
         names: Vec<String>,
+        /// Skip the native reference run of recipes' pytest suites (no comparison).
+        #[arg(long)]
+        no_native: bool,
     },
     /// Regenerate the index pages from the wheels in the index directory.
     Index,
@@ -94,6 +97,20 @@ enum Command {
         /// The port (0 picks a free one).
         #[arg(long, default_value_t = 8000)]
         port: u16,
+    },
+    /// Run a `wasi:cli/command` component (such as a linked app) under the embedded wasmtime.
+    Run {
+        /// The component (`.wasm`).
+        component: PathBuf,
+        /// Preopen a host directory, as `HOST::GUEST` (or `DIR`, at the same path).
+        #[arg(long = "dir", value_name = "HOST::GUEST")]
+        dirs: Vec<String>,
+        /// Set a guest environment variable, as `KEY=VALUE`.
+        #[arg(long = "env", value_name = "KEY=VALUE")]
+        env: Vec<String>,
+        /// Arguments after the program name.
+        #[arg(last = true)]
+        args: Vec<String>,
     },
     /// Print the JSON Schema of meta.yaml.
     Schema,
@@ -163,7 +180,15 @@ fn default_cache_dir() -> PathBuf {
         .join("wheelforge")
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
+    // Builds and tests run tools in the toolchain's sandbox, in other working directories:
+    // every directory they are given must be absolute.
+    let absolute = |path: &PathBuf| std::path::absolute(path).unwrap_or_else(|_| path.clone());
+    cli.recipes = absolute(&cli.recipes);
+    cli.out = absolute(&cli.out);
+    cli.build_dir = absolute(&cli.build_dir);
+    cli.patches = cli.patches.as_ref().map(absolute);
+    cli.cache_dir = cli.cache_dir.as_ref().map(absolute);
     let patches = cli.patches.clone().unwrap_or_else(|| {
         cli.recipes
             .parent()
@@ -243,13 +268,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             server.run()?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Test { names } => {
+        Command::Test { names, no_native } => {
             let settings = wheelforge::testing::TestSettings {
                 recipes_dir: cli.recipes,
                 patches_dir: patches,
                 out_dir: cli.out,
                 build_dir: cli.build_dir,
                 cache_dir,
+                native: !no_native,
             };
             let reporter = progress::BarReporter::new(cli.verbose == 0);
             let mut failed = 0;
@@ -263,6 +289,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         "the guest trapped: {}",
                         trap.lines().next().unwrap_or_default()
                     );
+                }
+                if let Some(suite) = &report.suite {
+                    print!("{}", suite.summary());
+                    if let Some(dir) = &report.suite_dir {
+                        println!("report and logs: {}", dir.display());
+                    }
                 }
                 println!(
                     "{}: {} ({}; link {:.1} s, run {:.1} s)",
@@ -284,6 +316,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Toolchain { action } => toolchain_command(action, &cache_dir),
+        Command::Run {
+            component,
+            dirs,
+            env,
+            args,
+        } => run_component(&component, &dirs, &env, args, &cache_dir),
         Command::Wrap { tool, arguments } => wrap(&tool, &arguments),
         Command::Schema => {
             let schema = wheelforge::recipe::json_schema();
@@ -402,4 +440,47 @@ fn print_summary(summary: &RunSummary) {
         summary.count("failed"),
         summary.count("skipped")
     );
+}
+
+/// `wheelforge run`: the guest's exit status becomes ours.
+fn run_component(
+    component: &std::path::Path,
+    dirs: &[String],
+    env: &[String],
+    args: Vec<String>,
+    cache_dir: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let preopens = dirs
+        .iter()
+        .map(|dir| match dir.split_once("::") {
+            Some((host, guest)) => (PathBuf::from(host), guest.to_string()),
+            None => (PathBuf::from(dir), dir.clone()),
+        })
+        .collect();
+    let env = env
+        .iter()
+        .map(|pair| {
+            pair.split_once('=')
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .with_context(|| format!("--env {pair}: expected KEY=VALUE"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let name = component
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let output = wheelforge::runtime::run_command(
+        component,
+        &wheelforge::runtime::RunOptions {
+            args: std::iter::once(name).chain(args).collect(),
+            env,
+            preopens,
+            cache_dir: Some(cache_dir.join("runtime")),
+            output: wheelforge::runtime::OutputMode::Inherit,
+        },
+    )?;
+    if let Some(trap) = &output.trap {
+        eprintln!("error: the guest trapped: {trap}");
+    }
+    Ok(ExitCode::from(u8::try_from(output.exit_code).unwrap_or(1)))
 }

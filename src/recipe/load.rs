@@ -90,7 +90,65 @@ pub fn load_recipe_str(text: &str, path: &Path) -> Result<Recipe, RecipeError> {
         }
     })?;
     check_source_kind(&recipe, text, path)?;
+    check_pytest(&recipe, text, path)?;
     Ok(recipe)
+}
+
+/// `test.pytest`: a ratio in (0, 1], and skip entries that name a test and give a reason.
+fn check_pytest(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeError> {
+    let Some(suite) = &recipe.test.pytest else {
+        return Ok(());
+    };
+    let invalid = |keys: &[&str], message: String, help: &str| {
+        let (line, column) = locate(text, keys);
+        Err(RecipeError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+            help: help.to_string(),
+        })
+    };
+    if !(suite.pass_ratio > 0.0 && suite.pass_ratio <= 1.0) {
+        return invalid(
+            &["test", "pytest", "pass-ratio"],
+            format!("test.pytest.pass-ratio {} is not in (0, 1]", suite.pass_ratio),
+            "give the share of natively passing tests that must pass under WASI, e.g. 0.95",
+        );
+    }
+    if !recipe.test.requires.iter().any(|name| name.as_str() == "pytest") {
+        return invalid(
+            &["test", "pytest"],
+            "test.pytest needs pytest: it is not in test.requires".to_string(),
+            "add `requires: [pytest]` under `test:` (pytest comes from the index, built by its recipe)",
+        );
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in &suite.skip {
+        let test = entry.test.trim();
+        if test.is_empty() || entry.reason.trim().is_empty() {
+            return invalid(
+                &["test", "pytest", "skip"],
+                format!("test.pytest.skip: entry `{}` has an empty test or reason", entry.test),
+                "every skip entry names a test (a pytest node id or a prefix of one) and says why it cannot work on WASI",
+            );
+        }
+        if test.starts_with('/') || test.contains('\\') {
+            return invalid(
+                &["test", "pytest", "skip", test],
+                format!("test.pytest.skip: `{test}` is not relative to the install directory"),
+                "write node ids as pytest prints them relative to site-packages, e.g. numpy/_core/tests/test_x.py::test_y",
+            );
+        }
+        if !seen.insert(test) {
+            return invalid(
+                &["test", "pytest", "skip", test],
+                format!("test.pytest.skip: `{test}` is listed twice"),
+                "keep one entry per test",
+            );
+        }
+    }
+    Ok(())
 }
 
 fn check_source_kind(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeError> {

@@ -298,6 +298,43 @@ pub struct Test {
     /// Python code run after the imports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    /// Recipes installed with the wheel for the test only (pytest, hypothesis); they are
+    /// built into the index with the recipe.
+    #[serde(default)]
+    pub requires: Vec<PackageName>,
+    /// The package's own test suite, run with pytest under the WASI runtime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pytest: Option<PytestSuite>,
+}
+
+/// `test.pytest:` — the upstream test suite and what cannot run on WASI.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PytestSuite {
+    /// pytest arguments selecting the suite, e.g. `[--pyargs, numpy]`.
+    pub args: Vec<String>,
+    /// The share of the natively passing tests that must pass under WASI (0 to 1).
+    #[serde(default = "default_pass_ratio")]
+    pub pass_ratio: f64,
+    /// Tests that cannot work on WASI, each with its reason.
+    #[serde(default)]
+    pub skip: Vec<SkipEntry>,
+}
+
+fn default_pass_ratio() -> f64 {
+    0.95
+}
+
+/// One skip-list entry.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SkipEntry {
+    /// A pytest node id relative to the install directory (`numpy/_core/tests/test_x.py::T::t`),
+    /// or a prefix of one: a file, a directory ending in `/`, a class, or a test without its
+    /// parameters.
+    pub test: String,
+    /// Why it cannot work on WASI.
+    pub reason: String,
 }
 
 /// `about:` — for people reading the index.

@@ -31,6 +31,37 @@ pub enum LinkError {
 pub struct TestApp {
     pub imports: Vec<String>,
     pub command: Option<String>,
+    /// Python code run at module level, i.e. while componentize-py links the component, with
+    /// the guest layout below mounted.
+    pub link_code: Option<String>,
+    /// Link the pytest driver (`toolchain/wheelforge_pytest.py`): run with the argument
+    /// `pytest`, the component runs the suite configured in `/results/config.json`.
+    pub pytest: bool,
+}
+
+/// The pytest driver, linked into test components and run natively for reference counts.
+pub const PYTEST_DRIVER: &str = include_str!("../../toolchain/wheelforge_pytest.py");
+pub const PYTEST_DRIVER_NAME: &str = "wheelforge_pytest.py";
+
+/// Where componentize-py mounts things in the guest, at link time, and where the snapshot
+/// expects them at run time (`sys.path` is `/python:/world:/0:/1:...:/bundled`): the embedded
+/// CPython's standard library at `/python`, then each `-p` directory at `/<index>`. Modules
+/// not imported at link time are imported from these paths at run time, so a run that imports
+/// more (a test suite) mounts the same directories at the same places.
+pub mod guest {
+    /// The runtime's standard library (`PYTHONHOME`).
+    pub const STDLIB: &str = "/python";
+    /// The test app (the first `-p` directory).
+    pub const APP: &str = "/0";
+    /// The installed wheels (the second `-p` directory).
+    pub const DEPS: &str = "/1";
+    /// Where a test suite's configuration and progress are exchanged.
+    pub const RESULTS: &str = "/results";
+    /// Scratch space (`TMPDIR`), also the working directory of a test suite.
+    pub const TMP: &str = "/tmp";
+    /// Holds an empty regular file `null`: wasi-libc has no devices, and logging setups open
+    /// `os.devnull`.
+    pub const DEV: &str = "/dev";
 }
 
 /// The `wasi:cli` package version of the embedded WIT (e.g. `0.2.12`).
@@ -70,10 +101,28 @@ pub fn app_source(app: &TestApp) -> String {
         source.push_str(line);
         source.push('\n');
     }
+    if let Some(code) = &app.link_code {
+        source.push_str(code);
+        source.push('\n');
+    }
+    if app.pytest {
+        source.push_str(&format!(
+            "import os\nimport wheelforge_pytest  # imports pytest and its plugins now\n\n\
+             def run_pytest() -> None:\n    \
+             os.chdir({tmp:?})\n    \
+             wheelforge_pytest.run({results:?} + \"/config.json\", {results:?})\n    \
+             sys.stdout.flush()\n",
+            tmp = guest::TMP,
+            results = guest::RESULTS,
+        ));
+    }
     let names: Vec<String> = app.imports.iter().map(|m| format!("{m:?}")).collect();
     source.push_str(&format!(
         "\nfrom wit_world import exports\n\nIMPORTS = [{}]\nCOMMAND = {}\n\n\
          class Run(exports.Run):\n    def run(self) -> None:\n        \
+         if sys.argv[1:2] == [\"pytest\"]:\n            \
+         run_pytest()\n            \
+         return\n        \
          namespace = {{\"__name__\": \"__wheelforge_test__\"}}\n        \
          try:\n            \
          for module in IMPORTS:\n                \
@@ -126,6 +175,9 @@ pub fn link_test_component(
     let app_dir = work_dir.join("app");
     fs_err::create_dir_all(&app_dir).map_err(io(&app_dir))?;
     fs_err::write(app_dir.join("app.py"), app_source(app)).map_err(io(&app_dir))?;
+    if app.pytest {
+        fs_err::write(app_dir.join(PYTEST_DRIVER_NAME), PYTEST_DRIVER).map_err(io(&app_dir))?;
+    }
 
     let output = work_dir.join("test.wasm");
     let componentize_py = toolchain.componentize_py.display().to_string();
@@ -171,6 +223,7 @@ mod tests {
         let app = TestApp {
             imports: vec!["demo".into()],
             command: Some("import json\nfrom os import path\nif True:\n    import re\nassert demo.add(1, 2) == 3\n".into()),
+            ..Default::default()
         };
         let source = app_source(&app);
         assert!(

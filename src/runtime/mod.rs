@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::cli::OutputFile;
 use wasmtime_wasi::p2::bindings::sync::Command;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -40,6 +41,21 @@ pub struct RunOptions {
     pub preopens: Vec<(PathBuf, String)>,
     /// Where compiled code is cached; `None` compiles every time.
     pub cache_dir: Option<PathBuf>,
+    /// Where the guest's stdout and stderr go.
+    pub output: OutputMode,
+}
+
+/// Where a guest's stdout and stderr go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum OutputMode {
+    /// Into [`RunOutput::stdout`] and [`RunOutput::stderr`] (up to 64 MiB each).
+    #[default]
+    Capture,
+    /// To this process's stdout and stderr.
+    Inherit,
+    /// Both streams, interleaved as written, to this file (created or truncated); for long
+    /// runs such as a test suite. [`RunOutput`]'s streams stay empty.
+    File(PathBuf),
 }
 
 /// What a run produced.
@@ -129,10 +145,26 @@ pub fn run_command(component_path: &Path, options: &RunOptions) -> Result<RunOut
     let stdout = MemoryOutputPipe::new(64 << 20);
     let stderr = MemoryOutputPipe::new(64 << 20);
     let mut builder = WasiCtxBuilder::new();
-    builder
-        .args(&options.args)
-        .stdout(stdout.clone())
-        .stderr(stderr.clone());
+    builder.args(&options.args);
+    match &options.output {
+        OutputMode::Capture => {
+            builder.stdout(stdout.clone()).stderr(stderr.clone());
+        }
+        OutputMode::Inherit => {
+            builder.inherit_stdout().inherit_stderr();
+        }
+        OutputMode::File(path) => {
+            let io = |source| RuntimeError::Io {
+                path: path.clone(),
+                source,
+            };
+            let file = std::fs::File::create(path).map_err(io)?;
+            let second = file.try_clone().map_err(io)?;
+            builder
+                .stdout(OutputFile::new(file))
+                .stderr(OutputFile::new(second));
+        }
+    }
     for (key, value) in &options.env {
         builder.env(key, value);
     }
@@ -162,7 +194,7 @@ pub fn run_command(component_path: &Path, options: &RunOptions) -> Result<RunOut
         Ok(Err(())) => (1, None),
         Err(error) => match error.downcast_ref::<wasmtime_wasi::I32Exit>() {
             Some(exit) => (exit.0, None),
-            None => (134, Some(format!("{error:?}"))),
+            None => (134, Some(format!("{error:#}"))),
         },
     };
     drop(store);

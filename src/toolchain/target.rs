@@ -216,6 +216,9 @@ pub fn write_environment(
     })
 }
 
+/// The directory name of the runtime's standard library, copied by the probe.
+pub const RUNTIME_STDLIB: &str = "runtime-stdlib";
+
 /// The marker before the probe's JSON line on stdout.
 const PROBE_MARKER: &str = "WHEELFORGE-PROBE ";
 
@@ -244,8 +247,15 @@ pub fn prepare(toolchain: &WasiToolchain, log: &Path) -> Result<TargetEnvironmen
         log: log.to_path_buf(),
     };
     let app = crate::runtime::link::TestApp {
-        imports: Vec::new(),
         command: Some(PROBE_COMMAND.to_string()),
+        // The runtime's standard library is mounted at /python while componentize-py links;
+        // keep a copy, to mount at run time for modules the snapshot does not contain.
+        link_code: Some(format!(
+            "import shutil\nshutil.copytree({:?}, {:?})",
+            crate::runtime::link::guest::STDLIB,
+            format!("{}/{RUNTIME_STDLIB}", crate::runtime::link::guest::DEPS)
+        )),
+        ..Default::default()
     };
     let component = crate::runtime::link::link_test_component(toolchain, &app, &deps, &work, log)
         .map_err(|error| probe_error(error.to_string()))?;
@@ -258,6 +268,11 @@ pub fn prepare(toolchain: &WasiToolchain, log: &Path) -> Result<TargetEnvironmen
         },
     )
     .map_err(|error| probe_error(error.to_string()))?;
+    let stdlib = toolchain.runtime_stdlib();
+    if stdlib.exists() {
+        fs_err::remove_dir_all(&stdlib).map_err(io_error(&stdlib))?;
+    }
+    fs_err::rename(deps.join(RUNTIME_STDLIB), &stdlib).map_err(io_error(&stdlib))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout
         .lines()

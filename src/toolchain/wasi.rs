@@ -15,7 +15,7 @@ use super::target::TargetEnvironment;
 use super::{ToolchainError, io_error};
 
 /// Bumped whenever the layout or contents of an installed toolchain change.
-pub const TOOLCHAIN_FORMAT: u32 = 5;
+pub const TOOLCHAIN_FORMAT: u32 = 6;
 
 /// The componentize-py release whose embedded CPython defines the target ABI.
 pub const COMPONENTIZE_PY_VERSION: &str = "0.25.1";
@@ -108,6 +108,12 @@ impl WasiToolchain {
         hasher.update(serde_json::to_vec(&self.target).expect("target serializes"));
         hasher.update(self.triple.as_bytes());
         hex::encode(hasher.finalize())
+    }
+
+    /// The consumer runtime's standard library (host path), copied from componentize-py by the
+    /// probe; test runs mount it at `/python` for modules their snapshot does not contain.
+    pub fn runtime_stdlib(&self) -> PathBuf {
+        self.dir.join(super::target::RUNTIME_STDLIB)
     }
 
     pub fn sandbox(&self) -> Sandbox {

@@ -1,0 +1,510 @@
+//! The test stage: proving a built wheel under a real WASI runtime.
+//!
+//! `wheelforge test NAME` installs the recipe's wheel and its run requirements from the index
+//! with pip (`--platform wasi_0_2_wasm32 --python-version 3.14 --only-binary=:all:`), links them
+//! with the recipe's test into a component with componentize-py (as consumers do), and runs it
+//! under the embedded wasmtime. The guest's stdout and stderr are returned; a failed import or
+//! assertion fails the test with the guest's traceback.
+
+pub mod suite;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::process::{log_tail, run_logged};
+use crate::recipe::RecipeSet;
+use crate::reporter::Reporter;
+use crate::runtime::link::{PYTEST_DRIVER_NAME, TestApp, guest, link_test_component};
+use crate::runtime::{OutputMode, RunOptions, run_command};
+use crate::tags::{WheelFilename, normalize_name};
+use crate::toolchain::install;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TestError {
+    #[error(transparent)]
+    Recipe(#[from] crate::recipe::RecipeError),
+    #[error(transparent)]
+    Toolchain(#[from] crate::toolchain::ToolchainError),
+    #[error("the index {index} has no wheel of {name} {version}\n  help: run `wheelforge build {name}` first", index = index.display())]
+    NoWheel {
+        name: String,
+        version: String,
+        index: PathBuf,
+    },
+    #[error("pip could not install {name} and its run requirements from the index:\n{tail}\n  help: the full log is {log}", log = log.display())]
+    Install {
+        name: String,
+        tail: String,
+        log: PathBuf,
+    },
+    #[error(transparent)]
+    Link(#[from] crate::runtime::link::LinkError),
+    #[error(transparent)]
+    Runtime(#[from] crate::runtime::RuntimeError),
+    #[error("the test suite could not run: {detail}")]
+    Suite { detail: String },
+    #[error("the native reference run could not install {name} {version}:\n{tail}\n  help: it needs a binary wheel for this machine from pip's index; pass --no-native to skip the comparison; the full log is {log}", log = log.display())]
+    NativeInstall {
+        name: String,
+        version: String,
+        tail: String,
+        log: PathBuf,
+    },
+    #[error("{path}: {source}", path = path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What consumers pass to `pip install` (with `--target DIR`) to get wheels for the runtime.
+pub const CONSUMER_PIP_ARGUMENTS: &[&str] = &[
+    "--platform",
+    "wasi_0_2_wasm32",
+    "--python-version",
+    "3.14",
+    "--only-binary=:all:",
+];
+
+/// Where things are.
+#[derive(Debug, Clone)]
+pub struct TestSettings {
+    pub recipes_dir: PathBuf,
+    pub patches_dir: PathBuf,
+    pub out_dir: PathBuf,
+    pub build_dir: PathBuf,
+    pub cache_dir: PathBuf,
+    /// Also run the recipe's pytest suite natively, for the reference counts.
+    pub native: bool,
+}
+
+/// The outcome of one recipe's test.
+#[derive(Debug, Clone)]
+pub struct TestReport {
+    pub recipe: String,
+    pub wheel: String,
+    pub exit_code: i32,
+    /// The wasm trap, if the guest trapped.
+    pub trap: Option<String>,
+    pub stdout: String,
+    pub stderr: String,
+    pub link_time: Duration,
+    pub run_time: Duration,
+    /// The upstream test suite, when the recipe has `test.pytest`.
+    pub suite: Option<suite::SuiteReport>,
+    /// Where the suite's logs and `report.json` are.
+    pub suite_dir: Option<PathBuf>,
+}
+
+impl TestReport {
+    pub fn passed(&self) -> bool {
+        self.exit_code == 0 && self.suite.as_ref().is_none_or(suite::SuiteReport::passed)
+    }
+}
+
+/// The recipe's wheel in the index (exact name and version).
+fn find_wheel(packages: &Path, name: &str, version: &str) -> Option<String> {
+    let mut found: Vec<String> = fs_err::read_dir(packages)
+        .ok()?
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|file| {
+            file.parse::<WheelFilename>().is_ok_and(|wheel| {
+                wheel.normalized_name() == normalize_name(name) && wheel.version == version
+            })
+        })
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+pub fn test_recipe(
+    settings: &TestSettings,
+    name: &str,
+    reporter: &dyn Reporter,
+) -> Result<TestReport, TestError> {
+    let _span = tracing::info_span!("test", recipe = name).entered();
+    let recipes = RecipeSet::load(&settings.recipes_dir, &settings.patches_dir)?;
+    let loaded = recipes.get(name)?;
+    let name = loaded.name().to_string();
+    let version = loaded.recipe.package.version.to_string();
+    let packages = settings.out_dir.join("packages");
+    let wheel = find_wheel(&packages, &name, &version).ok_or_else(|| TestError::NoWheel {
+        name: name.clone(),
+        version: version.clone(),
+        index: settings.out_dir.clone(),
+    })?;
+    let toolchain = install::ensure(&settings.cache_dir, reporter)?;
+
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| TestError::Io { path, source }
+    };
+    let work = settings.build_dir.join(normalize_name(&name)).join("test");
+    if work.exists() {
+        fs_err::remove_dir_all(&work).map_err(io(&work))?;
+    }
+    let deps = work.join("deps");
+    fs_err::create_dir_all(&deps).map_err(io(&deps))?;
+    let work = fs_err::canonicalize(&work).map_err(io(&work))?;
+    let deps = work.join("deps");
+    let log = work.join("test.log");
+
+    reporter.message(&name, "install");
+    // The toolchain's CPython 3.14 runs pip, so that Requires-Python and markers are judged
+    // for the target's Python version, as on a consumer's 3.14.
+    let packages = fs_err::canonicalize(&packages).map_err(io(&packages))?;
+    let python = toolchain.host_python.display().to_string();
+    let mut pip =
+        toolchain
+            .sandbox()
+            .command(&python, &work, &[work.as_path(), packages.as_path()]);
+    pip.args([
+        "-m",
+        "pip",
+        "--disable-pip-version-check",
+        "install",
+        "--no-index",
+    ])
+    .arg("--find-links")
+    .arg(&packages)
+    .args([
+        "--platform",
+        "wasi_0_2_wasm32",
+        "--python-version",
+        "3.14",
+        "--only-binary=:all:",
+        "--target",
+    ])
+    .arg(&deps)
+    .arg(format!("{name}=={version}"))
+    .args(test_requirements(&recipes, &loaded.recipe.test.requires));
+    if !run_logged(&mut pip, &log).map_err(io(&log))?.success() {
+        return Err(TestError::Install {
+            name,
+            tail: log_tail(&log, 10),
+            log,
+        });
+    }
+
+    reporter.message(&name, "link (componentize-py)");
+    let suite_spec = loaded.recipe.test.pytest.clone();
+    let app = TestApp {
+        imports: loaded.recipe.test.imports.clone(),
+        command: loaded.recipe.test.command.clone(),
+        link_code: None,
+        pytest: suite_spec.is_some(),
+    };
+    let started = Instant::now();
+    let component = link_test_component(&toolchain, &app, &deps, &work, &log)?;
+    let link_time = started.elapsed();
+
+    reporter.message(&name, "run (wasmtime)");
+    let started = Instant::now();
+    let output = run_command(
+        &component,
+        &RunOptions {
+            args: vec!["test".into()],
+            cache_dir: Some(settings.cache_dir.join("runtime")),
+            ..Default::default()
+        },
+    )?;
+    let run_time = started.elapsed();
+    let mut report = TestReport {
+        recipe: name.clone(),
+        wheel,
+        exit_code: output.exit_code,
+        trap: output.trap,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        link_time,
+        run_time,
+        suite: None,
+        suite_dir: None,
+    };
+    let Some(spec) = suite_spec else {
+        return Ok(report);
+    };
+    if !report.passed() {
+        // The smoke test failed: the suite would only repeat the failure.
+        return Ok(report);
+    }
+    let suite_dir = work.join("pytest");
+    let skips: Vec<(String, String)> = spec
+        .skip
+        .iter()
+        .map(|entry| (entry.test.trim().to_string(), entry.reason.trim().to_string()))
+        .collect();
+
+    reporter.message(&name, "pytest under WASI");
+    let wasi = run_wasi_suite(
+        settings,
+        &toolchain,
+        &component,
+        &deps,
+        &suite_dir.join("wasi"),
+        &spec.args,
+        &skips,
+        reporter,
+        &name,
+    )?;
+    let native = if settings.native {
+        reporter.message(&name, "pytest natively (reference)");
+        Some(run_native_suite(
+            &toolchain,
+            &recipes,
+            loaded,
+            &packages,
+            &work,
+            &suite_dir.join("native"),
+            &spec.args,
+            reporter,
+        )?)
+    } else {
+        None
+    };
+    let comparison = native.as_ref().map(|native| suite::compare(&wasi, native));
+    let suite_report = suite::SuiteReport {
+        wasi,
+        native,
+        comparison,
+        required_ratio: spec.pass_ratio,
+        skip_entries: skips.len(),
+    };
+    suite::write_report(&suite_report, &suite_dir)?;
+    report.suite = Some(suite_report);
+    report.suite_dir = Some(suite_dir);
+    Ok(report)
+}
+
+/// `name==version` for each test requirement that has a recipe (the graph checked they do).
+fn test_requirements(recipes: &RecipeSet, names: &[crate::recipe::PackageName]) -> Vec<String> {
+    names
+        .iter()
+        .filter_map(|name| recipes.get(name.as_str()).ok())
+        .map(|recipe| format!("{}=={}", recipe.name(), recipe.recipe.package.version))
+        .collect()
+}
+
+/// pytest arguments every run gets: no cache directory, no fault handler (no signals on
+/// WASI), capture at the `sys` level (WASI has no `dup`), a file that cannot be collected is
+/// an error but not the end of the run, quiet.
+const PYTEST_BASE_ARGS: &[&str] = &[
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:faulthandler",
+    "--capture=sys",
+    "--continue-on-collection-errors",
+    "-q",
+    "-rN",
+];
+
+fn pytest_args(recipe_args: &[String]) -> Vec<String> {
+    PYTEST_BASE_ARGS
+        .iter()
+        .map(|arg| arg.to_string())
+        .chain(recipe_args.iter().cloned())
+        .collect()
+}
+
+/// The suite under the embedded wasmtime, in the linked component, with the directories the
+/// snapshot expects mounted where componentize-py mounted them.
+#[allow(clippy::too_many_arguments)]
+fn run_wasi_suite(
+    settings: &TestSettings,
+    toolchain: &crate::toolchain::WasiToolchain,
+    component: &Path,
+    deps: &Path,
+    dir: &Path,
+    args: &[String],
+    skips: &[(String, String)],
+    reporter: &dyn Reporter,
+    name: &str,
+) -> Result<suite::RunResult, TestError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| TestError::Io { path, source }
+    };
+    let stdlib = toolchain.runtime_stdlib();
+    if !stdlib.is_dir() {
+        return Err(TestError::Suite {
+            detail: format!(
+                "the runtime's standard library is missing at {}\n  help: run `wheelforge toolchain install --force`",
+                stdlib.display()
+            ),
+        });
+    }
+    let tmp = dir.join("tmp");
+    let dev = dir.join("dev");
+    for made in [&tmp, &dev] {
+        fs_err::create_dir_all(made).map_err(io(made))?;
+    }
+    fs_err::write(dev.join("null"), "").map_err(io(&dev))?;
+    let app = component.with_file_name("app");
+    let log = dir.join("pytest.log");
+    let mut attempt = WasiAttempt {
+        component: component.to_path_buf(),
+        options: RunOptions {
+            args: vec!["test".into(), "pytest".into()],
+            env: vec![
+                ("TMPDIR".into(), guest::TMP.into()),
+                ("HOME".into(), guest::TMP.into()),
+                ("PYTHONHASHSEED".into(), "0".into()),
+            ],
+            preopens: vec![
+                (stdlib, guest::STDLIB.into()),
+                (app, guest::APP.into()),
+                (deps.to_path_buf(), guest::DEPS.into()),
+                (dir.to_path_buf(), guest::RESULTS.into()),
+                (tmp, guest::TMP.into()),
+                (dev, guest::DEV.into()),
+            ],
+            cache_dir: Some(settings.cache_dir.join("runtime")),
+            output: OutputMode::File(log.clone()),
+        },
+        count: 0,
+    };
+    let config = suite::DriverConfig {
+        args: pytest_args(args),
+        roots: vec![guest::DEPS.into()],
+        skips: skips.to_vec(),
+    };
+    suite::run_suite(&config, dir, &mut attempt, &mut |line| {
+        reporter.message(name, line)
+    })
+}
+
+struct WasiAttempt {
+    component: PathBuf,
+    options: RunOptions,
+    count: usize,
+}
+
+impl suite::Attempt for WasiAttempt {
+    fn run(&mut self) -> Result<Option<String>, TestError> {
+        self.count += 1;
+        // Each attempt's output goes to its own log: pytest.log, pytest.2.log, ...
+        let mut options = self.options.clone();
+        if let (OutputMode::File(path), true) = (&options.output, self.count > 1) {
+            options.output = OutputMode::File(path.with_extension(format!("{}.log", self.count)));
+        }
+        let output = run_command(&self.component, &options)?;
+        Ok(match (output.trap, output.exit_code) {
+            (Some(trap), _) => Some(format!(
+                "wasm trap: {}",
+                trap.lines().last().unwrap_or_default().trim()
+            )),
+            (None, 0) => None,
+            (None, code) => Some(format!("exit status {code}")),
+        })
+    }
+}
+
+/// The same suite on the build machine's CPython 3.14, with the same version of the package
+/// from pip's index (a binary wheel for this machine) and the test requirements from ours.
+#[allow(clippy::too_many_arguments)]
+fn run_native_suite(
+    toolchain: &crate::toolchain::WasiToolchain,
+    recipes: &RecipeSet,
+    loaded: &crate::recipe::LoadedRecipe,
+    packages: &Path,
+    work: &Path,
+    dir: &Path,
+    args: &[String],
+    reporter: &dyn Reporter,
+) -> Result<suite::RunResult, TestError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| TestError::Io { path, source }
+    };
+    let name = loaded.name().to_string();
+    let version = loaded.recipe.package.version.to_string();
+    let native_deps = work.join("native-deps");
+    let tmp = dir.join("tmp");
+    fs_err::create_dir_all(&tmp).map_err(io(&tmp))?;
+    let log = dir.join("install.log");
+    let python = toolchain.host_python.display().to_string();
+    let mut pip = toolchain
+        .sandbox()
+        .command(&python, work, &[work, packages]);
+    pip.args([
+        "-m",
+        "pip",
+        "--disable-pip-version-check",
+        "install",
+        "--only-binary=:all:",
+        "--find-links",
+    ])
+    .arg(packages)
+    .arg("--target")
+    .arg(&native_deps)
+    .arg(format!("{name}=={version}"))
+    .args(test_requirements(recipes, &loaded.recipe.test.requires));
+    if !run_logged(&mut pip, &log).map_err(io(&log))?.success() {
+        return Err(TestError::NativeInstall {
+            name,
+            version,
+            tail: log_tail(&log, 10),
+            log,
+        });
+    }
+    let driver = work.join("app").join(PYTEST_DRIVER_NAME);
+    let config = suite::DriverConfig {
+        args: pytest_args(args),
+        roots: vec![native_deps.display().to_string()],
+        skips: Vec::new(),
+    };
+    let mut attempt = NativeAttempt {
+        toolchain,
+        python,
+        driver,
+        dir: dir.to_path_buf(),
+        work: work.to_path_buf(),
+        native_deps,
+        tmp,
+        count: 0,
+    };
+    suite::run_suite(&config, dir, &mut attempt, &mut |line| {
+        reporter.message(&name, line)
+    })
+}
+
+struct NativeAttempt<'a> {
+    toolchain: &'a crate::toolchain::WasiToolchain,
+    python: String,
+    driver: PathBuf,
+    dir: PathBuf,
+    work: PathBuf,
+    native_deps: PathBuf,
+    tmp: PathBuf,
+    count: usize,
+}
+
+impl suite::Attempt for NativeAttempt<'_> {
+    fn run(&mut self) -> Result<Option<String>, TestError> {
+        self.count += 1;
+        let mut command = self
+            .toolchain
+            .sandbox()
+            .command(&self.python, &self.tmp, &[self.work.as_path()]);
+        command
+            .arg(&self.driver)
+            .arg(self.dir.join("config.json"))
+            .arg(&self.dir)
+            .env("PYTHONPATH", &self.native_deps)
+            .env("TMPDIR", &self.tmp)
+            .env("PYTHONHASHSEED", "0");
+        let log = self.dir.join(if self.count == 1 {
+            "pytest.log".to_string()
+        } else {
+            format!("pytest.{}.log", self.count)
+        });
+        let status = run_logged(&mut command, &log).map_err(|source| TestError::Io {
+            path: log.clone(),
+            source,
+        })?;
+        Ok((!status.success()).then(|| format!("{status}")))
+    }
+}
