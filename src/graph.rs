@@ -139,7 +139,11 @@ pub fn select(set: &RecipeSet, targets: &[Target]) -> Result<BuildGraph, GraphEr
         if !selected.insert(name.clone()) {
             continue;
         }
-        for kind in [DependencyKind::Host, DependencyKind::Run, DependencyKind::Test] {
+        for kind in [
+            DependencyKind::Host,
+            DependencyKind::Run,
+            DependencyKind::Test,
+        ] {
             for dependency in dependencies(set, &name, kind) {
                 let mut next = chain.clone();
                 next.push(dependency.clone());

@@ -1,7 +1,10 @@
-//! Heavy tier: numpy from the repository's recipe, cross-built with meson for WASI and proven
-//! with `wheelforge test numpy` (linalg.solve and an FFT under the embedded runtime). About
-//! three minutes on two cores with the toolchain installed; the toolchain cache is shared with
-//! tests/wasi.rs (`WHEELFORGE_TEST_CACHE`).
+//! Heavy tier: numpy from the repository's recipe, cross-built with meson for WASI, then
+//! - installed by stock pip from `wheelforge serve` and linked into a consumer's own app with
+//!   componentize-py, which solves a linear system and runs an FFT under wasmtime;
+//! - proven with `wheelforge test numpy`: the recipe's smoke test, then numpy's own pytest
+//!   suite (the recipe's selection) under the runtime and natively, compared.
+//! The toolchain cache is shared with tests/wasi.rs (`WHEELFORGE_TEST_CACHE`). Times are in
+//! docs/benchmarks.md.
 
 mod common;
 
@@ -43,6 +46,42 @@ fn numpy_builds_for_wasi_and_solves_and_transforms_under_the_runtime() {
         stdout.contains("numpy-2.4.6-cp314-cp314-wasi_0_2_wasm32.whl"),
         "{stdout}"
     );
+
+    // The consumer's path: stock pip from the served index, componentize-py, wasmtime.
+    let toolchain =
+        wheelforge::toolchain::install::ensure(&cache_dir(), &wheelforge::reporter::SilentReporter)
+            .unwrap();
+    let mut serve = wheelforge(work.path());
+    serve.args(["serve", "--port", "0"]);
+    let (mut server, url) = common::serve(serve);
+    let consumer = fs_err::canonicalize(work.path()).unwrap().join("consumer");
+    let deps = consumer.join("deps");
+    let pip = common::consumer_pip_install(&url, &deps, "numpy");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        pip.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&pip.stdout),
+        String::from_utf8_lossy(&pip.stderr)
+    );
+    let run = common::consumer_link_and_run(
+        &toolchain,
+        &consumer,
+        &deps,
+        "import numpy as np\nfrom wit_world import exports\n\n\
+         class Run(exports.Run):\n    def run(self) -> None:\n        \
+         x = np.linalg.solve(np.array([[4.0, -2.0, 1.0], [-2.0, 4.0, -2.0], [1.0, -2.0, 4.0]]), np.array([11.0, -16.0, 17.0]))\n        \
+         print('solve', ' '.join(f'{v:.6f}' for v in x))\n        \
+         spectrum = np.fft.rfft(np.sin(2 * np.pi * 5 * np.arange(64) / 64))\n        \
+         print('fft peak', int(np.argmax(np.abs(spectrum))), f'{np.abs(spectrum[5]):.3f}')\n",
+    );
+    assert_eq!(run.exit_code, 0, "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "solve 1.000000 -2.000000 3.000000\nfft peak 5 32.000\n"
+    );
+
     let test = wheelforge(work.path())
         .args(["test", "numpy"])
         .output()
@@ -56,5 +95,17 @@ fn numpy_builds_for_wasi_and_solves_and_transforms_under_the_runtime() {
     assert!(
         all.contains("numpy 2.4.6 solve: [2. 3.] fft[0]: (8+0j)"),
         "{all}"
+    );
+    // numpy's own suite ran under WASI and natively, and the report says how they compare.
+    let report: serde_json::Value = serde_json::from_str(
+        &fs_err::read_to_string(work.path().join("build/numpy/test/pytest/report.json")).unwrap(),
+    )
+    .unwrap();
+    let native_passing = report["comparison"]["native_passing"].as_u64().unwrap();
+    let also_passing = report["comparison"]["also_passing"].as_u64().unwrap();
+    assert!(native_passing > 1000, "{all}");
+    assert!(
+        also_passing as f64 >= 0.95 * native_passing as f64,
+        "{also_passing}/{native_passing}\n{all}"
     );
 }

@@ -233,19 +233,7 @@ fn consumer_proof_stock_pip_componentize_py_and_wasmtime() {
     let work = tempfile::tempdir().unwrap();
     let work = fs_err::canonicalize(work.path()).unwrap();
     let deps = work.join("deps");
-    // Stock pip, exactly as a consumer runs it.
-    let pip = Command::new("python3")
-        .args(["-m", "pip", "install", "--no-cache-dir", "--index-url"])
-        .arg(&url)
-        .args(wheelforge::testing::CONSUMER_PIP_ARGUMENTS)
-        .arg("--target")
-        .arg(&deps)
-        .arg("wf-cdemo")
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env_remove("PIP_FIND_LINKS")
-        .env_remove("PIP_INDEX_URL")
-        .output()
-        .unwrap();
+    let pip = common::consumer_pip_install(&url, &deps, "wf-cdemo");
     server.kill().unwrap();
     server.wait().unwrap();
     assert!(pip.status.success(), "{}", text(&pip));
@@ -255,54 +243,14 @@ fn consumer_proof_stock_pip_componentize_py_and_wasmtime() {
     );
 
     // A tiny app of the consumer's own, linked with componentize-py (-p DIR).
-    let app = work.join("app");
-    fs_err::create_dir_all(&app).unwrap();
-    fs_err::write(
-        app.join("app.py"),
+    let run = common::consumer_link_and_run(
+        &toolchain,
+        &work,
+        &deps,
         "import wf_cdemo\nfrom wit_world import exports\n\n\
          class Run(exports.Run):\n    def run(self) -> None:\n        \
          print(f\"wf_cdemo.add(2, 40) = {wf_cdemo.add(2, 40)}\")\n",
-    )
-    .unwrap();
-    let wit = work.join("wit");
-    fs_err::create_dir_all(wit.join("deps")).unwrap();
-    for (name, contents) in wheelforge::runtime::link::WASI_WIT {
-        fs_err::write(wit.join("deps").join(name), contents).unwrap();
-    }
-    fs_err::write(
-        wit.join("app.wit"),
-        format!(
-            "package consumer:app;\nworld app {{ include wasi:cli/command@{}; }}\n",
-            wheelforge::runtime::link::wasi_cli_version()
-        ),
-    )
-    .unwrap();
-    let component = work.join("app.wasm");
-    let componentize_py = toolchain.componentize_py.display().to_string();
-    let mut command = toolchain
-        .sandbox()
-        .command(&componentize_py, &work, &[work.as_path()]);
-    command
-        .arg("-d")
-        .arg(&wit)
-        .args(["-w", "app", "componentize", "-p"])
-        .arg(&app)
-        .arg("-p")
-        .arg(&deps)
-        .arg("app")
-        .arg("-o")
-        .arg(&component);
-    let output = command.output().unwrap();
-    assert!(output.status.success(), "{}", text(&output));
-
-    let run = wheelforge::runtime::run_command(
-        &component,
-        &wheelforge::runtime::RunOptions {
-            args: vec!["app".into()],
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    );
     assert_eq!(run.exit_code, 0, "{}", String::from_utf8_lossy(&run.stderr));
     assert_eq!(
         String::from_utf8_lossy(&run.stdout),

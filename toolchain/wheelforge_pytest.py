@@ -16,7 +16,7 @@ ends the whole guest, so wheelforge restarts the run after one and continues whe
 Progress goes to `progress.jsonl` in the results directory, one flushed JSON object a line:
   {"collect": path}             before a file is collected
   {"start": nodeid}             before a test runs
-  {"test": nodeid, "outcome": o}  when its outcome is known
+  {"test": nodeid, "outcome": o, "seconds": s}  when its outcome is known
   {"exit": status}              when pytest has finished
 An outcome is passed, failed, skipped, xfailed, xpassed or error; an unused skip entry is
 reported as {"unused-skip": entry}.
@@ -138,7 +138,7 @@ class Recorder:
             return
         if hasattr(report, "wasxfail"):
             outcome = "xfailed" if report.skipped else "xpassed"
-        self.emit({"test": nodeid, "outcome": outcome})
+        self.emit({"test": nodeid, "outcome": outcome, "seconds": round(report.duration, 4)})
 
     def finish(self, status):
         for entry, _reason in self.skips:

@@ -477,6 +477,7 @@ fn run_component(
             preopens,
             cache_dir: Some(cache_dir.join("runtime")),
             output: wheelforge::runtime::OutputMode::Inherit,
+            idle_watch: None,
         },
     )?;
     if let Some(trap) = &output.trap {

@@ -112,11 +112,19 @@ fn check_pytest(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeEr
     if !(suite.pass_ratio > 0.0 && suite.pass_ratio <= 1.0) {
         return invalid(
             &["test", "pytest", "pass-ratio"],
-            format!("test.pytest.pass-ratio {} is not in (0, 1]", suite.pass_ratio),
+            format!(
+                "test.pytest.pass-ratio {} is not in (0, 1]",
+                suite.pass_ratio
+            ),
             "give the share of natively passing tests that must pass under WASI, e.g. 0.95",
         );
     }
-    if !recipe.test.requires.iter().any(|name| name.as_str() == "pytest") {
+    if !recipe
+        .test
+        .requires
+        .iter()
+        .any(|name| name.as_str() == "pytest")
+    {
         return invalid(
             &["test", "pytest"],
             "test.pytest needs pytest: it is not in test.requires".to_string(),
@@ -129,7 +137,10 @@ fn check_pytest(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeEr
         if test.is_empty() || entry.reason.trim().is_empty() {
             return invalid(
                 &["test", "pytest", "skip"],
-                format!("test.pytest.skip: entry `{}` has an empty test or reason", entry.test),
+                format!(
+                    "test.pytest.skip: entry `{}` has an empty test or reason",
+                    entry.test
+                ),
                 "every skip entry names a test (a pytest node id or a prefix of one) and says why it cannot work on WASI",
             );
         }

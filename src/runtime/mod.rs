@@ -43,7 +43,14 @@ pub struct RunOptions {
     pub cache_dir: Option<PathBuf>,
     /// Where the guest's stdout and stderr go.
     pub output: OutputMode,
+    /// Interrupt the guest when this file has not changed for this long (a hung test in a
+    /// suite that records its progress there). The run then ends with a trap whose message
+    /// contains [`IDLE_INTERRUPT`].
+    pub idle_watch: Option<(PathBuf, std::time::Duration)>,
 }
+
+/// In the trap message of a run stopped by [`RunOptions::idle_watch`].
+pub const IDLE_INTERRUPT: &str = "interrupted: no progress";
 
 /// Where a guest's stdout and stderr go.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -91,6 +98,8 @@ fn engine() -> Result<Engine, RuntimeError> {
     config.max_wasm_stack(8 << 20);
     // With the async feature compiled in, the wasm stack must fit in the async stack.
     config.async_stack_size(16 << 20);
+    // Lets a watchdog interrupt a guest that makes no progress.
+    config.epoch_interruption(true);
     Engine::new(&config).map_err(|error| RuntimeError::Load {
         path: PathBuf::new(),
         detail: error.to_string(),
@@ -183,6 +192,38 @@ pub fn run_command(component_path: &Path, options: &RunOptions) -> Result<RunOut
             table: ResourceTable::new(),
         },
     );
+    // The deadline is one epoch ahead: only the watchdog advances the epoch.
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_trap();
+    let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watchdog = options.idle_watch.clone().map(|(path, limit)| {
+        let engine = engine.clone();
+        let finished = finished.clone();
+        let interrupted = interrupted.clone();
+        std::thread::spawn(move || {
+            use std::sync::atomic::Ordering;
+            let stamp = |path: &Path| {
+                std::fs::metadata(path)
+                    .map(|m| (m.len(), m.modified().ok()))
+                    .ok()
+            };
+            let mut last = stamp(&path);
+            let mut since = std::time::Instant::now();
+            while !finished.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(250));
+                let now = stamp(&path);
+                if now != last {
+                    last = now;
+                    since = std::time::Instant::now();
+                } else if since.elapsed() > limit {
+                    interrupted.store(true, Ordering::Relaxed);
+                    engine.increment_epoch();
+                    return;
+                }
+            }
+        })
+    });
     let command = Command::instantiate(&mut store, &component, &linker).map_err(|e| {
         RuntimeError::Instantiate {
             path: component_path.to_path_buf(),
@@ -196,6 +237,23 @@ pub fn run_command(component_path: &Path, options: &RunOptions) -> Result<RunOut
             Some(exit) => (exit.0, None),
             None => (134, Some(format!("{error:#}"))),
         },
+    };
+    finished.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(watchdog) = watchdog {
+        let _ = watchdog.join();
+    }
+    let trap = if interrupted.load(std::sync::atomic::Ordering::Relaxed) {
+        let limit = options
+            .idle_watch
+            .as_ref()
+            .map(|(_, limit)| limit.as_secs());
+        Some(format!(
+            "{IDLE_INTERRUPT} for {} s: {}",
+            limit.unwrap_or_default(),
+            trap.unwrap_or_default()
+        ))
+    } else {
+        trap
     };
     drop(store);
     Ok(RunOutput {

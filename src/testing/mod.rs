@@ -234,7 +234,12 @@ pub fn test_recipe(
     let skips: Vec<(String, String)> = spec
         .skip
         .iter()
-        .map(|entry| (entry.test.trim().to_string(), entry.reason.trim().to_string()))
+        .map(|entry| {
+            (
+                entry.test.trim().to_string(),
+                entry.reason.trim().to_string(),
+            )
+        })
         .collect();
 
     reporter.message(&name, "pytest under WASI");
@@ -286,6 +291,10 @@ fn test_requirements(recipes: &RecipeSet, names: &[crate::recipe::PackageName]) 
         .map(|recipe| format!("{}=={}", recipe.name(), recipe.recipe.package.version))
         .collect()
 }
+
+/// A test that records no progress for this long under WASI is stopped and counted as timed
+/// out; the suite continues after it.
+const TEST_IDLE_LIMIT: Duration = Duration::from_secs(180);
 
 /// pytest arguments every run gets: no cache directory, no fault handler (no signals on
 /// WASI), capture at the `sys` level (WASI has no `dup`), a file that cannot be collected is
@@ -363,6 +372,7 @@ fn run_wasi_suite(
             ],
             cache_dir: Some(settings.cache_dir.join("runtime")),
             output: OutputMode::File(log.clone()),
+            idle_watch: Some((dir.join("progress.jsonl"), TEST_IDLE_LIMIT)),
         },
         count: 0,
     };
@@ -392,6 +402,9 @@ impl suite::Attempt for WasiAttempt {
         }
         let output = run_command(&self.component, &options)?;
         Ok(match (output.trap, output.exit_code) {
+            (Some(trap), _) if trap.starts_with(crate::runtime::IDLE_INTERRUPT) => {
+                Some(trap.lines().next().unwrap_or_default().to_string())
+            }
             (Some(trap), _) => Some(format!(
                 "wasm trap: {}",
                 trap.lines().last().unwrap_or_default().trim()
@@ -485,10 +498,10 @@ struct NativeAttempt<'a> {
 impl suite::Attempt for NativeAttempt<'_> {
     fn run(&mut self) -> Result<Option<String>, TestError> {
         self.count += 1;
-        let mut command = self
-            .toolchain
-            .sandbox()
-            .command(&self.python, &self.tmp, &[self.work.as_path()]);
+        let mut command =
+            self.toolchain
+                .sandbox()
+                .command(&self.python, &self.tmp, &[self.work.as_path()]);
         command
             .arg(&self.driver)
             .arg(self.dir.join("config.json"))

@@ -34,6 +34,9 @@ pub struct Counts {
     pub errors: usize,
     /// Tests (or files, at collection) during which the process died.
     pub crashed: usize,
+    /// Tests stopped for making no progress (see `SuiteLimits::idle`).
+    #[serde(default)]
+    pub timeouts: usize,
 }
 
 impl Counts {
@@ -45,6 +48,7 @@ impl Counts {
             + self.xpassed
             + self.errors
             + self.crashed
+            + self.timeouts
     }
 }
 
@@ -52,14 +56,15 @@ impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} passed, {} failed, {} skipped, {} xfailed, {} xpassed, {} errors, {} crashed",
+            "{} passed, {} failed, {} skipped, {} xfailed, {} xpassed, {} errors, {} crashed, {} timed out",
             self.passed,
             self.failed,
             self.skipped,
             self.xfailed,
             self.xpassed,
             self.errors,
-            self.crashed
+            self.crashed,
+            self.timeouts
         )
     }
 }
@@ -74,12 +79,18 @@ pub struct RunResult {
     /// Skip-list entries that matched nothing (stale entries).
     pub unused_skips: Vec<String>,
     pub seconds: f64,
+    /// The slowest tests, slowest first, with their durations in seconds.
+    pub slowest: Vec<(String, f64)>,
 }
+
+const SLOWEST: usize = 15;
 
 /// The progress file, folded: outcomes so far and whether the last attempt finished.
 #[derive(Debug, Default)]
 struct Progress {
     outcomes: BTreeMap<String, String>,
+    /// Node id → the test's duration as pytest measured it.
+    seconds: BTreeMap<String, f64>,
     /// Files whose collection crashed.
     crashed_files: Vec<String>,
     unused_skips: Vec<String>,
@@ -101,6 +112,8 @@ enum Record {
     Test {
         test: String,
         outcome: String,
+        #[serde(default)]
+        seconds: f64,
     },
     Start {
         start: String,
@@ -140,11 +153,19 @@ fn read_progress(path: &Path) -> Progress {
                 progress.pending_file = None;
                 progress.pending_test = Some(start);
             }
-            Record::Test { test, outcome } => {
+            Record::Test {
+                test,
+                outcome,
+                seconds,
+            } => {
+                progress.seconds.insert(test.clone(), seconds);
                 if progress.pending_test.as_deref() == Some(test.as_str()) {
                     progress.pending_test = None;
                 }
-                if outcome == "crashed" && test.ends_with(".py") && !test.contains("::") {
+                if (outcome == "crashed" || outcome == "timeout")
+                    && test.ends_with(".py")
+                    && !test.contains("::")
+                {
                     progress.crashed_files.push(test.clone());
                 }
                 progress.outcomes.insert(test, outcome);
@@ -229,10 +250,15 @@ pub fn run_suite(
                     "xfailed" => counts.xfailed += 1,
                     "xpassed" => counts.xpassed += 1,
                     "crashed" => counts.crashed += 1,
+                    "timeout" => counts.timeouts += 1,
                     _ => counts.errors += 1,
                 }
             }
+            let mut slowest: Vec<(String, f64)> = progress.seconds.into_iter().collect();
+            slowest.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            slowest.truncate(SLOWEST);
             return Ok(RunResult {
+                slowest,
                 outcomes: progress.outcomes,
                 counts,
                 attempts,
@@ -253,10 +279,17 @@ pub fn run_suite(
                 ),
             });
         };
-        log(&format!("attempt {attempts}: crashed in {culprit}: {how}"));
+        let outcome = if how.contains(crate::runtime::IDLE_INTERRUPT) {
+            "timeout"
+        } else {
+            "crashed"
+        };
+        log(&format!(
+            "attempt {attempts}: {outcome} in {culprit}: {how}"
+        ));
         append(
             &progress_path,
-            serde_json::json!({ "test": culprit, "outcome": "crashed" }),
+            serde_json::json!({ "test": culprit, "outcome": outcome }),
         )?;
         if attempts >= MAX_ATTEMPTS {
             return Err(super::TestError::Suite {
@@ -515,7 +548,12 @@ mod tests {
                 .collect(),
             ..Default::default()
         };
-        let native = run(&[("a", "passed"), ("b", "passed"), ("c", "failed"), ("d", "passed")]);
+        let native = run(&[
+            ("a", "passed"),
+            ("b", "passed"),
+            ("c", "failed"),
+            ("d", "passed"),
+        ]);
         let wasi = run(&[("a", "passed"), ("b", "skipped"), ("c", "passed")]);
         let comparison = compare(&wasi, &native);
         assert_eq!((comparison.also_passing, comparison.native_passing), (1, 3));

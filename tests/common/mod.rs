@@ -86,3 +86,77 @@ pub fn toolchain_cache() -> PathBuf {
         PathBuf::from,
     )
 }
+
+/// Stock pip, exactly as a consumer runs it: installs `package` from the index at `url` into
+/// `deps` for the WASI runtime. Only the given index is used (no pip config, no find-links).
+pub fn consumer_pip_install(url: &str, deps: &Path, package: &str) -> std::process::Output {
+    Command::new("python3")
+        .args(["-m", "pip", "install", "--no-cache-dir", "--index-url"])
+        .arg(url)
+        .args(wheelforge::testing::CONSUMER_PIP_ARGUMENTS)
+        .arg("--target")
+        .arg(deps)
+        .arg(package)
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env_remove("PIP_FIND_LINKS")
+        .env_remove("PIP_INDEX_URL")
+        .output()
+        .unwrap()
+}
+
+/// A consumer's own app (`app_py`, a `wasi:cli/command` app) linked with componentize-py
+/// (`-p APP -p DEPS`) into `work/app.wasm`, then run under the embedded wasmtime. Returns
+/// the run's output; panics with componentize-py's output when linking fails.
+pub fn consumer_link_and_run(
+    toolchain: &wheelforge::toolchain::WasiToolchain,
+    work: &Path,
+    deps: &Path,
+    app_py: &str,
+) -> wheelforge::runtime::RunOutput {
+    let app = work.join("app");
+    fs_err::create_dir_all(&app).unwrap();
+    fs_err::write(app.join("app.py"), app_py).unwrap();
+    let wit = work.join("wit");
+    fs_err::create_dir_all(wit.join("deps")).unwrap();
+    for (name, contents) in wheelforge::runtime::link::WASI_WIT {
+        fs_err::write(wit.join("deps").join(name), contents).unwrap();
+    }
+    fs_err::write(
+        wit.join("app.wit"),
+        format!(
+            "package consumer:app;\nworld app {{ include wasi:cli/command@{}; }}\n",
+            wheelforge::runtime::link::wasi_cli_version()
+        ),
+    )
+    .unwrap();
+    let component = work.join("app.wasm");
+    let componentize_py = toolchain.componentize_py.display().to_string();
+    let mut command = toolchain
+        .sandbox()
+        .command(&componentize_py, work, &[work, deps]);
+    command
+        .arg("-d")
+        .arg(&wit)
+        .args(["-w", "app", "componentize", "-p"])
+        .arg(&app)
+        .arg("-p")
+        .arg(deps)
+        .arg("app")
+        .arg("-o")
+        .arg(&component);
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    wheelforge::runtime::run_command(
+        &component,
+        &wheelforge::runtime::RunOptions {
+            args: vec!["app".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
