@@ -355,3 +355,33 @@ fn a_failing_import_fails_the_test_with_the_guests_traceback() {
         "{all}"
     );
 }
+
+/// The README's form: default, relative `dist/` and `build/` in the working directory. The
+/// sandbox must see them at absolute paths (this once failed with "can't cd to build/...").
+#[test]
+fn a_native_build_with_relative_directories_works() {
+    let work = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
+        .current_dir(work.path())
+        .arg("--recipes")
+        .arg(fixtures())
+        .arg("--cache-dir")
+        .arg(cache_dir())
+        .args(["build", "wf-cdemo"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let packages = work.path().join("dist/packages");
+    let wheels: Vec<String> = fs_err::read_dir(&packages)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".whl"))
+        .collect();
+    assert_eq!(
+        wheels,
+        ["wf_cdemo-1.0.0-cp314-cp314-wasi_0_2_wasm32.whl"],
+        "{}",
+        text(&output)
+    );
+}

@@ -59,6 +59,12 @@ impl Sandbox {
                 command
             }
             Sandbox::Chroot { root } => {
+                // Binds are made at the same path inside the root: relative paths would land
+                // beside it (`<root>build/...`).
+                let absolute =
+                    |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+                let cwd = &absolute(cwd);
+                let binds: Vec<PathBuf> = binds.iter().map(|bind| absolute(bind)).collect();
                 let mut command = Command::new("unshare");
                 command
                     .args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c"])
@@ -66,7 +72,7 @@ impl Sandbox {
                     .arg("wheelforge-enter")
                     .arg(root)
                     .arg(cwd);
-                for bind in binds {
+                for bind in &binds {
                     command.arg(bind).arg(bind);
                 }
                 if let Ok(exe) = std::env::current_exe() {
