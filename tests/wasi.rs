@@ -385,3 +385,44 @@ fn a_native_build_with_relative_directories_works() {
         text(&output)
     );
 }
+
+/// A guest that makes no progress is interrupted by the idle watchdog (how `wheelforge test`
+/// stops a hung test in a suite), and the run reports it.
+#[test]
+fn a_guest_without_progress_is_interrupted() {
+    let toolchain = toolchain();
+    let work = tempfile::tempdir().unwrap();
+    let work = fs_err::canonicalize(work.path()).unwrap();
+    let deps = work.join("deps");
+    fs_err::create_dir_all(&deps).unwrap();
+    let app = wheelforge::runtime::link::TestApp {
+        command: Some("while True:\n    pass\n".into()),
+        ..Default::default()
+    };
+    let component = wheelforge::runtime::link::link_test_component(
+        &toolchain,
+        &app,
+        &deps,
+        &work,
+        &work.join("link.log"),
+    )
+    .unwrap();
+    let watched = work.join("progress");
+    fs_err::write(&watched, "").unwrap();
+    let run = wheelforge::runtime::run_command(
+        &component,
+        &wheelforge::runtime::RunOptions {
+            args: vec!["test".into()],
+            cache_dir: Some(cache_dir().join("runtime")),
+            idle_watch: Some((watched, std::time::Duration::from_secs(2))),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let trap = run.trap.expect("the guest was interrupted");
+    assert!(
+        trap.starts_with(wheelforge::runtime::IDLE_INTERRUPT),
+        "{trap}"
+    );
+    assert_eq!(run.exit_code, 134);
+}
