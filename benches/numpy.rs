@@ -2,8 +2,9 @@
 //! one run on this machine (release wheelforge, toolchain installed; uses the network for the
 //! sdist's build tools and for numpy's manylinux wheel):
 //! 1. build wall time: `wheelforge build numpy --force` (cross, wasm32) against
-//!    `pip wheel --no-binary numpy numpy==V` with the toolchain's CPython 3.14 and clang 22
-//!    for x86_64, in the toolchain's root;
+//!    `pip wheel --no-cache-dir --no-binary numpy numpy==V` (pip's wheel cache would answer
+//!    at once; build tools fetched) with the toolchain's CPython 3.14 and clang 22 for x86_64,
+//!    in the toolchain's root;
 //! 2. wheel size: the WASI wheel against the manylinux wheel of the same version on the index
 //!    (and the locally built native wheel);
 //! 3. kernels: the same script under the embedded wasmtime (a component linked with
@@ -136,6 +137,7 @@ fn main() {
             "-m",
             "pip",
             "wheel",
+            "--no-cache-dir",
             "--no-deps",
             "--no-binary",
             "numpy",
@@ -190,7 +192,8 @@ fn main() {
     let link_dir = work.join("link");
     std::fs::create_dir_all(&link_dir).unwrap();
     let app = TestApp {
-        imports: vec!["numpy".into()],
+        // numpy loads numpy.random and numpy.fft lazily: import them while linking.
+        imports: vec!["numpy".into(), "numpy.random".into(), "numpy.fft".into()],
         command: Some(KERNELS.into()),
         ..Default::default()
     };
@@ -211,6 +214,12 @@ fn main() {
         },
     )
     .unwrap();
+    assert_eq!(
+        wasi_run.exit_code,
+        0,
+        "{}",
+        String::from_utf8_lossy(&wasi_run.stderr)
+    );
     let wasi_kernels = parse_marker(&String::from_utf8_lossy(&wasi_run.stdout));
 
     let native_deps = work.join("native-deps");
@@ -237,6 +246,11 @@ fn main() {
     let mut run_native = toolchain.sandbox().command(&python, &work, &[&work]);
     run_native.arg(&script).env("PYTHONPATH", &native_deps);
     let native_run = run_native.output().unwrap();
+    assert!(
+        native_run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&native_run.stderr)
+    );
     let native_kernels = parse_marker(&String::from_utf8_lossy(&native_run.stdout));
 
     println!("## numpy {version} (`cargo bench --bench numpy`)\n");

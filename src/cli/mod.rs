@@ -182,12 +182,11 @@ fn default_cache_dir() -> PathBuf {
 
 fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
     // Builds and tests run tools in the toolchain's sandbox, in other working directories:
-    // every directory they are given must be absolute.
+    // the directories they write to must be absolute. Recipes and patches are read here, and
+    // keep the form the user gave (messages name `recipes/...`).
     let absolute = |path: &PathBuf| std::path::absolute(path).unwrap_or_else(|_| path.clone());
-    cli.recipes = absolute(&cli.recipes);
     cli.out = absolute(&cli.out);
     cli.build_dir = absolute(&cli.build_dir);
-    cli.patches = cli.patches.as_ref().map(absolute);
     cli.cache_dir = cli.cache_dir.as_ref().map(absolute);
     let patches = cli.patches.clone().unwrap_or_else(|| {
         cli.recipes
