@@ -49,6 +49,9 @@ pub const PYTEST_DRIVER_NAME: &str = "wheelforge_pytest.py";
 /// not imported at link time are imported from these paths at run time, so a run that imports
 /// more (a test suite) mounts the same directories at the same places.
 pub mod guest {
+    /// A root directory, so that `/` exists: code that walks up to the root (hypothesis looks
+    /// for a usable directory that way) loops forever without it. It holds empty mount points.
+    pub const ROOT: &str = "/";
     /// The runtime's standard library (`PYTHONHOME`).
     pub const STDLIB: &str = "/python";
     /// The test app (the first `-p` directory).

@@ -347,10 +347,22 @@ fn run_wasi_suite(
     }
     let tmp = dir.join("tmp");
     let dev = dir.join("dev");
-    for made in [&tmp, &dev] {
+    let root = dir.join("root");
+    for made in [&tmp, &dev, &root] {
         fs_err::create_dir_all(made).map_err(io(made))?;
     }
     fs_err::write(dev.join("null"), "").map_err(io(&dev))?;
+    for mount in [
+        guest::STDLIB,
+        guest::APP,
+        guest::DEPS,
+        guest::RESULTS,
+        guest::TMP,
+        guest::DEV,
+    ] {
+        let point = root.join(mount.trim_start_matches('/'));
+        fs_err::create_dir_all(&point).map_err(io(&point))?;
+    }
     let app = component.with_file_name("app");
     let log = dir.join("pytest.log");
     let mut attempt = WasiAttempt {
@@ -363,6 +375,7 @@ fn run_wasi_suite(
                 ("PYTHONHASHSEED".into(), "0".into()),
             ],
             preopens: vec![
+                (root, guest::ROOT.into()),
                 (stdlib, guest::STDLIB.into()),
                 (app, guest::APP.into()),
                 (deps.to_path_buf(), guest::DEPS.into()),
