@@ -414,6 +414,23 @@ impl suite::Attempt for WasiAttempt {
             options.output = OutputMode::File(path.with_extension(format!("{}.log", self.count)));
         }
         let output = run_command(&self.component, &options)?;
+        // The trap is not in the guest's output: add it to the attempt's log.
+        if let (OutputMode::File(path), Some(trap)) = (&options.output, &output.trap) {
+            use std::io::Write;
+            let mut log = fs_err::OpenOptions::new()
+                .append(true)
+                .open(path)
+                .map_err(|source| TestError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+            writeln!(log, "\nwheelforge: the guest trapped: {trap}").map_err(|source| {
+                TestError::Io {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+        }
         Ok(match (output.trap, output.exit_code) {
             (Some(trap), _) if trap.starts_with(crate::runtime::IDLE_INTERRUPT) => {
                 Some(trap.lines().next().unwrap_or_default().to_string())
