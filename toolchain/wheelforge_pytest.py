@@ -123,7 +123,9 @@ class Recorder:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session):
-        self.ids = {item.nodeid: item.wheelforge_nodeid for item in session.items}
+        # Items keep the id given in pytest_collection_modifyitems; with -x after a collection
+        # error that hook does not run, so compute it here too.
+        self.ids = {item.nodeid: self.nodeid(item) for item in session.items}
 
     def pytest_runtest_logreport(self, report):
         nodeid = self.current(report.nodeid)
