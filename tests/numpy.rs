@@ -3,6 +3,7 @@
 //!   componentize-py, which solves a linear system and runs an FFT under wasmtime;
 //! - proven with `wheelforge test numpy`: the recipe's smoke test, then numpy's own pytest
 //!   suite (the recipe's selection) under the runtime and natively, compared.
+//!
 //! The toolchain cache is shared with tests/wasi.rs (`WHEELFORGE_TEST_CACHE`). Times are in
 //! docs/benchmarks.md.
 
