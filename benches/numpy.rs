@@ -100,6 +100,17 @@ fn file_size(dir: &Path, prefix: &str) -> (String, u64) {
     )
 }
 
+/// Runs `command` to completion; panics with its output when it fails.
+fn run_ok(command: &mut Command, what: &str) {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64)
 }
@@ -113,6 +124,8 @@ fn main() {
     let work = tempfile::tempdir_in(&cache).unwrap();
     let work = work.path().canonicalize().unwrap();
     let python = toolchain.host_python.display().to_string();
+    // The toolchain's CPython 3.14 in its root, with the work directory visible.
+    let python_in_root = || toolchain.sandbox().command(&python, &work, &[&work]);
 
     // 1. Build wall time, cross and native, one after the other.
     let output = wheelforge(&work, &cache)
@@ -131,7 +144,7 @@ fn main() {
         .expect("the summary has numpy's build time");
 
     let native_wheels = work.join("native-wheels");
-    let mut native = toolchain.sandbox().command(&python, &work, &[&work]);
+    let mut native = python_in_root();
     native
         .args([
             "-m",
@@ -160,7 +173,7 @@ fn main() {
     let (wasi_wheel, wasi_size) = file_size(&work.join("dist/packages"), "numpy-");
     let (native_built, native_built_size) = file_size(&native_wheels, "numpy-");
     let manylinux = work.join("manylinux");
-    let mut download = toolchain.sandbox().command(&python, &work, &[&work]);
+    let mut download = python_in_root();
     download
         .args([
             "-m",
@@ -172,12 +185,12 @@ fn main() {
         ])
         .arg(&manylinux)
         .arg(format!("numpy=={version}"));
-    assert!(download.status().unwrap().success(), "pip download failed");
+    run_ok(&mut download, "pip download (manylinux)");
     let (manylinux_wheel, manylinux_size) = file_size(&manylinux, "numpy-");
 
     // 3. Kernels: WASI (linked component) and native (manylinux wheel).
     let deps = work.join("wasi-deps");
-    let mut install_wasi = toolchain.sandbox().command(&python, &work, &[&work]);
+    let mut install_wasi = python_in_root();
     install_wasi
         .args(["-m", "pip", "install", "--no-index", "--find-links"])
         .arg(work.join("dist/packages"))
@@ -185,10 +198,7 @@ fn main() {
         .arg("--target")
         .arg(&deps)
         .arg(format!("numpy=={version}"));
-    assert!(
-        install_wasi.status().unwrap().success(),
-        "pip install (wasi) failed"
-    );
+    run_ok(&mut install_wasi, "pip install (wasi)");
     let link_dir = work.join("link");
     std::fs::create_dir_all(&link_dir).unwrap();
     let app = TestApp {
@@ -223,7 +233,7 @@ fn main() {
     let wasi_kernels = parse_marker(&String::from_utf8_lossy(&wasi_run.stdout));
 
     let native_deps = work.join("native-deps");
-    let mut install_native = toolchain.sandbox().command(&python, &work, &[&work]);
+    let mut install_native = python_in_root();
     install_native
         .args([
             "-m",
@@ -237,13 +247,10 @@ fn main() {
         .arg("--target")
         .arg(&native_deps)
         .arg(format!("numpy=={version}"));
-    assert!(
-        install_native.status().unwrap().success(),
-        "pip install (native) failed"
-    );
+    run_ok(&mut install_native, "pip install (native)");
     let script = work.join("kernels.py");
     std::fs::write(&script, KERNELS).unwrap();
-    let mut run_native = toolchain.sandbox().command(&python, &work, &[&work]);
+    let mut run_native = python_in_root();
     run_native.arg(&script).env("PYTHONPATH", &native_deps);
     let native_run = run_native.output().unwrap();
     assert!(
