@@ -96,7 +96,8 @@ impl BuildGraph {
     }
 }
 
-fn dependencies(set: &RecipeSet, name: &str, kind: DependencyKind) -> Vec<String> {
+/// The recipe names `name` needs through one kind of requirement (normalized).
+pub fn dependencies(set: &RecipeSet, name: &str, kind: DependencyKind) -> Vec<String> {
     let recipe = &set.recipes[name].recipe;
     let list = match kind {
         DependencyKind::Host => &recipe.requirements.host,

@@ -5,6 +5,7 @@
 //! docs/architecture.md.
 
 pub mod backend;
+pub mod ci;
 pub mod digest;
 pub mod graph;
 pub mod index;

@@ -3,6 +3,7 @@
 //! This is the only place that prints. Library code reports through `Reporter`
 //! (implemented in `progress`), and errors are rendered once, here, at the edge.
 
+mod ci;
 mod progress;
 
 use std::io::Write;
@@ -87,8 +88,16 @@ enum Command {
         #[arg(long)]
         no_native: bool,
     },
-    /// Regenerate the index pages from the wheels in the index directory.
-    Index,
+    /// Regenerate the index pages from the wheels in the index directory, or merge indexes.
+    Index {
+        #[command(subcommand)]
+        action: Option<ci::IndexAction>,
+    },
+    /// CI helpers: the GitHub Actions build matrix.
+    Ci {
+        #[command(subcommand)]
+        action: ci::CiAction,
+    },
     /// Serve the index over HTTP (PEP 503 HTML and PEP 691 JSON).
     Serve {
         /// The address to listen on; only loopback is allowed.
@@ -234,19 +243,8 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
-        Command::Index => {
-            let index = wheelforge::index::Index::open(&cli.out)?;
-            let summary = index.rebuild()?;
-            println!(
-                "index {}: {} projects, {} files; {} files written, {} removed",
-                cli.out.display(),
-                summary.projects,
-                summary.files,
-                summary.written,
-                summary.removed
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Index { action } => ci::index_command(action, &cli.out),
+        Command::Ci { action } => ci::ci_command(action, &cli.recipes, &patches),
         Command::Serve { host, port } => {
             anyhow::ensure!(
                 host.is_loopback(),

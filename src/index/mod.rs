@@ -2,14 +2,15 @@
 //!
 //! This module owns the layout of an index root (`packages/<wheel>.whl`, the PEP 658
 //! `packages/<wheel>.whl.metadata` files, and the PEP 503 / PEP 691 pages under `simple/`),
-//! adding wheels to it and regenerating its pages, atomically and under an exclusive lock on
-//! `ROOT/.wheelforge-index.lock`. The page formats live in `html` and `json`. It does not build
+//! adding wheels to it, merging other index directories into it (`merge`) and regenerating its
+//! pages, atomically and under an exclusive lock on `ROOT/.wheelforge-index.lock`. The page formats live in `html` and `json`. It does not build
 //! or check wheels beyond their filename and `.dist-info/METADATA`, and it does not serve the
 //! index over HTTP; see `crate::serve` for that.
 
 mod atomic;
 mod html;
 mod json;
+mod merge;
 mod metadata;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -19,6 +20,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use self::atomic::{copy_atomically, hash_file, sha256_hex, write_if_changed};
+pub use self::merge::{Conflict, MergeError, MergeSummary, merge};
 use self::metadata::{metadata_field, normalize_name_of, parse_wheel_filename, read_metadata};
 use crate::tags::WheelFilename;
 
@@ -223,6 +225,11 @@ impl Index {
     /// have files, orphaned .metadata files and temporary files left by interrupted updates.
     pub fn rebuild(&self) -> Result<IndexSummary, IndexError> {
         let _lock = self.lock()?;
+        self.rebuild_locked()
+    }
+
+    /// `rebuild`, for a caller that holds the lock.
+    fn rebuild_locked(&self) -> Result<IndexSummary, IndexError> {
         let listing = self.scan()?;
         let mut summary = IndexSummary::default();
         for leftover in &listing.leftovers {

@@ -1,0 +1,135 @@
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use super::*;
+
+/// A pure recipe: `(name, host, run, test)`.
+type Spec<'a> = (&'a str, &'a [&'a str], &'a [&'a str], &'a [&'a str]);
+
+/// A recipes directory with pure recipes.
+fn recipes(dir: &Path, specs: &[Spec]) -> RecipeSet {
+    for (name, host, run, test) in specs {
+        let recipe_dir = dir.join("recipes").join(name);
+        fs_err::create_dir_all(&recipe_dir).unwrap();
+        fs_err::write(
+            recipe_dir.join("meta.yaml"),
+            format!(
+                "package:\n  name: {name}\n  version: 1.0.0\nsource:\n  url: file:///nonexistent/{name}.tar.gz\n  sha256: {}\nbuild:\n  backend: pure\nrequirements:\n  host: [{}]\n  run: [{}]\ntest:\n  requires: [{}]\nabout:\n  license: MIT\n  summary: test\n",
+                "0".repeat(64),
+                host.join(", "),
+                run.join(", "),
+                test.join(", ")
+            ),
+        )
+        .unwrap();
+    }
+    RecipeSet::load(&dir.join("recipes"), &dir.join("patches")).unwrap()
+}
+
+fn levels_of(set: &RecipeSet) -> BTreeMap<String, usize> {
+    levels(set).unwrap()
+}
+
+#[test]
+fn levels_count_host_run_and_test_requirements() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = recipes(
+        dir.path(),
+        &[
+            ("base", &[], &[], &[]),
+            ("tool", &[], &[], &[]),
+            ("lib", &["base"], &[], &[]),
+            ("app", &[], &["lib"], &[]),
+            ("checked", &[], &[], &["app", "tool"]),
+        ],
+    );
+    assert_eq!(
+        levels_of(&set),
+        BTreeMap::from([
+            ("app".to_string(), 2),
+            ("base".to_string(), 0),
+            ("checked".to_string(), 3),
+            ("lib".to_string(), 1),
+            ("tool".to_string(), 0),
+        ])
+    );
+}
+
+#[test]
+fn a_run_cycle_shares_one_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = recipes(
+        dir.path(),
+        &[
+            ("base", &[], &[], &[]),
+            ("left", &["base"], &["right"], &[]),
+            ("right", &[], &["left"], &[]),
+            ("top", &[], &["right"], &[]),
+        ],
+    );
+    let levels = levels_of(&set);
+    assert_eq!(levels["base"], 0);
+    assert_eq!(levels["left"], 1);
+    assert_eq!(levels["right"], 1, "{levels:?}");
+    assert_eq!(levels["top"], 2);
+}
+
+#[test]
+fn each_level_is_dealt_into_at_most_n_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = recipes(
+        dir.path(),
+        &[
+            ("a", &[], &[], &[]),
+            ("b", &[], &[], &[]),
+            ("c", &[], &[], &[]),
+            ("d", &[], &[], &[]),
+            ("e", &[], &[], &[]),
+            ("x", &[], &["a", "b"], &[]),
+        ],
+    );
+    let matrix = matrix(&set, None, 2).unwrap();
+    let summary: Vec<(String, usize, String)> = matrix
+        .include
+        .iter()
+        .map(|s| (s.shard.clone(), s.level, s.recipes.clone()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("0-0".to_string(), 0, "a c e".to_string()),
+            ("0-1".to_string(), 0, "b d".to_string()),
+            ("1-0".to_string(), 1, "x".to_string()),
+        ]
+    );
+    // The sources key covers the closure: `x` builds `a` and `b` too.
+    assert_ne!(matrix.include[2].sources_key, matrix.include[0].sources_key);
+    assert!(matrix.include.iter().all(|s| !s.native));
+
+    let selected = BTreeSet::from(["e".to_string(), "x".to_string()]);
+    let only = super::matrix(&set, Some(&selected), 8).unwrap();
+    assert_eq!(only.recipes().collect::<Vec<_>>(), ["e", "x"]);
+    assert!(
+        super::matrix(&set, Some(&BTreeSet::new()), 8)
+            .unwrap()
+            .include
+            .is_empty()
+    );
+}
+
+#[test]
+fn too_many_jobs_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..300).map(|i| format!("r{i}")).collect();
+    let specs: Vec<Spec> = names
+        .iter()
+        .map(|n| (n.as_str(), &[][..], &[][..], &[][..]))
+        .collect();
+    let set = recipes(dir.path(), &specs);
+    let error = matrix(&set, None, 1000).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the matrix would have 300 jobs; GitHub Actions runs at most 256 from one matrix\n  help: pass a smaller --shards (it is the most shards per dependency level)"
+    );
+    assert_eq!(matrix(&set, None, 100).unwrap().include.len(), 100);
+}
