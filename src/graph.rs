@@ -6,6 +6,8 @@
 //! compiled or linked against. Run requirements are built too (so the index is installable) but
 //! may build in parallel with their dependents. It does not build anything.
 
+pub mod render;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
@@ -52,7 +54,7 @@ pub enum GraphError {
     Recipe(#[from] crate::recipe::RecipeError),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum DependencyKind {
     Host,
     Run,

@@ -1,4 +1,4 @@
-//! The build driver: recipe → graph → plan → fetch → patch → build → repair → index.
+//! The build driver: recipe → graph → plan → fetch → patch → build → repair → index → report.
 //!
 //! [`run_build`] reads top to bottom as the pipeline's named stages. Independent recipes of one
 //! dependency level build in parallel on a rayon pool of `jobs` threads; a recipe whose host
@@ -60,6 +60,8 @@ pub enum PipelineError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
     #[error("cannot start {jobs} build threads: {detail}")]
     Threads { jobs: usize, detail: String },
 }
@@ -212,7 +214,9 @@ pub fn run_build(
         }
         results.extend(level_results);
     }
-    Ok(RunSummary { results })
+    let summary = RunSummary { results };
+    crate::report::write(&summary, &settings.build_dir, &settings.out_dir)?;
+    Ok(summary)
 }
 
 /// One line for the reporter.

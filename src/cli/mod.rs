@@ -4,6 +4,7 @@
 //! (implemented in `progress`), and errors are rendered once, here, at the edge.
 
 mod ci;
+mod maint;
 mod progress;
 
 use std::io::Write;
@@ -123,6 +124,41 @@ enum Command {
     },
     /// Print the JSON Schema of meta.yaml.
     Schema,
+    /// Check recipes: strict parse, pinned sources, patches apply, requirements have recipes,
+    /// a test is declared.
+    Lint {
+        /// Recipe names [default: every recipe].
+        #[arg(value_name = "RECIPE")]
+        names: Vec<String>,
+        /// Download nothing: patches are applied only to sdists already in the cache.
+        #[arg(long, alias = "no-fetch")]
+        offline: bool,
+        /// A PEP 503/691 index for sdists, instead of pip's configured one.
+        #[arg(long, env = "WHEELFORGE_INDEX_URL")]
+        index_url: Option<String>,
+    },
+    /// Write a first recipe for a project from its sdist on the package index.
+    #[command(disable_version_flag = true)]
+    Skeleton {
+        /// The project name on the package index.
+        project: String,
+        /// The version [default: the newest with an sdist].
+        #[arg(long)]
+        version: Option<String>,
+        /// Where the recipe directory is created [default: the recipes directory].
+        #[arg(long)]
+        output_dir: Option<PathBuf>,
+        /// A PEP 503 index for pip, instead of its configured one.
+        #[arg(long, env = "WHEELFORGE_INDEX_URL")]
+        index_url: Option<String>,
+    },
+    /// Print the dependency graph (host, run and test edges) as a tree or as Graphviz dot.
+    Graph {
+        /// Recipe names, or `tag:NAME` [default: every recipe].
+        targets: Vec<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: maint::GraphFormat,
+    },
     /// The WASI toolchain: install it, or show what is installed.
     Toolchain {
         #[command(subcommand)]
@@ -237,6 +273,10 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             let summary = run_build(&settings, &targets, &reporter)?;
             reporter.clear();
             print_summary(&summary);
+            println!(
+                "report: {}",
+                wheelforge::report::html_path(&settings.build_dir).display()
+            );
             Ok(if summary.succeeded() {
                 ExitCode::SUCCESS
             } else {
@@ -320,6 +360,36 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             args,
         } => run_component(&component, &dirs, &env, args, &cache_dir),
         Command::Wrap { tool, arguments } => wrap(&tool, &arguments),
+        Command::Lint {
+            names,
+            offline,
+            index_url,
+        } => maint::lint(
+            &wheelforge::lint::LintSettings {
+                recipes_dir: cli.recipes,
+                patches_dir: patches,
+                cache_dir,
+                offline,
+                index_url,
+            },
+            &names,
+            cli.verbose,
+        ),
+        Command::Skeleton {
+            project,
+            version,
+            output_dir,
+            index_url,
+        } => maint::skeleton(
+            &wheelforge::skeleton::SkeletonSettings {
+                output_dir: output_dir.unwrap_or(cli.recipes),
+                version,
+                index_url,
+            },
+            &project,
+            cli.verbose,
+        ),
+        Command::Graph { targets, format } => maint::graph(cli.recipes, patches, &targets, format),
         Command::Schema => {
             let schema = wheelforge::recipe::json_schema();
             println!("{}", serde_json::to_string_pretty(&schema)?);

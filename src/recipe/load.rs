@@ -286,7 +286,8 @@ fn check_repository(
 
 /// Finds the line and column of a nested key (`["source", "patches", "x.patch"]`) in block-style
 /// YAML. The last element may also be a list item's value. Falls back to the deepest key found.
-fn locate(text: &str, keys: &[&str]) -> (usize, usize) {
+/// Checks outside this module (`wheelforge lint`) use it to point at what they report.
+pub fn locate(text: &str, keys: &[&str]) -> (usize, usize) {
     let mut best = (1, 1);
     let mut parent_indent: Option<usize> = None;
     let mut search_from = 0;

@@ -65,6 +65,22 @@ pub enum PatchError {
     },
 }
 
+impl PatchError {
+    /// The patch file the error is about.
+    pub fn patch_file(&self) -> &Path {
+        match self {
+            PatchError::HunkMismatch { patch, .. }
+            | PatchError::MissingFile { patch, .. }
+            | PatchError::AlreadyExists { patch, .. }
+            | PatchError::DeletionIncomplete { patch, .. }
+            | PatchError::Malformed { patch, .. }
+            | PatchError::Empty { patch }
+            | PatchError::UnsafePath { patch, .. }
+            | PatchError::Io { patch, .. } => patch,
+        }
+    }
+}
+
 fn io_error(
     patch: &Path,
     action: &'static str,

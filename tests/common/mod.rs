@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: throwaway recipe repositories.
 #![allow(dead_code)]
 
+pub mod chromium;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,0 +1,499 @@
+//! Reading an unpacked sdist for a first recipe: `PKG-INFO` (name, version, summary, license,
+//! home page, dependencies, import names), `pyproject.toml`'s build backend, and the files that
+//! say whether anything is compiled.
+//!
+//! This module owns the guesses and says why it made each one; it does not download or write.
+
+use std::path::{Path, PathBuf};
+
+use super::SkeletonError;
+use super::marker::Requirement;
+use crate::recipe::BackendKind;
+use crate::tags::normalize_name;
+use crate::wheel::metadata::Headers;
+
+/// What the sdist says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspection {
+    pub name: String,
+    pub version: String,
+    pub summary: String,
+    pub license: Option<String>,
+    pub home: Option<String>,
+    /// Run requirements on the target, in metadata order, without duplicates.
+    pub run: Vec<String>,
+    /// The PEP 517 backend named in `pyproject.toml`, if any.
+    pub build_backend: Option<String>,
+    pub backend: BackendKind,
+    pub imports: Vec<String>,
+    /// Guesses a maintainer should check.
+    pub notes: Vec<String>,
+}
+
+/// Directories whose sources are not part of the package.
+const NOT_PACKAGE: &[&str] = &[
+    "test",
+    "tests",
+    "testing",
+    "doc",
+    "docs",
+    "example",
+    "examples",
+    "benchmark",
+    "benchmarks",
+    "bench",
+    "scripts",
+    "tools",
+    "build",
+    "ci",
+];
+
+/// Top-level modules that are project plumbing, not the package.
+const NOT_MODULES: &[&str] = &[
+    "setup",
+    "conftest",
+    "noxfile",
+    "tasks",
+    "fabfile",
+    "versioneer",
+    "runtests",
+    "hatch_build",
+    "build_backend",
+];
+
+/// Inspects the sdist unpacked at `root`.
+pub fn inspect(root: &Path) -> Result<Inspection, SkeletonError> {
+    let pkg_info = root.join("PKG-INFO");
+    let text = fs_err::read_to_string(&pkg_info).map_err(|_| SkeletonError::NoPkgInfo {
+        root: root.to_path_buf(),
+    })?;
+    let headers = Headers::parse(&text);
+    let field = |key: &str| {
+        headers
+            .get(key)
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && *v != "UNKNOWN")
+            .map(str::to_string)
+    };
+    let name = field("Name").ok_or_else(|| SkeletonError::NoPkgInfo {
+        root: root.to_path_buf(),
+    })?;
+    let version = field("Version").ok_or_else(|| SkeletonError::NoPkgInfo {
+        root: root.to_path_buf(),
+    })?;
+    let mut notes = Vec::new();
+
+    let license = field("License-Expression")
+        .or_else(|| field("License").filter(|l| l.len() <= 60 && !l.contains('\n')))
+        .or_else(|| {
+            headers
+                .get_all("Classifier")
+                .filter_map(|c| c.strip_prefix("License :: "))
+                .map(license_from_classifier)
+                .next()
+        });
+    if license.is_none() {
+        notes.push("PKG-INFO names no license: about.license is UNKNOWN".to_string());
+    }
+
+    let home = field("Home-page").or_else(|| project_url(&headers));
+
+    let mut run: Vec<String> = Vec::new();
+    for value in headers.get_all("Requires-Dist") {
+        let Some(requirement) = Requirement::parse(value) else {
+            notes.push(format!(
+                "Requires-Dist `{value}` was not understood and is left out"
+            ));
+            continue;
+        };
+        let applies = requirement.applies().unwrap_or_else(|why| {
+            notes.push(format!(
+                "Requires-Dist `{value}`: {why}; kept as a run requirement"
+            ));
+            true
+        });
+        let normalized = normalize_name(&requirement.name);
+        if applies && !run.iter().any(|r| normalize_name(r) == normalized) {
+            run.push(normalized);
+        }
+    }
+
+    let build_backend = read_build_backend(root)?;
+    let native_sources = native_sources(root);
+    let backend = guess_backend(build_backend.as_deref(), &native_sources, &mut notes)?;
+    let imports = guess_imports(root, &name, &headers, &mut notes);
+
+    Ok(Inspection {
+        summary: field("Summary").unwrap_or_else(|| name.clone()),
+        name,
+        version,
+        license,
+        home,
+        run,
+        build_backend,
+        backend,
+        imports,
+        notes,
+    })
+}
+
+/// SPDX identifiers of the common license classifiers; other classifiers keep their text.
+fn license_from_classifier(classifier: &str) -> String {
+    let last = classifier.rsplit(" :: ").next().unwrap_or(classifier);
+    let known = [
+        ("MIT License", "MIT"),
+        ("Apache Software License", "Apache-2.0"),
+        ("BSD License", "BSD-3-Clause"),
+        ("ISC License (ISCL)", "ISC"),
+        ("Mozilla Public License 2.0 (MPL 2.0)", "MPL-2.0"),
+        ("Python Software Foundation License", "PSF-2.0"),
+        ("The Unlicense (Unlicense)", "Unlicense"),
+        ("GNU General Public License v2 (GPLv2)", "GPL-2.0-only"),
+        ("GNU General Public License v3 (GPLv3)", "GPL-3.0-only"),
+        (
+            "GNU Lesser General Public License v2 or later (LGPLv2+)",
+            "LGPL-2.0-or-later",
+        ),
+        (
+            "GNU Lesser General Public License v3 (LGPLv3)",
+            "LGPL-3.0-only",
+        ),
+    ];
+    known
+        .iter()
+        .find(|(text, _)| *text == last)
+        .map_or_else(|| last.to_string(), |(_, spdx)| spdx.to_string())
+}
+
+/// The best `Project-URL` for `about.home`: the home page, else the source, else the first.
+fn project_url(headers: &Headers) -> Option<String> {
+    let urls: Vec<(String, String)> = headers
+        .get_all("Project-URL")
+        .filter_map(|value| value.split_once(','))
+        .map(|(label, url)| {
+            let label: String = label
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            (label, url.trim().to_string())
+        })
+        .collect();
+    for wanted in [
+        "homepage",
+        "home",
+        "source",
+        "sourcecode",
+        "repository",
+        "code",
+    ] {
+        if let Some((_, url)) = urls.iter().find(|(label, _)| label == wanted) {
+            return Some(url.clone());
+        }
+    }
+    urls.first().map(|(_, url)| url.clone())
+}
+
+/// `[build-system] build-backend` of `pyproject.toml`, if the sdist has one.
+fn read_build_backend(root: &Path) -> Result<Option<String>, SkeletonError> {
+    let path = root.join("pyproject.toml");
+    let Ok(text) = fs_err::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let document: toml::Table =
+        text.parse()
+            .map_err(|error: toml::de::Error| SkeletonError::Pyproject {
+                path: path.clone(),
+                message: error.to_string(),
+            })?;
+    Ok(document
+        .get("build-system")
+        .and_then(|system| system.get("build-backend"))
+        .and_then(|backend| backend.as_str())
+        .map(str::to_string))
+}
+
+/// Compiled-language sources of the package (not of its tests, docs or examples).
+fn native_sources(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs_err::read_dir(&dir) else {
+            continue;
+        };
+        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for path in entries {
+            let file_name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default();
+            if path.is_dir() {
+                if !file_name.starts_with('.') && !NOT_PACKAGE.contains(&file_name.as_str()) {
+                    stack.push(path);
+                }
+                continue;
+            }
+            let extension = path
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default();
+            if matches!(
+                extension.as_str(),
+                "c" | "cc" | "cpp" | "cxx" | "pyx" | "f" | "f90" | "rs"
+            ) {
+                found.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The recipe backend for a PEP 517 backend and the compiled sources found.
+fn guess_backend(
+    build_backend: Option<&str>,
+    native: &[PathBuf],
+    notes: &mut Vec<String>,
+) -> Result<BackendKind, SkeletonError> {
+    let example = native
+        .first()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let described = build_backend.unwrap_or("none (setuptools' legacy setup.py)");
+    let module = build_backend
+        .map(|b| b.split(':').next().unwrap_or(b).trim())
+        .unwrap_or("setuptools.build_meta");
+    let has_rust = native
+        .iter()
+        .any(|p| p.extension().is_some_and(|e| e == "rs"));
+    match module {
+        "mesonpy" => Ok(BackendKind::Meson),
+        "scikit_build_core.build" => Ok(BackendKind::Cmake),
+        "maturin" => Err(SkeletonError::UnsupportedBackend {
+            backend: described.to_string(),
+            reason: "Rust extensions (maturin) are not supported by wheelforge's toolchain yet"
+                .to_string(),
+        }),
+        _ if has_rust => Err(SkeletonError::UnsupportedBackend {
+            backend: described.to_string(),
+            reason: format!(
+                "the sdist has Rust sources ({example}), which wheelforge cannot build yet"
+            ),
+        }),
+        "setuptools.build_meta" | "setuptools.build_meta.__legacy__" => {
+            if native.is_empty() {
+                Ok(BackendKind::Pure)
+            } else {
+                notes.push(format!(
+                    "{} compiled sources (e.g. {example}): backend setuptools (cross-compiled); check requirements.build for Cython and friends",
+                    native.len()
+                ));
+                Ok(BackendKind::Setuptools)
+            }
+        }
+        "flit_core.buildapi"
+        | "flit.buildapi"
+        | "hatchling.build"
+        | "poetry.core.masonry.api"
+        | "poetry.masonry.api"
+        | "pdm.backend"
+        | "pdm.pep517.api"
+        | "pbr.build" => {
+            if !native.is_empty() {
+                notes.push(format!(
+                    "{described} with compiled-looking sources (e.g. {example}): written as pure; if they are compiled, the recipe needs a native backend"
+                ));
+            }
+            Ok(BackendKind::Pure)
+        }
+        other => {
+            if native.is_empty() {
+                notes.push(format!(
+                    "unknown build backend `{other}` and no compiled sources: written as pure"
+                ));
+                Ok(BackendKind::Pure)
+            } else {
+                Err(SkeletonError::UnsupportedBackend {
+                    backend: described.to_string(),
+                    reason: format!(
+                        "an unknown build backend with compiled sources (e.g. {example})"
+                    ),
+                })
+            }
+        }
+    }
+}
+
+/// The modules `test.imports` should import: `Import-Name` (metadata 2.5), `top_level.txt` of
+/// a setuptools sdist, else the top-level packages and modules found in the tree.
+fn guess_imports(
+    root: &Path,
+    name: &str,
+    headers: &Headers,
+    notes: &mut Vec<String>,
+) -> Vec<String> {
+    let declared: Vec<String> = headers
+        .get_all("Import-Name")
+        .filter(|value| !value.contains("private"))
+        .map(|value| value.split(';').next().unwrap_or(value).trim().to_string())
+        .filter(|value| !value.is_empty())
+        .collect();
+    if !declared.is_empty() {
+        return declared;
+    }
+    let mut top_level: Vec<String> = fs_err::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".egg-info"))
+        .filter_map(|entry| fs_err::read_to_string(entry.path().join("top_level.txt")).ok())
+        .flat_map(|text| {
+            text.lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if top_level.is_empty() {
+        top_level = candidates(&root.join("src"));
+        if top_level.is_empty() {
+            top_level = candidates(root);
+        }
+    }
+    let public: Vec<String> = top_level
+        .iter()
+        .filter(|m| !m.starts_with('_'))
+        .cloned()
+        .collect();
+    if !public.is_empty() {
+        top_level = public;
+    }
+    let wanted = normalize_name(name).replace('-', "_");
+    let matching: Vec<String> = top_level
+        .iter()
+        .filter(|m| m.to_ascii_lowercase() == wanted)
+        .cloned()
+        .collect();
+    match (matching.is_empty(), top_level.is_empty()) {
+        (false, _) => matching,
+        (true, false) => {
+            top_level.sort();
+            top_level.dedup();
+            top_level
+        }
+        (true, true) => {
+            notes.push(format!(
+                "no top-level package found: test.imports guesses `{wanted}`"
+            ));
+            vec![wanted]
+        }
+    }
+}
+
+/// Importable packages (directories with `__init__.py`) and modules directly in `dir`.
+fn candidates(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(entries) = fs_err::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let identifier = |text: &str| {
+            text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if path.is_dir() {
+            if identifier(&file_name)
+                && !NOT_PACKAGE.contains(&file_name.as_str())
+                && path.join("__init__.py").is_file()
+            {
+                found.push(file_name);
+            }
+        } else if let Some(stem) = file_name.strip_suffix(".py")
+            && identifier(stem)
+            && !NOT_MODULES.contains(&stem)
+        {
+            found.push(stem.to_string());
+        }
+    }
+    found.sort();
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sdist(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_hatchling_sdist_with_dependencies() {
+        let dir = sdist(&[
+            (
+                "PKG-INFO",
+                "Metadata-Version: 2.3\nName: Demo_Pkg\nVersion: 1.2\nSummary: A demo\nProject-URL: Documentation, https://docs.example\nProject-URL: Source, https://src.example\nClassifier: License :: OSI Approved :: MIT License\nRequires-Dist: six>=1.5\nRequires-Dist: tomli; python_version < \"3.11\"\nRequires-Dist: colorama; sys_platform == \"win32\"\nRequires-Dist: pytest; extra == \"test\"\nRequires-Dist: Typing_Extensions>=4; python_version >= \"3.9\"\n\nbody\n",
+            ),
+            (
+                "pyproject.toml",
+                "[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n",
+            ),
+            ("src/demo_pkg/__init__.py", ""),
+            ("tests/test_x.c", ""),
+        ]);
+        let found = inspect(dir.path()).unwrap();
+        assert_eq!(
+            found,
+            Inspection {
+                name: "Demo_Pkg".into(),
+                version: "1.2".into(),
+                summary: "A demo".into(),
+                license: Some("MIT".into()),
+                home: Some("https://src.example".into()),
+                run: vec!["six".into(), "typing-extensions".into()],
+                build_backend: Some("hatchling.build".into()),
+                backend: BackendKind::Pure,
+                imports: vec!["demo_pkg".into()],
+                notes: vec![],
+            }
+        );
+    }
+
+    #[test]
+    fn setuptools_with_c_sources_is_native_and_rust_is_refused() {
+        let dir = sdist(&[
+            ("PKG-INFO", "Name: cdemo\nVersion: 0.1\n"),
+            ("setup.py", ""),
+            ("cdemo/__init__.py", ""),
+            ("cdemo/_speedups.c", ""),
+            ("cdemo.egg-info/top_level.txt", "cdemo\n_cdemo_private\n"),
+        ]);
+        let found = inspect(dir.path()).unwrap();
+        assert_eq!(found.backend, BackendKind::Setuptools);
+        assert_eq!(found.imports, ["cdemo"]);
+        assert_eq!(found.license, None);
+
+        let rust = sdist(&[
+            ("PKG-INFO", "Name: r\nVersion: 1\n"),
+            (
+                "pyproject.toml",
+                "[build-system]\nbuild-backend = \"maturin\"\n",
+            ),
+            ("src/lib.rs", ""),
+        ]);
+        assert!(matches!(
+            inspect(rust.path()),
+            Err(SkeletonError::UnsupportedBackend { .. })
+        ));
+    }
+}

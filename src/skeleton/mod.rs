@@ -1,0 +1,324 @@
+//! `wheelforge skeleton`: a first recipe for a project on the package index.
+//!
+//! This module downloads the project's sdist with pip (`pip download --no-deps --no-binary
+//! :all:`), hashes it, reads what it says about itself ([`inspect`]) and writes
+//! `recipes/<name>/meta.yaml` in the recipe format, checked by the recipe loader before it is
+//! renamed into place. It never overwrites a recipe. It does not build anything: the recipe is
+//! a first draft for `wheelforge lint` and `wheelforge build`.
+
+pub mod inspect;
+pub mod marker;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::process::{log_tail, run_logged};
+use crate::recipe::{BackendKind, RecipeError, load_recipe_str};
+use crate::reporter::Reporter;
+use crate::source::{sha256_file, unpack};
+use crate::tags::normalize_name;
+use crate::toolchain::{HostPython, ToolchainError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SkeletonError {
+    #[error("a recipe for `{name}` already exists: {path}\n  help: edit it (then `wheelforge lint {name}`), or remove its directory to start again", path = path.display())]
+    AlreadyExists { name: String, path: PathBuf },
+    #[error("no recipes directory at {dir}\n  help: run wheelforge from the repository root, or pass --output-dir DIR", dir = dir.display())]
+    NoOutputDir { dir: PathBuf },
+    #[error(
+        "pip could not download an sdist of {requirement}:\n{tail}\n  help: check the project name and version on the package index (`pip download --no-deps --no-binary :all: {requirement}`); projects that publish only wheels have no sdist to build"
+    )]
+    Pip { requirement: String, tail: String },
+    #[error("{root} has no PKG-INFO with a name and version\n  help: the archive pip downloaded is not a standard sdist; write the recipe by hand (docs/recipes.md)", root = root.display())]
+    NoPkgInfo { root: PathBuf },
+    #[error("{path} is not valid TOML: {message}\n  help: write the recipe by hand (docs/recipes.md)", path = path.display())]
+    Pyproject { path: PathBuf, message: String },
+    #[error(
+        "cannot write a recipe for build backend {backend}: {reason}\n  help: see docs/recipes.md for the backends wheelforge has"
+    )]
+    UnsupportedBackend { backend: String, reason: String },
+    #[error("the recipe written for `{name}` does not load: {source}\n  help: this is a bug in `wheelforge skeleton`; the draft is at {draft}", draft = draft.display())]
+    Invalid {
+        name: String,
+        draft: PathBuf,
+        #[source]
+        source: Box<RecipeError>,
+    },
+    #[error(transparent)]
+    Python(#[from] ToolchainError),
+    #[error(transparent)]
+    Unpack(#[from] unpack::UnpackError),
+    #[error("{path}: {source}", path = path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> SkeletonError + '_ {
+    move |source| SkeletonError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What to write and where.
+#[derive(Debug, Clone)]
+pub struct SkeletonSettings {
+    /// The recipes directory the new recipe goes into.
+    pub output_dir: PathBuf,
+    /// The version; the newest sdist when `None`.
+    pub version: Option<String>,
+    /// A PEP 503 index for pip instead of its configured one.
+    pub index_url: Option<String>,
+}
+
+/// The recipe written.
+#[derive(Debug, Clone)]
+pub struct Skeleton {
+    pub path: PathBuf,
+    pub text: String,
+    pub inspection: inspect::Inspection,
+    /// The recipe's name (normalized) and the sdist's file name.
+    pub name: String,
+    pub archive: String,
+    /// Run requirements without a recipe in the output directory yet.
+    pub missing: Vec<String>,
+}
+
+/// Writes a first recipe for `project` into `settings.output_dir`.
+pub fn skeleton(
+    settings: &SkeletonSettings,
+    project: &str,
+    reporter: &dyn Reporter,
+) -> Result<Skeleton, SkeletonError> {
+    let _span = tracing::info_span!("skeleton", project).entered();
+    let name = normalize_name(project);
+    if !settings.output_dir.is_dir() {
+        return Err(SkeletonError::NoOutputDir {
+            dir: settings.output_dir.clone(),
+        });
+    }
+    refuse_existing(&settings.output_dir, &name)?;
+
+    let scratch = tempfile::Builder::new()
+        .prefix("wheelforge-skeleton-")
+        .tempdir()
+        .map_err(io_error(&std::env::temp_dir()))?;
+    reporter.message(&name, "pip download");
+    let archive = download(settings, project, scratch.path())?;
+    let sha256 = sha256_file(&archive).map_err(io_error(&archive))?;
+    reporter.message(&name, "inspect");
+    let root = unpack::unpack(&archive, &scratch.path().join("tree"))?;
+    let inspection = inspect::inspect(&root)?;
+    let name = normalize_name(&inspection.name);
+    refuse_existing(&settings.output_dir, &name)?;
+
+    let text = render(&name, &sha256, &inspection);
+    let dir = settings.output_dir.join(&name);
+    let path = dir.join("meta.yaml");
+    load_recipe_str(&text, &path).map_err(|source| {
+        let draft = scratch.keep().join("meta.yaml");
+        let _ = fs_err::write(&draft, &text);
+        SkeletonError::Invalid {
+            name: name.clone(),
+            draft,
+            source: Box::new(source),
+        }
+    })?;
+    fs_err::create_dir_all(&dir).map_err(io_error(&dir))?;
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".meta.yaml-")
+        .tempfile_in(&dir)
+        .map_err(io_error(&dir))?;
+    temporary
+        .write_all(text.as_bytes())
+        .map_err(io_error(&path))?;
+    // Never replace a recipe that appeared meanwhile.
+    temporary.persist_noclobber(&path).map_err(|error| {
+        if error.error.kind() == std::io::ErrorKind::AlreadyExists {
+            SkeletonError::AlreadyExists {
+                name: name.clone(),
+                path: path.clone(),
+            }
+        } else {
+            io_error(&path)(error.error)
+        }
+    })?;
+
+    let missing = inspection
+        .run
+        .iter()
+        .filter(|dependency| refuse_existing(&settings.output_dir, dependency).is_ok())
+        .cloned()
+        .collect();
+    Ok(Skeleton {
+        path,
+        text,
+        archive: archive
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        inspection,
+        name,
+        missing,
+    })
+}
+
+/// An error if `dir` has a recipe whose directory normalizes to `name`.
+fn refuse_existing(dir: &Path, name: &str) -> Result<(), SkeletonError> {
+    let entries = fs_err::read_dir(dir).map_err(io_error(dir))?;
+    for entry in entries.flatten() {
+        let meta = entry.path().join("meta.yaml");
+        if normalize_name(&entry.file_name().to_string_lossy()) == name && meta.exists() {
+            return Err(SkeletonError::AlreadyExists {
+                name: name.to_string(),
+                path: meta,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `pip download --no-deps --no-binary :all:` of the project into `scratch/sdist`.
+fn download(
+    settings: &SkeletonSettings,
+    project: &str,
+    scratch: &Path,
+) -> Result<PathBuf, SkeletonError> {
+    let python = HostPython::discover()?;
+    let dest = scratch.join("sdist");
+    fs_err::create_dir_all(&dest).map_err(io_error(&dest))?;
+    let requirement = match &settings.version {
+        Some(version) => format!("{project}=={version}"),
+        None => project.to_string(),
+    };
+    let log = scratch.join("pip.log");
+    let mut pip = python.pip();
+    pip.args(["download", "--no-deps", "--no-binary", ":all:", "--dest"])
+        .arg(&dest);
+    if let Some(index) = &settings.index_url {
+        pip.arg("--index-url").arg(index);
+    }
+    pip.arg(&requirement);
+    let status = run_logged(&mut pip, &log).map_err(io_error(&log))?;
+    let failed = || SkeletonError::Pip {
+        requirement: requirement.clone(),
+        tail: log_tail(&log, 8),
+    };
+    if !status.success() {
+        return Err(failed());
+    }
+    let mut files: Vec<PathBuf> = fs_err::read_dir(&dest)
+        .map_err(io_error(&dest))?
+        .flatten()
+        .map(|entry| entry.path())
+        .collect();
+    match files.len() {
+        1 => Ok(files.remove(0)),
+        _ => Err(failed()),
+    }
+}
+
+/// The recipe text, in the layout of the recipes in this repository.
+pub fn render(name: &str, sha256: &str, found: &inspect::Inspection) -> String {
+    let list = |items: &[String]| {
+        format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|item| scalar(item))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let mut text = format!(
+        "# Written by `wheelforge skeleton` from {name} {version}'s sdist; check it, then `wheelforge lint {name}`.\npackage:\n  name: {name}\n  version: {version}\n",
+        version = scalar(&found.version)
+    );
+    if found.backend == BackendKind::Pure {
+        text.push_str("  tags: [pure]\n");
+    }
+    text.push_str(&format!(
+        "source:\n  pypi: {name}\n  sha256: {sha256}\nbuild:\n  backend: {}\n",
+        found.backend.name()
+    ));
+    if !found.run.is_empty() {
+        text.push_str(&format!("requirements:\n  run: {}\n", list(&found.run)));
+    }
+    text.push_str(&format!("test:\n  imports: {}\n", list(&found.imports)));
+    text.push_str("about:\n");
+    if let Some(home) = &found.home {
+        text.push_str(&format!("  home: {}\n", scalar(home)));
+    }
+    text.push_str(&format!(
+        "  license: {}\n  summary: {}\n",
+        scalar(found.license.as_deref().unwrap_or("UNKNOWN")),
+        scalar(&found.summary)
+    ));
+    text
+}
+
+/// A YAML scalar: plain when that reads back as the same text, else double-quoted.
+fn scalar(text: &str) -> String {
+    let keyword = matches!(
+        text.to_ascii_lowercase().as_str(),
+        "" | "~" | "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n"
+    );
+    let numeric = text.parse::<f64>().is_ok() || text.starts_with("0x") || text.starts_with("0o");
+    let safe_characters = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || " ._/+-,()=!?;&@%".contains(c) || (c == ':'));
+    let plain = !keyword
+        && !numeric
+        && safe_characters
+        && text.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && !text.ends_with([' ', ':'])
+        && !text.contains(": ");
+    if plain {
+        text.to_string()
+    } else {
+        serde_json::to_string(text).expect("strings always serialize")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{inspect::Inspection, render, scalar};
+    use crate::recipe::{BackendKind, load_recipe_str};
+
+    #[test]
+    fn scalars_read_back_as_written() {
+        assert_eq!(scalar("more-itertools"), "more-itertools");
+        assert_eq!(scalar("https://x.example/a"), "https://x.example/a");
+        assert_eq!(scalar("2.0"), "\"2.0\"");
+        assert_eq!(scalar("no"), "\"no\"");
+        assert_eq!(scalar("Fast: really"), "\"Fast: really\"");
+        assert_eq!(scalar("a # b"), "\"a # b\"");
+        assert_eq!(scalar("[x]"), "\"[x]\"");
+    }
+
+    #[test]
+    fn rendered_recipes_load() {
+        let found = Inspection {
+            name: "Demo".into(),
+            version: "2.0".into(),
+            summary: "Tricky: \"quotes\" and # hashes".into(),
+            license: Some("MIT OR Apache-2.0".into()),
+            home: Some("https://demo.example".into()),
+            run: vec!["six".into()],
+            build_backend: Some("hatchling.build".into()),
+            backend: BackendKind::Pure,
+            imports: vec!["demo".into()],
+            notes: vec![],
+        };
+        let text = render("demo", &"a".repeat(64), &found);
+        let recipe =
+            load_recipe_str(&text, std::path::Path::new("recipes/demo/meta.yaml")).unwrap();
+        assert_eq!(recipe.package.version.as_str(), "2.0");
+        assert_eq!(recipe.about.summary, found.summary);
+        assert_eq!(recipe.requirements.run[0].as_str(), "six");
+        assert_eq!(recipe.test.imports, ["demo"]);
+    }
+}
