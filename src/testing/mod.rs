@@ -242,33 +242,45 @@ pub fn test_recipe(
         })
         .collect();
 
-    reporter.message(&name, "pytest under WASI");
-    let wasi = run_wasi_suite(
-        settings,
-        &toolchain,
-        &component,
-        &deps,
-        &suite_dir.join("wasi"),
-        &spec.args,
-        &skips,
-        reporter,
-        &name,
-    )?;
-    let native = if settings.native {
-        reporter.message(&name, "pytest natively (reference)");
-        Some(run_native_suite(
+    // The native reference run needs only the host's CPU while the WASI run mostly keeps one
+    // core busy: they run side by side.
+    let (wasi, native) = std::thread::scope(|scope| {
+        let native = settings.native.then(|| {
+            scope.spawn(|| {
+                reporter.message(&name, "pytest natively (reference), alongside");
+                run_native_suite(
+                    &toolchain,
+                    &recipes,
+                    loaded,
+                    &packages,
+                    &work,
+                    &suite_dir.join("native"),
+                    &spec.args,
+                    reporter,
+                )
+            })
+        });
+        reporter.message(&name, "pytest under WASI");
+        let wasi = run_wasi_suite(
+            settings,
             &toolchain,
-            &recipes,
-            loaded,
-            &packages,
-            &work,
-            &suite_dir.join("native"),
+            &component,
+            &deps,
+            &suite_dir.join("wasi"),
             &spec.args,
+            &skips,
             reporter,
-        )?)
-    } else {
-        None
-    };
+            &name,
+        );
+        let native = native.map(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (wasi, native)
+    });
+    let wasi = wasi?;
+    let native = native.transpose()?;
     let comparison = native.as_ref().map(|native| suite::compare(&wasi, native));
     let suite_report = suite::SuiteReport {
         wasi,
