@@ -11,6 +11,7 @@ pub mod index;
 pub mod pipeline;
 pub mod plan;
 pub mod process;
+pub mod publish;
 pub mod recipe;
 pub mod reporter;
 pub mod runtime;

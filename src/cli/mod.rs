@@ -4,6 +4,7 @@
 //! (implemented in `progress`), and errors are rendered once, here, at the edge.
 
 mod progress;
+mod publish;
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -112,6 +113,8 @@ enum Command {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// Publish the index: as a static site in a directory, or to a GitHub release.
+    Publish(publish::PublishArgs),
     /// Print the JSON Schema of meta.yaml.
     Schema,
     /// The WASI toolchain: install it, or show what is installed.
@@ -160,7 +163,8 @@ pub fn main() -> ExitCode {
 
 fn init_logging(verbose: u8) {
     let level = match verbose {
-        0 => "warn",
+        // octocrab logs every 5xx answer as an error; `publish` reports failures itself.
+        0 => "warn,octocrab=off",
         1 => "info",
         _ => "debug",
     };
@@ -322,6 +326,7 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             args,
         } => run_component(&component, &dirs, &env, args, &cache_dir),
         Command::Wrap { tool, arguments } => wrap(&tool, &arguments),
+        Command::Publish(arguments) => publish::run(arguments, &cli.out),
         Command::Schema => {
             let schema = wheelforge::recipe::json_schema();
             println!("{}", serde_json::to_string_pretty(&schema)?);
