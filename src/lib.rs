@@ -13,6 +13,7 @@ pub mod lint;
 pub mod pipeline;
 pub mod plan;
 pub mod process;
+pub mod publish;
 pub mod recipe;
 pub mod report;
 pub mod reporter;

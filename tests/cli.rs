@@ -10,6 +10,7 @@ fn run(args: &[&str]) -> String {
         .env_remove("WHEELFORGE_BUILD_DIR")
         .env_remove("WHEELFORGE_CACHE_DIR")
         .env_remove("WHEELFORGE_INDEX_URL")
+        .env_remove("GITHUB_API_URL")
         .output()
         .unwrap();
     assert!(output.status.success(), "{args:?} failed");
@@ -56,4 +57,9 @@ fn a_missing_recipe_is_an_error_naming_it() {
         .unwrap();
     assert!(!output.status.success());
     insta::assert_snapshot!(String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn publish_help() {
+    insta::assert_snapshot!(run(&["publish", "--help"]));
 }

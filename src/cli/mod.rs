@@ -6,6 +6,7 @@
 mod ci;
 mod maint;
 mod progress;
+mod publish;
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -122,6 +123,8 @@ enum Command {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// Publish the index: as a static site in a directory, or to a GitHub release.
+    Publish(publish::PublishArgs),
     /// Print the JSON Schema of meta.yaml.
     Schema,
     /// Check recipes: strict parse, pinned sources, patches apply, requirements have recipes,
@@ -205,7 +208,8 @@ pub fn main() -> ExitCode {
 
 fn init_logging(verbose: u8) {
     let level = match verbose {
-        0 => "warn",
+        // octocrab logs every 5xx answer as an error; `publish` reports failures itself.
+        0 => "warn,octocrab=off",
         1 => "info",
         _ => "debug",
     };
@@ -390,6 +394,7 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             cli.verbose,
         ),
         Command::Graph { targets, format } => maint::graph(cli.recipes, patches, &targets, format),
+        Command::Publish(arguments) => publish::run(arguments, &cli.out),
         Command::Schema => {
             let schema = wheelforge::recipe::json_schema();
             println!("{}", serde_json::to_string_pretty(&schema)?);

@@ -71,7 +71,7 @@ fn header(title: &str) -> String {
 const FOOTER: &str = "  </body>\n</html>\n";
 
 /// Escapes text for HTML content and double-quoted attribute values.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -278,6 +278,23 @@ impl Index {
         Ok(summary)
     }
 
+    /// Takes the index lock shared, for readers that copy the index elsewhere (`publish`):
+    /// updates wait until the returned guard is dropped, so the reader sees pages and wheels
+    /// from one state of the index.
+    pub fn read_lock(&self) -> Result<fs_err::File, IndexError> {
+        let path = self.root.join(LOCK_FILE);
+        let file = fs_err::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)?;
+        file.file()
+            .lock_shared()
+            .map_err(|source| IndexError::Lock { path, source })?;
+        Ok(file)
+    }
+
     /// Takes the index lock; it is released when the returned file is dropped.
     fn lock(&self) -> Result<fs_err::File, IndexError> {
         let path = self.root.join(LOCK_FILE);
@@ -399,6 +416,11 @@ fn describe(
         metadata_sha256: sha256_hex(metadata),
         requires_python: metadata_field(metadata, "Requires-Python"),
     })
+}
+
+/// Escapes text for HTML content and double-quoted attribute values (the index pages' rules).
+pub(crate) fn html_escape(text: &str) -> String {
+    html::escape(text)
 }
 
 /// Percent-encodes one URL path segment: every byte but `A-Z a-z 0-9 - . _ ~ ! +`.
