@@ -294,24 +294,13 @@ pub fn lint(
 
 /// `recipes/*/meta.yaml`, keyed by the normalized directory name.
 fn recipe_files(recipes_dir: &Path) -> Result<BTreeMap<String, PathBuf>, RecipeError> {
-    if !recipes_dir.is_dir() {
-        return Err(RecipeError::NoRecipesDir {
-            dir: recipes_dir.to_path_buf(),
-        });
-    }
-    let read_error = |source| RecipeError::Read {
-        path: recipes_dir.to_path_buf(),
-        source,
-    };
-    let mut files = BTreeMap::new();
-    for entry in fs_err::read_dir(recipes_dir).map_err(read_error)? {
-        let entry = entry.map_err(read_error)?;
-        let meta = entry.path().join("meta.yaml");
-        if meta.is_file() {
-            files.insert(normalize_name(&entry.file_name().to_string_lossy()), meta);
-        }
-    }
-    Ok(files)
+    Ok(crate::recipe::recipe_files(recipes_dir)?
+        .into_iter()
+        .filter_map(|meta| {
+            let dir = meta.parent()?.file_name()?.to_string_lossy().into_owned();
+            Some((normalize_name(&dir), meta))
+        })
+        .collect())
 }
 
 fn load_finding(error: &RecipeError, path: &Path) -> Finding {

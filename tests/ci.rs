@@ -412,12 +412,7 @@ fn two_shards_built_apart_merge_into_an_index_that_stock_pip_installs_from() {
             text(&output.stderr)
         );
     }
-    let mut dist_infos: Vec<String> = fs_err::read_dir(&deps)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(".dist-info"))
-        .collect();
-    dist_infos.sort();
+    let dist_infos = common::dist_infos(&deps);
     assert_eq!(
         dist_infos.len(),
         3,

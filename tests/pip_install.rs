@@ -86,14 +86,8 @@ fn stock_pip_installs_python_dateutil_and_six_from_the_served_index() {
         String::from_utf8_lossy(&output.stderr)
     );
 
-    let mut installed: Vec<String> = fs_err::read_dir(&target)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(".dist-info"))
-        .collect();
-    installed.sort();
     assert_eq!(
-        installed,
+        common::dist_infos(&target),
         [
             "python_dateutil-2.9.0.post0.dist-info",
             "six-1.17.0.dist-info"

@@ -123,14 +123,8 @@ fn consumer_pip(deps: &Path, source: &[&str], package: &str) -> Output {
 }
 
 fn assert_installed(deps: &Path) {
-    let mut installed: Vec<String> = fs_err::read_dir(deps)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(".dist-info"))
-        .collect();
-    installed.sort();
     assert_eq!(
-        installed,
+        common::dist_infos(deps),
         [
             "python_dateutil-2.9.0.post0.dist-info",
             "six-1.17.0.dist-info"

@@ -282,21 +282,16 @@ impl Index {
     /// updates wait until the returned guard is dropped, so the reader sees pages and wheels
     /// from one state of the index.
     pub fn read_lock(&self) -> Result<fs_err::File, IndexError> {
-        let path = self.root.join(LOCK_FILE);
-        let file = fs_err::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)?;
-        file.file()
-            .lock_shared()
-            .map_err(|source| IndexError::Lock { path, source })?;
-        Ok(file)
+        self.lock_file(false)
     }
 
     /// Takes the index lock; it is released when the returned file is dropped.
     fn lock(&self) -> Result<fs_err::File, IndexError> {
+        self.lock_file(true)
+    }
+
+    /// Opens the lock file and locks it, exclusively or shared.
+    fn lock_file(&self, exclusive: bool) -> Result<fs_err::File, IndexError> {
         let path = self.root.join(LOCK_FILE);
         let file = fs_err::OpenOptions::new()
             .read(true)
@@ -304,9 +299,12 @@ impl Index {
             .create(true)
             .truncate(false)
             .open(&path)?;
-        file.file()
-            .lock()
-            .map_err(|source| IndexError::Lock { path, source })?;
+        let locked = if exclusive {
+            file.file().lock()
+        } else {
+            file.file().lock_shared()
+        };
+        locked.map_err(|source| IndexError::Lock { path, source })?;
         Ok(file)
     }
 

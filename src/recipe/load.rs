@@ -340,27 +340,33 @@ pub struct RecipeSet {
     pub recipes: BTreeMap<String, LoadedRecipe>,
 }
 
+/// The `meta.yaml` of every recipe directory in `recipes_dir`, sorted.
+pub fn recipe_files(recipes_dir: &Path) -> Result<Vec<PathBuf>, RecipeError> {
+    if !recipes_dir.is_dir() {
+        return Err(RecipeError::NoRecipesDir {
+            dir: recipes_dir.to_path_buf(),
+        });
+    }
+    let read_error = |source| RecipeError::Read {
+        path: recipes_dir.to_path_buf(),
+        source,
+    };
+    let mut paths = Vec::new();
+    for entry in fs_err::read_dir(recipes_dir).map_err(read_error)? {
+        let entry = entry.map_err(read_error)?;
+        let meta = entry.path().join("meta.yaml");
+        if meta.is_file() {
+            paths.push(meta);
+        }
+    }
+    paths.sort();
+    Ok(paths)
+}
+
 impl RecipeSet {
     /// Loads `root/recipes/*/meta.yaml`, with patches from `root/patches/`.
     pub fn load(recipes_dir: &Path, patches_dir: &Path) -> Result<RecipeSet, RecipeError> {
-        if !recipes_dir.is_dir() {
-            return Err(RecipeError::NoRecipesDir {
-                dir: recipes_dir.to_path_buf(),
-            });
-        }
-        let read_error = |source| RecipeError::Read {
-            path: recipes_dir.to_path_buf(),
-            source,
-        };
-        let mut paths = Vec::new();
-        for entry in fs_err::read_dir(recipes_dir).map_err(read_error)? {
-            let entry = entry.map_err(read_error)?;
-            let meta = entry.path().join("meta.yaml");
-            if meta.is_file() {
-                paths.push(meta);
-            }
-        }
-        paths.sort();
+        let paths = recipe_files(recipes_dir)?;
         let mut recipes = BTreeMap::new();
         for path in paths {
             let loaded = load_recipe(&path, patches_dir)?;

@@ -7,7 +7,9 @@
 mod load;
 mod types;
 
-pub use load::{LoadedRecipe, RecipeError, RecipeSet, load_recipe, load_recipe_str, locate};
+pub use load::{
+    LoadedRecipe, RecipeError, RecipeSet, load_recipe, load_recipe_str, locate, recipe_files,
+};
 pub use types::*;
 
 /// The JSON Schema of `meta.yaml`, as shipped in `docs/recipe.schema.json`.

@@ -367,16 +367,19 @@ fn parametrized_function(test: &str) -> Option<&str> {
 fn pair_parameter_ids(wasi: &RunResult, native: &RunResult, comparison: &mut Comparison) {
     let mut wasi_only: BTreeMap<&str, usize> = BTreeMap::new();
     for (test, outcome) in &wasi.outcomes {
-        if outcome == "passed" && !native.outcomes.contains_key(test) {
-            if let Some(function) = parametrized_function(test) {
-                *wasi_only.entry(function).or_default() += 1;
-            }
+        if outcome == "passed"
+            && !native.outcomes.contains_key(test)
+            && let Some(function) = parametrized_function(test)
+        {
+            *wasi_only.entry(function).or_default() += 1;
         }
     }
     let missing: Vec<String> = comparison
         .regressions
         .iter()
-        .filter(|(test, outcome)| outcome.as_str() == "missing" && parametrized_function(test).is_some())
+        .filter(|(test, outcome)| {
+            outcome.as_str() == "missing" && parametrized_function(test).is_some()
+        })
         .map(|(test, _)| test.clone())
         .collect();
     for test in missing {
@@ -602,15 +605,19 @@ mod tests {
         assert!(error.to_string().contains("outside any test"), "{error}");
     }
 
-    #[test]
-    fn comparison_counts_natively_passing_tests_only() {
-        let run = |pairs: &[(&str, &str)]| RunResult {
+    /// A run with these outcomes.
+    fn run(pairs: &[(&str, &str)]) -> RunResult {
+        RunResult {
             outcomes: pairs
                 .iter()
-                .map(|(t, o)| (t.to_string(), o.to_string()))
+                .map(|(test, outcome)| (test.to_string(), outcome.to_string()))
                 .collect(),
             ..Default::default()
-        };
+        }
+    }
+
+    #[test]
+    fn comparison_counts_natively_passing_tests_only() {
         let native = run(&[
             ("a", "passed"),
             ("b", "passed"),
@@ -627,13 +634,6 @@ mod tests {
 
     #[test]
     fn parameter_ids_missing_under_wasi_pair_with_wasi_only_ids_that_passed() {
-        let run = |pairs: &[(&str, &str)]| RunResult {
-            outcomes: pairs
-                .iter()
-                .map(|(t, o)| (t.to_string(), o.to_string()))
-                .collect(),
-            ..Default::default()
-        };
         let native = run(&[
             ("t.py::f[int64]", "passed"),
             ("t.py::f[longlong]", "passed"),
@@ -655,6 +655,9 @@ mod tests {
         assert_eq!(comparison.paired.get("t.py::f"), Some(&1));
         assert_eq!(comparison.paired.len(), 1);
         let regressions: Vec<&str> = comparison.regressions.keys().map(String::as_str).collect();
-        assert_eq!(regressions, ["t.py::g[longlong]", "t.py::h[longlong]", "t.py::k"]);
+        assert_eq!(
+            regressions,
+            ["t.py::g[longlong]", "t.py::h[longlong]", "t.py::k"]
+        );
     }
 }

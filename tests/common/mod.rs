@@ -60,6 +60,18 @@ impl Repo {
     }
 }
 
+/// The `.dist-info` directories pip installed into `target`, sorted.
+#[allow(dead_code)]
+pub fn dist_infos(target: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs_err::read_dir(target)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".dist-info"))
+        .collect();
+    names.sort();
+    names
+}
+
 /// Starts `command` (a `wheelforge ... serve --port 0`) and returns the child and the index URL
 /// it printed. The server's request log (stderr) is piped for the caller to read.
 pub fn serve(mut command: Command) -> (Child, String) {
