@@ -1,7 +1,8 @@
 //! `wheelforge skeleton`: a first recipe for a project on the package index.
 //!
 //! This module downloads the project's sdist with pip (`pip download --no-deps --no-binary
-//! :all:`), hashes it, reads what it says about itself ([`inspect`]) and writes
+//! PROJECT`: only the project must be an sdist; pip prepares its metadata with build tools
+//! from wheels, where `:all:` would build numpy and cmake from source first), hashes it, reads what it says about itself ([`inspect`]) and writes
 //! `recipes/<name>/meta.yaml` in the recipe format, checked by the recipe loader before it is
 //! renamed into place. It never overwrites a recipe. It does not build anything: the recipe is
 //! a first draft for `wheelforge lint` and `wheelforge build`.
@@ -26,7 +27,7 @@ pub enum SkeletonError {
     #[error("no recipes directory at {dir}\n  help: run wheelforge from the repository root, or pass --output-dir DIR", dir = dir.display())]
     NoOutputDir { dir: PathBuf },
     #[error(
-        "pip could not download an sdist of {requirement}:\n{tail}\n  help: check the project name and version on the package index (`pip download --no-deps --no-binary :all: {requirement}`); projects that publish only wheels have no sdist to build"
+        "pip could not download an sdist of {requirement}:\n{tail}\n  help: check the project name and version on the package index (`pip download --no-deps --no-binary PROJECT {requirement}`); projects that publish only wheels have no sdist to build"
     )]
     Pip { requirement: String, tail: String },
     #[error("{root} has no PKG-INFO with a name and version\n  help: the archive pip downloaded is not a standard sdist; write the recipe by hand (docs/recipes.md)", root = root.display())]
@@ -181,7 +182,7 @@ fn refuse_existing(dir: &Path, name: &str) -> Result<(), SkeletonError> {
     Ok(())
 }
 
-/// `pip download --no-deps --no-binary :all:` of the project into `scratch/sdist`.
+/// `pip download --no-deps --no-binary PROJECT` of the project into `scratch/sdist`.
 fn download(
     settings: &SkeletonSettings,
     project: &str,
@@ -196,7 +197,7 @@ fn download(
     };
     let log = scratch.join("pip.log");
     let mut pip = python.pip();
-    pip.args(["download", "--no-deps", "--no-binary", ":all:", "--dest"])
+    pip.args(["download", "--no-deps", "--no-binary", project, "--dest"])
         .arg(&dest);
     if let Some(index) = &settings.index_url {
         pip.arg("--index-url").arg(index);
