@@ -122,8 +122,9 @@ fn a_cython_module_gets_the_target_numpys_headers_from_its_host_requirement() {
     let repository = Path::new(env!("CARGO_MANIFEST_DIR"));
     let work = tempfile::tempdir().unwrap();
     let recipes = work.path().join("recipes");
+    // The repository's recipes (numpy and what its test needs) plus the fixture.
     for (from, to) in [
-        (repository.join("recipes/numpy"), recipes.join("numpy")),
+        (repository.join("recipes"), recipes.clone()),
         (
             repository.join("tests/fixtures/host-requirements/wf-npdemo"),
             recipes.join("wf-npdemo"),
