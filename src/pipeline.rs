@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::backend::host_env::HostWheel;
 use crate::backend::{self, BackendContext};
 use crate::graph::{self, BuildGraph, Target};
 use crate::index::Index;
@@ -172,6 +173,12 @@ pub fn run_build(
                     let outcome = match blocked {
                         Some(because) => Outcome::Skipped { because },
                         None => {
+                            let host_wheels = host_wheels(
+                                name,
+                                &graph,
+                                &outcomes.lock().expect("not poisoned"),
+                                &index,
+                            );
                             let job = RecipeJob {
                                 loaded: &recipes.recipes[name],
                                 plan: &plans[name],
@@ -179,6 +186,7 @@ pub fn run_build(
                                 toolchain: &toolchain,
                                 wasi: wasi.as_ref(),
                                 index: &index,
+                                host_wheels: &host_wheels,
                                 sources: &sources,
                                 work_dir: &work_dir,
                                 log: &log,
@@ -244,6 +252,31 @@ fn blocked_by(name: &str, graph: &BuildGraph, done: &BTreeMap<String, Outcome>) 
         })
 }
 
+/// The wheels `name`'s host requirements put in the index in this run (built or cached).
+/// Each requirement's level is done before `name`'s starts.
+fn host_wheels(
+    name: &str,
+    graph: &BuildGraph,
+    done: &BTreeMap<String, Outcome>,
+    index: &Index,
+) -> Vec<HostWheel> {
+    graph.host[name]
+        .iter()
+        .map(|requirement| {
+            let path = match done.get(requirement) {
+                Some(Outcome::Built { wheels } | Outcome::Cached { wheels }) => {
+                    wheels.first().map(|wheel| index.packages_dir().join(wheel))
+                }
+                _ => None,
+            };
+            HostWheel {
+                requirement: requirement.clone(),
+                path,
+            }
+        })
+        .collect()
+}
+
 /// Evaluates every selected recipe's plan, host requirements first (their keys feed ours).
 fn evaluate_plans(
     recipes: &RecipeSet,
@@ -284,6 +317,7 @@ struct RecipeJob<'a> {
     toolchain: &'a Toolchain,
     wasi: Option<&'a WasiToolchain>,
     index: &'a Index,
+    host_wheels: &'a [HostWheel],
     sources: &'a SourceCache,
     work_dir: &'a Path,
     log: &'a Path,
@@ -367,6 +401,8 @@ impl RecipeJob<'_> {
             cache_dir: &self.settings.cache_dir,
             index_url: self.settings.index_url.as_deref(),
             wasi: self.wasi,
+            host_wheels: self.host_wheels,
+            packages_dir: &self.index.packages_dir(),
         };
         let backend_wheel = backend::build(&context).map_err(|e| e.to_string())?;
 

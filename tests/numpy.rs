@@ -111,3 +111,66 @@ fn numpy_builds_for_wasi_and_solves_and_transforms_under_the_runtime() {
         "{also_passing}/{native_passing}\n{all}"
     );
 }
+
+/// Issue 5 (host requirements): a Cython module whose setup.py asks the build Python for
+/// `numpy.get_include()` is compiled against the target numpy's generated headers, unpacked
+/// from the numpy recipe's wheel (`requirements.host`), not the build machine's. The fixture
+/// reports the sizes numpy's `_numpyconfig.h` gave it as compiled; under the runtime they
+/// must be wasm32's.
+#[test]
+fn a_cython_module_gets_the_target_numpys_headers_from_its_host_requirement() {
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = tempfile::tempdir().unwrap();
+    let recipes = work.path().join("recipes");
+    // The repository's recipes (numpy and what its test needs) plus the fixture.
+    for (from, to) in [
+        (repository.join("recipes"), recipes.clone()),
+        (
+            repository.join("tests/fixtures/host-requirements/wf-npdemo"),
+            recipes.join("wf-npdemo"),
+        ),
+    ] {
+        fs_err::create_dir_all(&to).unwrap();
+        wheelforge::source::unpack::copy_tree(&from, &to).unwrap();
+    }
+    let run = |arguments: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
+            .arg("--recipes")
+            .arg(&recipes)
+            .arg("--patches")
+            .arg(repository.join("patches"))
+            .arg("--out")
+            .arg(work.path().join("dist"))
+            .arg("--build-dir")
+            .arg(work.path().join("build"))
+            .arg("--cache-dir")
+            .arg(cache_dir())
+            .args(arguments)
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(output.status.success(), "{all}");
+        all
+    };
+    run(&["build", "wf-npdemo"]);
+    let config = work
+        .path()
+        .join("build/wf-npdemo/host-env/site-packages/numpy/_core/include/numpy/_numpyconfig.h");
+    assert!(
+        fs_err::read_to_string(&config)
+            .unwrap()
+            .contains("#define NPY_SIZEOF_LONG 4"),
+        "{}",
+        config.display()
+    );
+    let all = run(&["test", "wf-npdemo"]);
+    assert!(all.contains("wf-npdemo: passed"), "{all}");
+    assert!(
+        all.contains("numpy header sizes: {'long': 4, 'intptr': 4}"),
+        "{all}"
+    );
+}

@@ -6,6 +6,11 @@
 //! `_PYTHON_SYSCONFIGDATA_NAME` and `_PYTHON_HOST_PLATFORM` naming the WASI target, the
 //! compiler wrappers as `CC`/`CXX`/`LDSHARED`, and pkg-config pointed at the target only. Only
 //! the backend sees the target; the tool installation does not.
+//!
+//! The recipe's `requirements.host` wheels (target builds, from the index) are unpacked into
+//! `host-env/` first ([`super::host_env`]), and the wrappers are told where it is and where
+//! the build tools are, so that headers of a host requirement come from its target build even
+//! when the build system asks the build Python for them.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,6 +19,7 @@ use super::{BackendContext, BackendError};
 use crate::process::{log_tail, run_logged};
 use crate::recipe::BackendKind;
 use crate::toolchain::WasiToolchain;
+use crate::toolchain::wrap::{BUILD_SITE_PACKAGES_VARIABLE, HOST_PREFIX_VARIABLE};
 
 const DRIVER: &str = include_str!("../../toolchain/pep517_build.py");
 
@@ -68,6 +74,16 @@ pub(super) fn build(
         layers[1].join("bin").display()
     );
     let python_path = format!("{}:{}", layers[0].display(), layers[1].display());
+    let host_env = if context.host_wheels.is_empty() {
+        None
+    } else {
+        Some(super::host_env::prepare(
+            recipe,
+            context.host_wheels,
+            context.packages_dir,
+            work,
+        )?)
+    };
 
     let driver_command = |phase: &str, target: bool| -> Command {
         let mut command = sandbox.command(&python, context.source_root, &binds);
@@ -87,6 +103,11 @@ pub(super) fn build(
                 toolchain.target.sysconfigdata_dir.display()
             );
             command.env("PYTHONPATH", pythonpath);
+            if let Some(host_env) = &host_env {
+                command
+                    .env(HOST_PREFIX_VARIABLE, &host_env.site_packages)
+                    .env(BUILD_SITE_PACKAGES_VARIABLE, &python_path);
+            }
         }
         command
     };

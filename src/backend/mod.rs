@@ -5,6 +5,7 @@
 //! repair stage (`crate::wheel::repair`) does that with what they return.
 
 mod cross;
+pub mod host_env;
 mod pure;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +30,8 @@ pub enum BackendError {
         tail: String,
         log: PathBuf,
     },
+    #[error(transparent)]
+    HostEnv(#[from] host_env::HostEnvError),
     #[error("{path}: {source}", path = path.display())]
     Io {
         path: PathBuf,
@@ -53,6 +56,11 @@ pub struct BackendContext<'a> {
     pub index_url: Option<&'a str>,
     /// The WASI toolchain, for native backends (installed on demand by the pipeline).
     pub wasi: Option<&'a WasiToolchain>,
+    /// The wheels of the recipe's `requirements.host`, in the recipe's order; native
+    /// backends unpack them into the target prefix.
+    pub host_wheels: &'a [host_env::HostWheel],
+    /// The index's `packages/` directory (named in errors about missing host wheels).
+    pub packages_dir: &'a Path,
 }
 
 /// Runs the recipe's backend and returns the wheel it wrote.

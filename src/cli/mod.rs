@@ -450,14 +450,15 @@ fn toolchain_command(
 /// Rewrites a compiler invocation for wasm32 WASI and replaces this process with it.
 fn wrap(tool: &str, arguments: &[String]) -> anyhow::Result<ExitCode> {
     use std::os::unix::process::CommandExt;
-    use wheelforge::toolchain::wrap::{Tool, WrapConfig, rewrite};
+    use wheelforge::toolchain::wrap::{HostPrefix, Tool, WrapConfig, rewrite};
     let tool: Tool = tool.parse().map_err(anyhow::Error::msg)?;
     let config_path = std::env::var_os("WHEELFORGE_WRAP_CONFIG")
         .map_or_else(|| PathBuf::from("/opt/wheelforge/wrap.json"), PathBuf::from);
     let config: WrapConfig = serde_json::from_slice(
         &fs_err::read(&config_path).context("the compiler wrapper has no configuration")?,
     )?;
-    let (program, rewritten) = rewrite(tool, &config, arguments);
+    let host_prefix = HostPrefix::from_env(std::env::current_dir().unwrap_or_default());
+    let (program, rewritten) = rewrite(tool, &config, host_prefix.as_ref(), arguments);
     if std::env::var_os("WHEELFORGE_WRAP_LOG").is_some() {
         eprintln!(
             "wheelforge wrap: {} {}",

@@ -5,10 +5,12 @@
 //! (`wheelforge wrap TOOL ARGS...`, installed as scripts in the toolchain) rewrite a command line
 //! for wasm32 WASI: they add the target and sysroot, swap the host CPython include directory
 //! for the target's, drop host paths and host-only flags, and turn `-shared` links into the
-//! `dylink.0` side-module link that componentize-py consumes. This module is the pure rewrite;
-//! the CLI executes the result.
+//! `dylink.0` side-module link that componentize-py consumes. A cross build with host
+//! requirements also gets a [`HostPrefix`]: include directories inside the build Python's
+//! packages (`numpy.get_include()` of the build machine's numpy) become the same directories
+//! of the target's copies. This module is the rewrite; the CLI executes the result.
 
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +33,69 @@ pub struct WrapConfig {
     /// link C++ modules with `cc` as often as with `c++`.
     #[serde(default)]
     pub shared_link_extras: Vec<PathBuf>,
+}
+
+/// The target prefix of a cross build with host requirements, passed to the wrappers in
+/// [`HOST_PREFIX_VARIABLE`] and [`BUILD_SITE_PACKAGES_VARIABLE`] (set by the cross backend).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPrefix {
+    /// The site-packages of the unpacked host requirement wheels (built for the target).
+    pub target_site_packages: PathBuf,
+    /// The build environment's site-packages directories: where the build Python's own copy
+    /// of a host requirement (installed as a build tool, for its headers) lives.
+    pub build_site_packages: Vec<PathBuf>,
+    /// The compiler's working directory: relative include paths are resolved against it.
+    pub cwd: PathBuf,
+}
+
+/// The target prefix's site-packages directory.
+pub const HOST_PREFIX_VARIABLE: &str = "WHEELFORGE_HOST_PREFIX";
+/// The build environment's site-packages directories, separated by `:`.
+pub const BUILD_SITE_PACKAGES_VARIABLE: &str = "WHEELFORGE_BUILD_SITE_PACKAGES";
+
+impl HostPrefix {
+    /// The prefix the cross backend named in the environment, if any.
+    pub fn from_env(cwd: PathBuf) -> Option<HostPrefix> {
+        let target = std::env::var_os(HOST_PREFIX_VARIABLE).filter(|v| !v.is_empty())?;
+        let build = std::env::var_os(BUILD_SITE_PACKAGES_VARIABLE).unwrap_or_default();
+        Some(HostPrefix {
+            target_site_packages: PathBuf::from(target),
+            build_site_packages: std::env::split_paths(&build)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect(),
+            cwd,
+        })
+    }
+
+    /// The target's copy of `include`, when `include` lies inside a package of the build
+    /// environment and the target prefix has the same directory.
+    pub fn map_include(&self, include: &str) -> Option<PathBuf> {
+        let path = normalize(&self.cwd.join(include));
+        self.build_site_packages.iter().find_map(|site| {
+            let relative = path.strip_prefix(normalize(site)).ok()?;
+            if relative.as_os_str().is_empty() {
+                return None;
+            }
+            let candidate = self.target_site_packages.join(relative);
+            candidate.is_dir().then_some(candidate)
+        })
+    }
+}
+
+/// `a/b/../c` → `a/c`, without touching the filesystem (the build directory may not hold
+/// the path's intermediate components as real directories).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +199,12 @@ fn is_runtime_library(argument: &str) -> bool {
 }
 
 /// Rewrites one invocation; returns the program to run and its arguments.
-pub fn rewrite(tool: Tool, config: &WrapConfig, arguments: &[String]) -> (PathBuf, Vec<String>) {
+pub fn rewrite(
+    tool: Tool,
+    config: &WrapConfig,
+    host_prefix: Option<&HostPrefix>,
+    arguments: &[String],
+) -> (PathBuf, Vec<String>) {
     match tool {
         Tool::Ar => (config.ar.clone(), arguments.to_vec()),
         Tool::Nm => (config.nm.clone(), arguments.to_vec()),
@@ -145,12 +215,16 @@ pub fn rewrite(tool: Tool, config: &WrapConfig, arguments: &[String]) -> (PathBu
             } else {
                 config.clang.clone()
             };
-            (program, rewrite_compiler(config, arguments))
+            (program, rewrite_compiler(config, host_prefix, arguments))
         }
     }
 }
 
-fn rewrite_compiler(config: &WrapConfig, arguments: &[String]) -> Vec<String> {
+fn rewrite_compiler(
+    config: &WrapConfig,
+    host_prefix: Option<&HostPrefix>,
+    arguments: &[String],
+) -> Vec<String> {
     let shared = arguments.iter().any(|a| a == "-shared");
     let target_include = config.target_include.display().to_string();
     let host_python = |path: &str| {
@@ -178,8 +252,14 @@ fn rewrite_compiler(config: &WrapConfig, arguments: &[String]) -> Vec<String> {
                     (value, false)
                 };
                 let _ = separate;
+                let target_copy = match host_prefix {
+                    Some(prefix) if flag != "-L" => prefix.map_include(value),
+                    _ => None,
+                };
                 if flag != "-L" && host_python(value) {
                     out.push(format!("-I{target_include}"));
+                } else if let Some(target_copy) = target_copy {
+                    out.push(format!("{flag}{}", target_copy.display()));
                 } else if !is_host_directory(value) {
                     out.push(format!("{flag}{value}"));
                 }
@@ -234,7 +314,7 @@ mod tests {
 
     fn run(tool: Tool, line: &str) -> String {
         let arguments: Vec<String> = line.split_whitespace().map(str::to_string).collect();
-        let (program, out) = rewrite(tool, &config(), &arguments);
+        let (program, out) = rewrite(tool, &config(), None, &arguments);
         format!("{} {}", program.display(), out.join(" "))
     }
 
@@ -284,6 +364,87 @@ mod tests {
         assert_eq!(
             run(Tool::Ar, "rcs libx.a a.o"),
             "/usr/bin/llvm-ar-22 rcs libx.a a.o"
+        );
+    }
+
+    /// A build directory with the build Python's numpy in `build-env/static` and the target's
+    /// (from the numpy recipe's wheel) in `host-env/site-packages`.
+    fn numpy_layout() -> (tempfile::TempDir, HostPrefix) {
+        let work = tempfile::tempdir().unwrap();
+        for dir in [
+            "build-env/static/numpy/_core/include",
+            "build-env/static/Cython/Includes",
+            "host-env/site-packages/numpy/_core/include",
+            "source/build/cp314",
+        ] {
+            fs_err::create_dir_all(work.path().join(dir)).unwrap();
+        }
+        let prefix = HostPrefix {
+            target_site_packages: work.path().join("host-env/site-packages"),
+            build_site_packages: vec![
+                work.path().join("build-env/static"),
+                work.path().join("build-env/dynamic"),
+            ],
+            cwd: work.path().join("source/build/cp314"),
+        };
+        (work, prefix)
+    }
+
+    #[test]
+    fn the_build_pythons_numpy_include_becomes_the_target_numpys() {
+        let (work, prefix) = numpy_layout();
+        let root = work.path().display().to_string();
+        let arguments: Vec<String> = [
+            format!("-I{root}/build-env/static/numpy/_core/include"),
+            // meson's form of pandas' `os.path.relpath(numpy.get_include())`
+            "-I../../pandas/../../build-env/static/numpy/_core/include".to_string(),
+            "-isystem".to_string(),
+            format!("{root}/build-env/static/numpy/_core/include"),
+            // Not a host requirement: the target prefix has no Cython, so it stays.
+            format!("-I{root}/build-env/static/Cython/Includes"),
+            "-c".to_string(),
+            "a.c".to_string(),
+        ]
+        .to_vec();
+        let (_, out) = rewrite(Tool::Cc, &config(), Some(&prefix), &arguments);
+        let target = format!("{root}/host-env/site-packages/numpy/_core/include");
+        assert_eq!(
+            out,
+            [
+                "--target=wasm32-wasip1".to_string(),
+                "--sysroot=/usr".to_string(),
+                "-fPIC".to_string(),
+                format!("-I{target}"),
+                format!("-I{target}"),
+                format!("-isystem{target}"),
+                format!("-I{root}/build-env/static/Cython/Includes"),
+                "-c".to_string(),
+                "a.c".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn only_directories_inside_a_build_package_are_mapped() {
+        let (work, prefix) = numpy_layout();
+        let root = work.path().display();
+        // The site-packages directory itself, a sibling directory, and a path that only
+        // shares a name prefix are not packages of the build environment.
+        assert_eq!(
+            prefix.map_include(&format!("{root}/build-env/static")),
+            None
+        );
+        assert_eq!(prefix.map_include(&format!("{root}/build-env")), None);
+        assert_eq!(
+            prefix.map_include(&format!("{root}/build-env/static2/numpy/_core/include")),
+            None
+        );
+        assert_eq!(
+            prefix.map_include(&format!("{root}/build-env/static/numpy/_core/include/")),
+            Some(
+                work.path()
+                    .join("host-env/site-packages/numpy/_core/include")
+            )
         );
     }
 }

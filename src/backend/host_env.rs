@@ -1,0 +1,245 @@
+//! The target prefix of a cross build: its `requirements.host` wheels, unpacked.
+//!
+//! A package compiled against another package's headers (pandas against numpy's) asks the
+//! *build* Python where they are (`numpy.get_include()`); that Python has the build machine's
+//! copy, whose generated headers describe x86-64 (`NPY_SIZEOF_LONG 8`). This module unpacks
+//! the target wheels of the recipe's host requirements, from the index, into
+//! `build/<recipe>/host-env/site-packages` (pyodide's "host" environment), and names the build
+//! environment's site-packages directories, so that the compiler wrapper can swap an include
+//! directory of the build machine's copy for the same directory of the target's
+//! (`crate::toolchain::wrap::HostPrefix`). It does not install anything for the build Python:
+//! unpacking needs no interpreter and runs no install hooks.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::wheel::{WheelError, read_entries};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HostEnvError {
+    #[error(
+        "host requirement `{requirement}` of `{recipe}` has no wheel in the index {index}\n  help: build it first (`wheelforge build {requirement}`); a recipe's host requirements are built before it when both are selected",
+        index = index.display()
+    )]
+    Missing {
+        recipe: String,
+        requirement: String,
+        index: PathBuf,
+    },
+    #[error("cannot read host requirement wheel {path}: {source}\n  help: rebuild it with `wheelforge build --force`", path = path.display())]
+    Wheel {
+        path: PathBuf,
+        #[source]
+        source: WheelError,
+    },
+    #[error(
+        "host requirement wheel {wheel} has an unsafe entry `{entry}` (absolute, `..` or empty)\n  help: the wheel was not written by wheelforge; rebuild it with `wheelforge build --force`",
+        wheel = wheel.display()
+    )]
+    UnsafeEntry { wheel: PathBuf, entry: String },
+    #[error("{path}: {source}", path = path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A host requirement's built wheel, as the pipeline found it.
+#[derive(Debug, Clone)]
+pub struct HostWheel {
+    pub requirement: String,
+    /// `None` when the requirement produced no wheel in this run or an earlier one.
+    pub path: Option<PathBuf>,
+}
+
+/// The unpacked prefix: `site-packages` (purelib and platlib), and the wheels' `.data`
+/// `headers`, `scripts` and `data` next to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostEnv {
+    pub root: PathBuf,
+    pub site_packages: PathBuf,
+}
+
+/// Unpacks `wheels` into `<work>/host-env`, replacing what an earlier build left there.
+pub fn prepare(
+    recipe: &str,
+    wheels: &[HostWheel],
+    index: &Path,
+    work: &Path,
+) -> Result<HostEnv, HostEnvError> {
+    let root = work.join("host-env");
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| HostEnvError::Io { path, source }
+    };
+    if root.exists() {
+        fs_err::remove_dir_all(&root).map_err(io(&root))?;
+    }
+    let site_packages = root.join("site-packages");
+    fs_err::create_dir_all(&site_packages).map_err(io(&site_packages))?;
+    for wheel in wheels {
+        let path = wheel.path.as_ref().ok_or_else(|| HostEnvError::Missing {
+            recipe: recipe.to_string(),
+            requirement: wheel.requirement.clone(),
+            index: index.to_path_buf(),
+        })?;
+        unpack(path, &root)?;
+    }
+    Ok(HostEnv {
+        root,
+        site_packages,
+    })
+}
+
+/// Where one wheel entry goes under the prefix root.
+fn destination(entry: &str) -> Option<PathBuf> {
+    let relative = Path::new(entry);
+    if entry.is_empty()
+        || !relative
+            .components()
+            .all(|component| matches!(component, Component::Normal(_)))
+    {
+        return None;
+    }
+    let mut components = relative.components();
+    let first = components
+        .next()?
+        .as_os_str()
+        .to_string_lossy()
+        .into_owned();
+    if first.ends_with(".data") {
+        let scheme = components
+            .next()?
+            .as_os_str()
+            .to_string_lossy()
+            .into_owned();
+        let rest: PathBuf = components.collect();
+        if rest.as_os_str().is_empty() {
+            return None;
+        }
+        let base = match scheme.as_str() {
+            "purelib" | "platlib" => PathBuf::from("site-packages"),
+            "headers" => PathBuf::from("include"),
+            other => PathBuf::from(other),
+        };
+        return Some(base.join(rest));
+    }
+    Some(Path::new("site-packages").join(relative))
+}
+
+fn unpack(wheel: &Path, root: &Path) -> Result<(), HostEnvError> {
+    let entries = read_entries(wheel).map_err(|source| HostEnvError::Wheel {
+        path: wheel.to_path_buf(),
+        source,
+    })?;
+    for entry in entries {
+        if entry.path.ends_with('/') {
+            continue;
+        }
+        let relative = destination(&entry.path).ok_or_else(|| HostEnvError::UnsafeEntry {
+            wheel: wheel.to_path_buf(),
+            entry: entry.path.clone(),
+        })?;
+        let path = root.join(relative);
+        if let Some(parent) = path.parent() {
+            fs_err::create_dir_all(parent).map_err(|source| HostEnvError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        fs_err::write(&path, &entry.data).map_err(|source| HostEnvError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wheel::{WheelEntry, write_wheel};
+
+    fn entry(path: &str, data: &str) -> WheelEntry {
+        WheelEntry {
+            path: path.to_string(),
+            data: data.as_bytes().to_vec(),
+            executable: false,
+        }
+    }
+
+    #[test]
+    fn wheel_entries_land_in_site_packages_and_data_schemes_beside_it() {
+        assert_eq!(
+            destination("numpy/_core/include/numpy/_numpyconfig.h"),
+            Some(PathBuf::from(
+                "site-packages/numpy/_core/include/numpy/_numpyconfig.h"
+            ))
+        );
+        assert_eq!(
+            destination("demo-1.0.data/platlib/demo/x.py"),
+            Some(PathBuf::from("site-packages/demo/x.py"))
+        );
+        assert_eq!(
+            destination("demo-1.0.data/headers/demo.h"),
+            Some(PathBuf::from("include/demo.h"))
+        );
+        assert_eq!(destination("../evil.py"), None);
+        assert_eq!(destination("/etc/passwd"), None);
+        assert_eq!(destination("demo-1.0.data/purelib"), None);
+    }
+
+    #[test]
+    fn a_host_requirement_wheel_is_unpacked_into_the_target_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let wheel = write_wheel(
+            dir.path(),
+            &"demo-1.0-cp314-cp314-wasi_0_2_wasm32.whl".parse().unwrap(),
+            vec![
+                entry("demo/include/demo_config.h", "#define DEMO_SIZEOF_LONG 4\n"),
+                entry("demo/__init__.py", ""),
+                entry("demo-1.0.dist-info/METADATA", "Name: demo\nVersion: 1.0\n"),
+            ],
+            zip::DateTime::default(),
+        )
+        .unwrap();
+        let work = dir.path().join("work");
+        // A stale file from an earlier build disappears.
+        fs_err::create_dir_all(work.join("host-env/site-packages/stale")).unwrap();
+        let env = prepare(
+            "consumer",
+            &[HostWheel {
+                requirement: "demo".into(),
+                path: Some(wheel),
+            }],
+            dir.path(),
+            &work,
+        )
+        .unwrap();
+        assert_eq!(env.site_packages, work.join("host-env/site-packages"));
+        assert_eq!(
+            fs_err::read_to_string(env.site_packages.join("demo/include/demo_config.h")).unwrap(),
+            "#define DEMO_SIZEOF_LONG 4\n"
+        );
+        assert!(!env.site_packages.join("stale").exists());
+    }
+
+    #[test]
+    fn a_host_requirement_without_a_wheel_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = prepare(
+            "pandas",
+            &[HostWheel {
+                requirement: "numpy".into(),
+                path: None,
+            }],
+            Path::new("dist/packages"),
+            dir.path(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "host requirement `numpy` of `pandas` has no wheel in the index dist/packages\n  help: build it first (`wheelforge build numpy`); a recipe's host requirements are built before it when both are selected"
+        );
+    }
+}
