@@ -247,22 +247,28 @@ fn changed_since_selects_the_changed_recipes_and_what_needs_them() {
         );
     assert_eq!(text(&output.stdout), "{\"include\":[]}\n");
 
-    // A recipe: it and the recipe that runs with it.
+    // A recipe: it, the recipe that runs with it, and pandas, which runs with that one.
     append(
         &root.join("recipes/six/meta.yaml"),
         "# a comment changes the content\n",
     );
     let (matrix, stderr) = ci_matrix(root, &["--changed-since", "HEAD"]);
-    assert_eq!(selected(&matrix), names(&["python-dateutil", "six"]));
+    assert_eq!(
+        selected(&matrix),
+        names(&["pandas", "python-dateutil", "six"])
+    );
     assert_eq!(
         stderr,
-        "since HEAD: changed six (new: none); their dependents python-dateutil; deleted none\n"
+        "since HEAD: changed six (new: none); their dependents pandas, python-dateutil; deleted none\n"
     );
 
     // Committed, it is seen against the commit before; not against the new one.
     git(root, &["commit", "--quiet", "-am", "six"]);
     let (matrix, _) = ci_matrix(root, &["--changed-since", "HEAD~1"]);
-    assert_eq!(selected(&matrix), names(&["python-dateutil", "six"]));
+    assert_eq!(
+        selected(&matrix),
+        names(&["pandas", "python-dateutil", "six"])
+    );
     let (matrix, _) = ci_matrix(root, &["--changed-since", "HEAD"]);
     assert!(selected(&matrix).is_empty());
 
@@ -282,7 +288,8 @@ fn changed_since_selects_the_changed_recipes_and_what_needs_them() {
     // A new recipe is selected; a deleted one is only reported (there is nothing to build).
     let repo = Repo { dir: work };
     repo.simple_recipe("wf-new", &[], &["six"]);
-    fs_err::remove_dir_all(repo.recipes().join("tzdata")).unwrap();
+    // pandas: nothing depends on it.
+    fs_err::remove_dir_all(repo.recipes().join("pandas")).unwrap();
     let (matrix, stderr) = ci_matrix(repo.root(), &["--changed-since", "HEAD", "--shards", "1"]);
     assert_eq!(
         levels_in(&matrix),
@@ -290,7 +297,7 @@ fn changed_since_selects_the_changed_recipes_and_what_needs_them() {
     );
     assert_eq!(
         stderr,
-        "since HEAD: changed wf-new (new: wf-new); their dependents none; deleted tzdata\n"
+        "since HEAD: changed wf-new (new: wf-new); their dependents none; deleted pandas\n"
     );
 }
 

@@ -57,26 +57,7 @@ fn stock_pip_installs_python_dateutil_and_six_from_the_served_index() {
 
     let (mut server, url) = serve(work.path());
     let target = work.path().join("deps");
-    let output = Command::new("python3")
-        .args(["-m", "pip", "install", "--no-cache-dir", "--index-url"])
-        .arg(&url)
-        .args(wheelforge::testing::CONSUMER_PIP_ARGUMENTS)
-        .arg("--target")
-        .arg(&target)
-        .arg("python-dateutil")
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-        .env_remove("PIP_INDEX_URL")
-        .env_remove("PIP_EXTRA_INDEX_URL")
-        .env_remove("PIP_FIND_LINKS")
-        .env("HTTP_PROXY", "http://127.0.0.1:9")
-        .env("HTTPS_PROXY", "http://127.0.0.1:9")
-        .env("http_proxy", "http://127.0.0.1:9")
-        .env("https_proxy", "http://127.0.0.1:9")
-        .env("NO_PROXY", "127.0.0.1")
-        .env("no_proxy", "127.0.0.1")
-        .output()
-        .unwrap();
+    let output = common::consumer_pip_install(&url, &target, "python-dateutil");
     server.kill().unwrap();
     let requests = String::from_utf8_lossy(&server.wait_with_output().unwrap().stderr).into_owned();
     assert!(

@@ -98,30 +98,6 @@ fn files_under(root: &Path) -> Vec<String> {
     files
 }
 
-/// pip, fenced in as a consumer's: no config, no cache, only loopback reachable.
-fn consumer_pip(deps: &Path, source: &[&str], package: &str) -> Output {
-    Command::new("python3")
-        .args(["-m", "pip", "install", "--no-cache-dir"])
-        .args(source)
-        .args(wheelforge::testing::CONSUMER_PIP_ARGUMENTS)
-        .arg("--target")
-        .arg(deps)
-        .arg(package)
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-        .env_remove("PIP_INDEX_URL")
-        .env_remove("PIP_EXTRA_INDEX_URL")
-        .env_remove("PIP_FIND_LINKS")
-        .env("HTTP_PROXY", "http://127.0.0.1:9")
-        .env("HTTPS_PROXY", "http://127.0.0.1:9")
-        .env("http_proxy", "http://127.0.0.1:9")
-        .env("https_proxy", "http://127.0.0.1:9")
-        .env("NO_PROXY", "127.0.0.1")
-        .env("no_proxy", "127.0.0.1")
-        .output()
-        .unwrap()
-}
-
 fn assert_installed(deps: &Path) {
     assert_eq!(
         common::dist_infos(deps),
@@ -218,7 +194,7 @@ fn publish_to_dir_writes_a_static_site_that_stock_pip_installs_from() {
     let (mut server, url) = static_server(&site);
     let deps = work.path().join("deps");
     let index_url = format!("{url}simple/");
-    let pip = consumer_pip(&deps, &["--index-url", &index_url], "python-dateutil");
+    let pip = common::consumer_pip(&deps, &["--index-url", &index_url], "python-dateutil");
     server.kill().unwrap();
     server.wait().unwrap();
     assert!(pip.status.success(), "pip failed:\n{}", text(&pip));
@@ -332,7 +308,7 @@ fn stock_pip_installs_from_the_release_find_links_page_and_expanded_assets() {
     // A host that serves the page as uploaded (text/html): --find-links takes its URL.
     let work = tempfile::tempdir().unwrap();
     let deps = work.path().join("deps");
-    let pip = consumer_pip(
+    let pip = common::consumer_pip(
         &deps,
         &["--no-index", "--find-links", &index_url],
         "python-dateutil",
@@ -344,7 +320,7 @@ fn stock_pip_installs_from_the_release_find_links_page_and_expanded_assets() {
     // but takes GitHub's expanded_assets page, or a downloaded copy of the page.
     mock.state().download_content_type = Some("application/octet-stream".to_string());
     let deps = work.path().join("deps-octet");
-    let pip = consumer_pip(
+    let pip = common::consumer_pip(
         &deps,
         &["--no-index", "--find-links", &index_url],
         "python-dateutil",
@@ -360,7 +336,7 @@ fn stock_pip_installs_from_the_release_find_links_page_and_expanded_assets() {
         mock.api_url
     );
     let deps = work.path().join("deps-expanded");
-    let pip = consumer_pip(
+    let pip = common::consumer_pip(
         &deps,
         &["--no-index", "--find-links", &expanded],
         "python-dateutil",
@@ -370,7 +346,7 @@ fn stock_pip_installs_from_the_release_find_links_page_and_expanded_assets() {
     let local_page = work.path().join("index.html");
     fs_err::write(&local_page, &page).unwrap();
     let deps = work.path().join("deps-local");
-    let pip = consumer_pip(
+    let pip = common::consumer_pip(
         &deps,
         &["--no-index", "--find-links", local_page.to_str().unwrap()],
         "python-dateutil",

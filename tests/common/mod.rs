@@ -104,16 +104,32 @@ pub fn toolchain_cache() -> PathBuf {
 /// Stock pip, exactly as a consumer runs it: installs `package` from the index at `url` into
 /// `deps` for the WASI runtime. Only the given index is used (no pip config, no find-links).
 pub fn consumer_pip_install(url: &str, deps: &Path, package: &str) -> std::process::Output {
+    consumer_pip(deps, &["--index-url", url], package)
+}
+
+/// Stock pip installing `package` for the WASI platform into `deps` from `source` (pip's
+/// `--index-url URL` or `--find-links URL`), fenced in as a consumer's: no pip config, no
+/// cache, only the loopback address reachable.
+#[allow(dead_code)]
+pub fn consumer_pip(deps: &Path, source: &[&str], package: &str) -> std::process::Output {
     Command::new("python3")
-        .args(["-m", "pip", "install", "--no-cache-dir", "--index-url"])
-        .arg(url)
+        .args(["-m", "pip", "install", "--no-cache-dir"])
+        .args(source)
         .args(wheelforge::testing::CONSUMER_PIP_ARGUMENTS)
         .arg("--target")
         .arg(deps)
         .arg(package)
         .env("PIP_CONFIG_FILE", "/dev/null")
-        .env_remove("PIP_FIND_LINKS")
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         .env_remove("PIP_INDEX_URL")
+        .env_remove("PIP_EXTRA_INDEX_URL")
+        .env_remove("PIP_FIND_LINKS")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("http_proxy", "http://127.0.0.1:9")
+        .env("https_proxy", "http://127.0.0.1:9")
+        .env("NO_PROXY", "127.0.0.1")
+        .env("no_proxy", "127.0.0.1")
         .output()
         .unwrap()
 }
