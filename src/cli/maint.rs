@@ -150,14 +150,7 @@ pub fn graph(
     format: GraphFormat,
 ) -> anyhow::Result<ExitCode> {
     let set = RecipeSet::load(&recipes_dir, &patches_dir)?;
-    let selection: Vec<Target> = if targets.is_empty() {
-        vec![Target::All]
-    } else {
-        targets
-            .iter()
-            .map(|t| t.parse().expect("infallible"))
-            .collect()
-    };
+    let selection = super::parse_targets(false, targets);
     let selected = graph::select(&set, &selection)?;
     // Roots: the named recipes, or every recipe with a requested tag.
     let mut requested = Vec::new();

@@ -253,14 +253,7 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             no_keep_going,
             index_url,
         } => {
-            let targets: Vec<Target> = if all {
-                vec![Target::All]
-            } else {
-                targets
-                    .iter()
-                    .map(|t| t.parse().expect("infallible"))
-                    .collect()
-            };
+            let targets = parse_targets(all, &targets);
             let settings = Settings {
                 recipes_dir: cli.recipes,
                 patches_dir: patches,
@@ -557,4 +550,16 @@ fn run_component(
         eprintln!("error: the guest trapped: {trap}");
     }
     Ok(ExitCode::from(u8::try_from(output.exit_code).unwrap_or(1)))
+}
+
+/// `--all`, or recipe names and `tag:NAME`s (parsing a target cannot fail).
+fn parse_targets(all: bool, names: &[String]) -> Vec<Target> {
+    if all || names.is_empty() {
+        vec![Target::All]
+    } else {
+        names
+            .iter()
+            .map(|name| name.parse().expect("infallible"))
+            .collect()
+    }
 }

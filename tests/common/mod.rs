@@ -80,16 +80,21 @@ pub fn serve(mut command: Command) -> (Child, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let url = loopback_url(&mut child);
+    (child, url)
+}
+
+/// The first `http://127.0.0.1:PORT...` URL in the first line a server child printed on its
+/// (piped) stdout.
+pub fn loopback_url(child: &mut Child) -> String {
     let mut line = String::new();
     BufReader::new(child.stdout.as_mut().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let url = line
-        .split_whitespace()
+    line.split(|c: char| c.is_whitespace() || c == '(' || c == ')')
         .find(|word| word.starts_with("http://127.0.0.1:"))
         .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_string();
-    (child, url)
+        .to_string()
 }
 
 /// The cache the toolchain tests install into: `WHEELFORGE_TEST_CACHE` (CI points it at the
