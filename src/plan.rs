@@ -3,9 +3,12 @@
 //! A recipe is what the maintainer wrote; a plan is what is actually built: the recipe with the
 //! patches' digests, the tag, the toolchain identity and wheelforge's build version filled in.
 //! The plan is stored in every wheel (`<dist-info>/wheelforge.json`), so a wheel says how it was
-//! made. The rebuild key hashes everything that can change a build's output — the recipe text,
-//! the patches, the source digest, the toolchain identity, this version's build format and the
-//! keys of host dependencies — and nothing else (no mtimes).
+//! made. The rebuild key hashes everything that can change a build's output — the recipe
+//! without its `test` section, the patches, the source digest, the toolchain identity, this
+//! version's build format and the keys of host dependencies — and nothing else (no mtimes, no
+//! comments). `test` says how a wheel is proven, not what is in it: editing a skip list reruns
+//! `wheelforge test`, it does not rebuild the wheel (as cargo does not rebuild a library when
+//! its tests change).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,11 +16,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::recipe::{LoadedRecipe, Recipe};
+use crate::recipe::{LoadedRecipe, Recipe, Test};
 use crate::tags::WheelTag;
 
 /// Bumped whenever wheelforge changes how it turns the same inputs into a wheel.
-pub const BUILD_FORMAT_VERSION: u32 = 1;
+pub const BUILD_FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PatchDigest {
@@ -28,6 +31,7 @@ pub struct PatchDigest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BuildPlan {
     pub wheelforge_build_format: u32,
+    /// The recipe as built: its `test` section left out.
     pub recipe: Recipe,
     pub patches: Vec<PatchDigest>,
     /// The tag the wheel gets.
@@ -46,10 +50,13 @@ impl BuildPlan {
         toolchain_identity: &str,
         host_dependencies: BTreeMap<String, String>,
     ) -> std::io::Result<BuildPlan> {
+        let mut built = loaded.recipe.clone();
+        built.test = Test::default();
+        let recipe_json = serde_json::to_vec(&built).expect("recipes always serialize");
         let mut key = Sha256::new();
         key.update(format!("format {BUILD_FORMAT_VERSION}\n"));
-        key.update(format!("recipe {}\n", loaded.text.len()));
-        key.update(loaded.text.as_bytes());
+        key.update(format!("recipe {}\n", recipe_json.len()));
+        key.update(&recipe_json);
         let mut patches = Vec::new();
         for patch in &loaded.recipe.source.patches {
             let bytes = fs_err::read(patches_dir.join(loaded.name()).join(patch.as_str()))?;
@@ -85,7 +92,7 @@ impl BuildPlan {
         }
         Ok(BuildPlan {
             wheelforge_build_format: BUILD_FORMAT_VERSION,
-            recipe: loaded.recipe.clone(),
+            recipe: built,
             patches,
             tag: tag_for(&loaded.recipe).to_string(),
             toolchain_identity: toolchain_identity.to_string(),
@@ -108,5 +115,54 @@ pub fn tag_for(recipe: &Recipe) -> WheelTag {
     match recipe.build.backend {
         crate::recipe::BackendKind::Pure => WheelTag::pure(),
         _ => WheelTag::cpython_wasi(14),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_of(dir: &Path, text: &str) -> String {
+        let recipe = dir.join("demo/meta.yaml");
+        fs_err::create_dir_all(recipe.parent().unwrap()).unwrap();
+        fs_err::write(&recipe, text).unwrap();
+        let loaded = crate::recipe::load_recipe(&recipe, &dir.join("patches")).unwrap();
+        BuildPlan::evaluate(&loaded, &dir.join("patches"), "toolchain", BTreeMap::new())
+            .unwrap()
+            .key
+    }
+
+    const RECIPE: &str = "package:\n  name: demo\n  version: 1.0.0\nsource:\n  pypi: demo\n  \
+        sha256: 0000000000000000000000000000000000000000000000000000000000000000\n\
+        build:\n  backend: pure\ntest:\n  imports: [demo]\n\
+        about:\n  license: MIT\n  summary: A demo\n";
+
+    #[test]
+    fn editing_the_test_section_or_a_comment_keeps_the_rebuild_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = key_of(dir.path(), RECIPE);
+        let tests_edited = RECIPE.replace(
+            "  imports: [demo]\n",
+            "  imports: [demo, demo.sub]\n  command: print(1)\n",
+        );
+        assert_eq!(key_of(dir.path(), &tests_edited), key);
+        let commented = format!("# a maintainer's note\n{RECIPE}");
+        assert_eq!(key_of(dir.path(), &commented), key);
+    }
+
+    #[test]
+    fn editing_what_is_built_changes_the_rebuild_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = key_of(dir.path(), RECIPE);
+        for edited in [
+            RECIPE.replace("version: 1.0.0", "version: 1.0.1"),
+            RECIPE.replace("summary: A demo", "summary: Another demo"),
+            RECIPE.replace(
+                "  backend: pure\n",
+                "  backend: pure\n  environment:\n    DEMO: \"1\"\n",
+            ),
+        ] {
+            assert_ne!(key_of(dir.path(), &edited), key, "{edited}");
+        }
     }
 }

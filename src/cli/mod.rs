@@ -89,6 +89,9 @@ enum Command {
         /// Skip the native reference run of recipes' pytest suites (no comparison).
         #[arg(long)]
         no_native: bool,
+        /// Run only the smoke test (imports and command), not the recipe's pytest suite.
+        #[arg(long, conflicts_with = "no_native")]
+        no_pytest: bool,
     },
     /// Regenerate the index pages from the wheels in the index directory, or merge indexes.
     Index {
@@ -302,13 +305,18 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             server.run()?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Test { names, no_native } => {
+        Command::Test {
+            names,
+            no_native,
+            no_pytest,
+        } => {
             let settings = wheelforge::testing::TestSettings {
                 recipes_dir: cli.recipes,
                 patches_dir: patches,
                 out_dir: cli.out,
                 build_dir: cli.build_dir,
                 cache_dir,
+                pytest: !no_pytest,
                 native: !no_native,
             };
             let reporter = progress::BarReporter::new(cli.verbose == 0);

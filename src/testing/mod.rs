@@ -75,6 +75,8 @@ pub struct TestSettings {
     pub out_dir: PathBuf,
     pub build_dir: PathBuf,
     pub cache_dir: PathBuf,
+    /// Run the recipe's pytest suite (`test.pytest`) after the smoke test.
+    pub pytest: bool,
     /// Also run the recipe's pytest suite natively, for the reference counts.
     pub native: bool,
 }
@@ -189,7 +191,12 @@ pub fn test_recipe(
     }
 
     reporter.message(&name, "link (componentize-py)");
-    let suite_spec = loaded.recipe.test.pytest.clone();
+    let suite_spec = loaded
+        .recipe
+        .test
+        .pytest
+        .clone()
+        .filter(|_| settings.pytest);
     let app = TestApp {
         imports: loaded.recipe.test.imports.clone(),
         command: loaded.recipe.test.command.clone(),

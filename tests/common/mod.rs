@@ -148,6 +148,19 @@ pub fn consumer_link_and_run(
     deps: &Path,
     app_py: &str,
 ) -> wheelforge::runtime::RunOutput {
+    consumer_link_and_run_with(toolchain, work, deps, app_py, Vec::new())
+}
+
+/// [`consumer_link_and_run`], running the component with these host directories mounted
+/// (host path, guest path): packages that read data files at run time need the directory
+/// componentize-py saw them in (`-p app -p deps` → `/0`, `/1`).
+pub fn consumer_link_and_run_with(
+    toolchain: &wheelforge::toolchain::WasiToolchain,
+    work: &Path,
+    deps: &Path,
+    app_py: &str,
+    preopens: Vec<(PathBuf, String)>,
+) -> wheelforge::runtime::RunOutput {
     let app = work.join("app");
     fs_err::create_dir_all(&app).unwrap();
     fs_err::write(app.join("app.py"), app_py).unwrap();
@@ -190,6 +203,7 @@ pub fn consumer_link_and_run(
         &component,
         &wheelforge::runtime::RunOptions {
             args: vec!["app".into()],
+            preopens,
             ..Default::default()
         },
     )

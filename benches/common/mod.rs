@@ -1,0 +1,261 @@
+//! What the side-by-side benchmarks (`benches/numpy.rs`, `benches/pandas.rs`) share: the
+//! wheelforge command line, the toolchain's CPython in its root, wheel sizes, and running one
+//! script under WASI (a component linked with componentize-py, run by the embedded wasmtime)
+//! and natively (CPython 3.14 with the index's manylinux wheels).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use wheelforge::reporter::SilentReporter;
+use wheelforge::runtime::link::{TestApp, link_test_component};
+use wheelforge::runtime::{RunOptions, run_command};
+use wheelforge::toolchain::{WasiToolchain, install};
+
+/// A benchmark script prints one line: this marker, then a JSON object of name → seconds.
+pub const MARKER: &str = "WHEELFORGE-BENCH ";
+
+/// The version a repository recipe pins.
+pub fn recipe_version(name: &str) -> String {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text =
+        std::fs::read_to_string(manifest.join("recipes").join(name).join("meta.yaml")).unwrap();
+    text.lines()
+        .find_map(|line| line.trim().strip_prefix("version: "))
+        .unwrap_or_else(|| panic!("the {name} recipe has no version"))
+        .to_string()
+}
+
+/// The toolchain, the cache it lives in, and a scratch directory inside that cache.
+pub struct Bench {
+    pub cache: PathBuf,
+    pub toolchain: WasiToolchain,
+    pub work: PathBuf,
+    _work: tempfile::TempDir,
+}
+
+impl Bench {
+    /// `WHEELFORGE_BENCH_CACHE` names the cache (default: ~/.cache/wheelforge).
+    pub fn new() -> Bench {
+        let cache = std::env::var_os("WHEELFORGE_BENCH_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/wheelforge")
+            });
+        let toolchain = install::ensure(&cache, &SilentReporter).expect("toolchain");
+        let work_dir = tempfile::tempdir_in(&cache).unwrap();
+        let work = work_dir.path().canonicalize().unwrap();
+        Bench {
+            cache,
+            toolchain,
+            work,
+            _work: work_dir,
+        }
+    }
+
+    /// wheelforge with the repository's recipes, indexing into `<work>/dist`.
+    pub fn wheelforge(&self) -> Command {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_wheelforge"));
+        command
+            .arg("--recipes")
+            .arg(manifest.join("recipes"))
+            .arg("--out")
+            .arg(self.work.join("dist"))
+            .arg("--build-dir")
+            .arg(self.work.join("build"))
+            .arg("--cache-dir")
+            .arg(&self.cache);
+        command
+    }
+
+    /// Builds `name` (and what it needs) in the fresh work directory, one job at a time, and
+    /// returns the seconds the summary gives `name`'s own build.
+    pub fn cross_build(&self, name: &str) -> f64 {
+        let output = self
+            .wheelforge()
+            .args(["build", name, "-j", "1"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "cross build failed:\n{stdout}");
+        stdout
+            .lines()
+            .find(|line| line.split_whitespace().next() == Some(name))
+            .and_then(|line| {
+                line.split_whitespace()
+                    .find_map(|w| w.strip_suffix('s')?.parse().ok())
+            })
+            .unwrap_or_else(|| panic!("the summary has no build time for {name}:\n{stdout}"))
+    }
+
+    /// The toolchain's CPython 3.14 in its root, with the work directory visible.
+    pub fn python_in_root(&self) -> Command {
+        let python = self.toolchain.host_python.display().to_string();
+        self.toolchain
+            .sandbox()
+            .command(&python, &self.work, &[&self.work])
+    }
+
+    /// `pip download` of the index's binary wheel of `project==version` into `<work>/<dir>`.
+    pub fn download_manylinux(&self, dir: &str, project: &str, version: &str) -> PathBuf {
+        let into = self.work.join(dir);
+        let mut download = self.python_in_root();
+        download
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "-d",
+            ])
+            .arg(&into)
+            .arg(format!("{project}=={version}"));
+        run_ok(&mut download, "pip download (manylinux)");
+        into
+    }
+
+    /// Runs `script` under WASI: `requirement` installed from the built index for the WASI
+    /// platform, linked with componentize-py (`imports` imported at link time), run by the
+    /// embedded wasmtime. Returns the script's marker object.
+    pub fn run_wasi(
+        &self,
+        requirement: &str,
+        imports: &[&str],
+        script: &str,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let deps = self.work.join("wasi-deps");
+        let mut install_wasi = self.python_in_root();
+        install_wasi
+            .args(["-m", "pip", "install", "--no-index", "--find-links"])
+            .arg(self.work.join("dist/packages"))
+            .args(wheelforge::testing::CONSUMER_PIP_ARGUMENTS)
+            .arg("--target")
+            .arg(&deps)
+            .arg(requirement);
+        run_ok(&mut install_wasi, "pip install (wasi)");
+        let link_dir = self.work.join("link");
+        std::fs::create_dir_all(&link_dir).unwrap();
+        let app = TestApp {
+            imports: imports.iter().map(|name| name.to_string()).collect(),
+            command: Some(script.into()),
+            ..Default::default()
+        };
+        let component = link_test_component(
+            &self.toolchain,
+            &app,
+            &deps,
+            &link_dir,
+            &link_dir.join("link.log"),
+        )
+        .expect("link");
+        let run = run_command(
+            &component,
+            &RunOptions {
+                args: vec!["bench".into()],
+                cache_dir: Some(self.cache.join("runtime")),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(run.exit_code, 0, "{}", String::from_utf8_lossy(&run.stderr));
+        parse_marker(&String::from_utf8_lossy(&run.stdout))
+    }
+
+    /// Runs `script` natively on the toolchain's CPython 3.14, with `requirement` installed
+    /// from the binary wheels in `find_links` (and the index, for its dependencies).
+    pub fn run_native(
+        &self,
+        find_links: &Path,
+        requirement: &str,
+        script: &str,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let native_deps = self.work.join("native-deps");
+        let mut install_native = self.python_in_root();
+        install_native
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--only-binary=:all:",
+                "--find-links",
+            ])
+            .arg(find_links)
+            .arg("--target")
+            .arg(&native_deps)
+            .arg(requirement);
+        run_ok(&mut install_native, "pip install (native)");
+        let path = self.work.join("bench-script.py");
+        std::fs::write(&path, script).unwrap();
+        let mut run_native = self.python_in_root();
+        run_native.arg(&path).env("PYTHONPATH", &native_deps);
+        let output = run_native.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        parse_marker(&String::from_utf8_lossy(&output.stdout))
+    }
+}
+
+pub fn parse_marker(stdout: &str) -> serde_json::Map<String, serde_json::Value> {
+    let line = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix(MARKER))
+        .unwrap_or_else(|| panic!("no benchmark output in:\n{stdout}"));
+    serde_json::from_str(line).unwrap()
+}
+
+/// The name and size of the one `<prefix>*.whl` in `dir`.
+pub fn wheel_size(dir: &Path, prefix: &str) -> (String, u64) {
+    let entry = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .find(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.starts_with(prefix) && name.ends_with(".whl")
+        })
+        .unwrap_or_else(|| panic!("no {prefix}*.whl in {}", dir.display()));
+    (
+        entry.file_name().to_string_lossy().into_owned(),
+        entry.metadata().unwrap().len(),
+    )
+}
+
+/// Runs `command` to completion; panics with its output when it fails.
+pub fn run_ok(command: &mut Command, what: &str) {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+pub fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64)
+}
+
+/// The Markdown table of one side-by-side run, in the order the WASI side reported.
+pub fn print_kernels(
+    wasi: &serde_json::Map<String, serde_json::Value>,
+    native: &serde_json::Map<String, serde_json::Value>,
+) {
+    println!(
+        "| kernel (best of 5) | WASI (wasmtime 48) | native CPython 3.14 | ratio |\n|---|---|---|---|"
+    );
+    for (name, seconds) in wasi {
+        let wasi = seconds.as_f64().unwrap();
+        let native = native[name].as_f64().unwrap();
+        println!(
+            "| {name} | {:.2} ms | {:.2} ms | {:.1}× |",
+            wasi * 1e3,
+            native * 1e3,
+            wasi / native
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! `cargo bench --bench pandas`: pandas for WASI against native pandas, measured side by side
+//! in one run on this machine (release wheelforge, toolchain installed; uses the network for
+//! the sdists' build tools and for the manylinux wheels):
+//! 1. build wall time: pandas' own row of `wheelforge build pandas -j 1` in a fresh directory
+//!    (numpy, its host requirement, builds first and is not counted) against `pip wheel
+//!    --no-cache-dir --no-deps --no-binary pandas pandas==V` with the toolchain's CPython 3.14
+//!    and clang 22 for x86_64, in the toolchain's root (build tools from binary wheels);
+//! 2. wheel size: the WASI wheel against the manylinux wheel of the same version on the index
+//!    (and the locally built native wheel);
+//! 3. groupby and friends: the same script under the embedded wasmtime (a component linked
+//!    with componentize-py) and under native CPython 3.14 with the manylinux wheels; best of 5.
+//!
+//! Results are printed as Markdown for docs/benchmarks.md. Set `WHEELFORGE_BENCH_CACHE` to
+//! reuse a cache directory (default: ~/.cache/wheelforge).
+
+mod common;
+
+use std::time::Instant;
+
+use common::{Bench, mib, run_ok, wheel_size};
+
+const KERNELS: &str = r#"import json, time
+import numpy as np
+import pandas as pd
+
+def best(fn, repeat=5):
+    fn()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+rng = np.random.default_rng(0)
+rows = 10**6
+frame = pd.DataFrame({
+    "key": rng.integers(0, 1000, rows),
+    "group": rng.choice(["a", "b", "c", "d"], rows),
+    "value": rng.random(rows),
+    "count": rng.integers(0, 100, rows),
+})
+right = pd.DataFrame({"key": np.arange(1000), "label": [f"k{i}" for i in range(1000)]})
+series = pd.Series(rng.random(rows), index=pd.date_range("2026-01-01", periods=rows, freq="min"))
+results = {
+    "groupby 10^6 rows, 1000 int keys: sum": best(lambda: frame.groupby("key")["value"].sum()),
+    "groupby 10^6 rows, 2 keys: mean + count": best(
+        lambda: frame.groupby(["group", "key"]).agg(mean=("value", "mean"), n=("count", "count"))
+    ),
+    "groupby 10^6 rows, 4 string keys: describe": best(lambda: frame.groupby("group")["value"].describe()),
+    "merge 10^6 x 1000 on int key": best(lambda: frame.merge(right, on="key", how="left")),
+    "rolling mean, window 100, 10^6": best(lambda: series.rolling(100).mean()),
+    "resample 10^6 minutes to hours: mean": best(lambda: series.resample("h").mean()),
+}
+print("WHEELFORGE-BENCH " + json.dumps(results))
+"#;
+
+fn main() {
+    let version = common::recipe_version("pandas");
+    let bench = Bench::new();
+
+    // 1. Build wall time, cross and native, one after the other.
+    let cross_seconds = bench.cross_build("pandas");
+    let native_wheels = bench.work.join("native-wheels");
+    let mut native = bench.python_in_root();
+    native
+        .args([
+            "-m",
+            "pip",
+            "wheel",
+            "--no-cache-dir",
+            "--no-deps",
+            "--no-binary",
+            "pandas",
+            "-w",
+        ])
+        .arg(&native_wheels)
+        .arg(format!("pandas=={version}"))
+        .env("CC", "clang-22")
+        .env("CXX", "clang++-22");
+    let started = Instant::now();
+    run_ok(&mut native, "native build");
+    let native_seconds = started.elapsed().as_secs_f64();
+
+    // 2. Wheel sizes.
+    let (wasi_wheel, wasi_size) = wheel_size(&bench.work.join("dist/packages"), "pandas-");
+    let (native_built, native_built_size) = wheel_size(&native_wheels, "pandas-");
+    let manylinux = bench.download_manylinux("manylinux", "pandas", &version);
+    let (manylinux_wheel, manylinux_size) = wheel_size(&manylinux, "pandas-");
+
+    // 3. Kernels: WASI (linked component) and native (manylinux wheels).
+    let requirement = format!("pandas=={version}");
+    // numpy.random is imported lazily: import it while linking.
+    let wasi_kernels = bench.run_wasi(&requirement, &["numpy.random", "pandas"], KERNELS);
+    let native_kernels = bench.run_native(&manylinux, &requirement, KERNELS);
+
+    println!("## pandas {version} (`cargo bench --bench pandas`)\n");
+    println!("| build | wall time |\n|---|---|");
+    println!(
+        "| cross, wasm32 (pandas' row of `wheelforge build pandas -j 1`) | {cross_seconds:.1} s |"
+    );
+    println!(
+        "| native x86_64 (`pip wheel --no-binary pandas pandas=={version}`, clang 22, CPython 3.14) | {native_seconds:.1} s |"
+    );
+    println!(
+        "| ratio cross / native | {:.2} |\n",
+        cross_seconds / native_seconds
+    );
+    println!("| wheel | size |\n|---|---|");
+    println!("| {wasi_wheel} | {} |", mib(wasi_size));
+    println!("| {manylinux_wheel} (index) | {} |", mib(manylinux_size));
+    println!(
+        "| {native_built} (built here) | {} |",
+        mib(native_built_size)
+    );
+    println!(
+        "| ratio WASI / manylinux | {:.2} |\n",
+        wasi_size as f64 / manylinux_size as f64
+    );
+    common::print_kernels(&wasi_kernels, &native_kernels);
+}
