@@ -15,9 +15,7 @@
 
 mod common;
 
-use std::time::Instant;
-
-use common::{Bench, mib, run_ok, wheel_size};
+use common::Bench;
 
 const KERNELS: &str = r#"import json, time
 import numpy as np
@@ -53,37 +51,9 @@ print("WHEELFORGE-BENCH " + json.dumps(results))
 fn main() {
     let version = common::recipe_version("numpy");
     let bench = Bench::new();
-
-    // 1. Build wall time, cross and native, one after the other.
-    let cross_seconds = bench.cross_build("numpy");
-    let native_wheels = bench.work.join("native-wheels");
-    let mut native = bench.python_in_root();
-    native
-        .args([
-            "-m",
-            "pip",
-            "wheel",
-            "--no-cache-dir",
-            "--no-deps",
-            "--no-binary",
-            "numpy",
-            "-w",
-        ])
-        .arg(&native_wheels)
-        .arg(format!("numpy=={version}"))
-        .env("CC", "clang-22")
-        .env("CXX", "clang++-22");
-    let started = Instant::now();
-    run_ok(&mut native, "native build");
-    let native_seconds = started.elapsed().as_secs_f64();
-
-    // 2. Wheel sizes.
-    let (wasi_wheel, wasi_size) = wheel_size(&bench.work.join("dist/packages"), "numpy-");
-    let (native_built, native_built_size) = wheel_size(&native_wheels, "numpy-");
-    let manylinux = bench.download_manylinux("manylinux", "numpy", &version);
-    let (manylinux_wheel, manylinux_size) = wheel_size(&manylinux, "numpy-");
-
-    // 3. Kernels: WASI (linked component) and native (manylinux wheel).
+    // 1 and 2: build wall times (one after the other) and wheel sizes.
+    let manylinux = bench.builds_and_sizes("numpy", &version, "`wheelforge build numpy -j 1`");
+    // 3. Kernels: WASI (linked component) and native (manylinux wheels).
     let requirement = format!("numpy=={version}");
     // numpy loads numpy.random and numpy.fft lazily: import them while linking.
     let wasi_kernels = bench.run_wasi(
@@ -92,27 +62,5 @@ fn main() {
         KERNELS,
     );
     let native_kernels = bench.run_native(&manylinux, &requirement, KERNELS);
-
-    println!("## numpy {version} (`cargo bench --bench numpy`)\n");
-    println!("| build | wall time |\n|---|---|");
-    println!("| cross, wasm32 (`wheelforge build numpy`) | {cross_seconds:.1} s |");
-    println!(
-        "| native x86_64 (`pip wheel --no-binary numpy numpy=={version}`, clang 22, CPython 3.14) | {native_seconds:.1} s |"
-    );
-    println!(
-        "| ratio cross / native | {:.2} |\n",
-        cross_seconds / native_seconds
-    );
-    println!("| wheel | size |\n|---|---|");
-    println!("| {wasi_wheel} | {} |", mib(wasi_size));
-    println!("| {manylinux_wheel} (index) | {} |", mib(manylinux_size));
-    println!(
-        "| {native_built} (built here) | {} |",
-        mib(native_built_size)
-    );
-    println!(
-        "| ratio WASI / manylinux | {:.2} |\n",
-        wasi_size as f64 / manylinux_size as f64
-    );
     common::print_kernels(&wasi_kernels, &native_kernels);
 }

@@ -15,9 +15,7 @@
 
 mod common;
 
-use std::time::Instant;
-
-use common::{Bench, mib, run_ok, wheel_size};
+use common::Bench;
 
 const KERNELS: &str = r#"import json, time
 import numpy as np
@@ -58,64 +56,16 @@ print("WHEELFORGE-BENCH " + json.dumps(results))
 fn main() {
     let version = common::recipe_version("pandas");
     let bench = Bench::new();
-
-    // 1. Build wall time, cross and native, one after the other.
-    let cross_seconds = bench.cross_build("pandas");
-    let native_wheels = bench.work.join("native-wheels");
-    let mut native = bench.python_in_root();
-    native
-        .args([
-            "-m",
-            "pip",
-            "wheel",
-            "--no-cache-dir",
-            "--no-deps",
-            "--no-binary",
-            "pandas",
-            "-w",
-        ])
-        .arg(&native_wheels)
-        .arg(format!("pandas=={version}"))
-        .env("CC", "clang-22")
-        .env("CXX", "clang++-22");
-    let started = Instant::now();
-    run_ok(&mut native, "native build");
-    let native_seconds = started.elapsed().as_secs_f64();
-
-    // 2. Wheel sizes.
-    let (wasi_wheel, wasi_size) = wheel_size(&bench.work.join("dist/packages"), "pandas-");
-    let (native_built, native_built_size) = wheel_size(&native_wheels, "pandas-");
-    let manylinux = bench.download_manylinux("manylinux", "pandas", &version);
-    let (manylinux_wheel, manylinux_size) = wheel_size(&manylinux, "pandas-");
-
+    // 1 and 2: build wall times (one after the other) and wheel sizes.
+    let manylinux = bench.builds_and_sizes(
+        "pandas",
+        &version,
+        "pandas' row of `wheelforge build pandas -j 1`",
+    );
     // 3. Kernels: WASI (linked component) and native (manylinux wheels).
     let requirement = format!("pandas=={version}");
     // numpy.random is imported lazily: import it while linking.
     let wasi_kernels = bench.run_wasi(&requirement, &["numpy.random", "pandas"], KERNELS);
     let native_kernels = bench.run_native(&manylinux, &requirement, KERNELS);
-
-    println!("## pandas {version} (`cargo bench --bench pandas`)\n");
-    println!("| build | wall time |\n|---|---|");
-    println!(
-        "| cross, wasm32 (pandas' row of `wheelforge build pandas -j 1`) | {cross_seconds:.1} s |"
-    );
-    println!(
-        "| native x86_64 (`pip wheel --no-binary pandas pandas=={version}`, clang 22, CPython 3.14) | {native_seconds:.1} s |"
-    );
-    println!(
-        "| ratio cross / native | {:.2} |\n",
-        cross_seconds / native_seconds
-    );
-    println!("| wheel | size |\n|---|---|");
-    println!("| {wasi_wheel} | {} |", mib(wasi_size));
-    println!("| {manylinux_wheel} (index) | {} |", mib(manylinux_size));
-    println!(
-        "| {native_built} (built here) | {} |",
-        mib(native_built_size)
-    );
-    println!(
-        "| ratio WASI / manylinux | {:.2} |\n",
-        wasi_size as f64 / manylinux_size as f64
-    );
     common::print_kernels(&wasi_kernels, &native_kernels);
 }

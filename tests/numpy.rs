@@ -17,17 +17,7 @@ fn cache_dir() -> PathBuf {
 }
 
 fn wheelforge(work: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_wheelforge"));
-    command
-        .arg("--recipes")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("recipes"))
-        .arg("--out")
-        .arg(work.join("dist"))
-        .arg("--build-dir")
-        .arg(work.join("build"))
-        .arg("--cache-dir")
-        .arg(cache_dir());
-    command
+    common::repository_wheelforge(work, &work.join("build"))
 }
 
 #[test]
@@ -99,16 +89,11 @@ fn numpy_builds_for_wasi_and_solves_and_transforms_under_the_runtime() {
         "{all}"
     );
     // numpy's own suite ran under WASI and natively, and the report says how they compare.
-    let report: serde_json::Value = serde_json::from_str(
-        &fs_err::read_to_string(work.path().join("build/numpy/test/pytest/report.json")).unwrap(),
-    )
-    .unwrap();
-    let native_passing = report["comparison"]["native_passing"].as_u64().unwrap();
-    let also_passing = report["comparison"]["also_passing"].as_u64().unwrap();
-    assert!(native_passing > 1000, "{all}");
-    assert!(
-        also_passing as f64 >= 0.95 * native_passing as f64,
-        "{also_passing}/{native_passing}\n{all}"
+    common::assert_suite_ratio(
+        &work.path().join("build/numpy/test/pytest/report.json"),
+        1000,
+        0.95,
+        &all,
     );
 }
 

@@ -23,23 +23,7 @@ fn cache_dir() -> PathBuf {
 }
 
 fn wheelforge(work: &Path) -> Command {
-    wheelforge_with_build_dir(work, &work.join("build"))
-}
-
-/// The tests share one index; each `wheelforge test` gets its own build directory, so that
-/// they can run at the same time.
-fn wheelforge_with_build_dir(work: &Path, build_dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_wheelforge"));
-    command
-        .arg("--recipes")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("recipes"))
-        .arg("--out")
-        .arg(work.join("dist"))
-        .arg("--build-dir")
-        .arg(build_dir)
-        .arg("--cache-dir")
-        .arg(cache_dir());
-    command
+    common::repository_wheelforge(work, &work.join("build"))
 }
 
 /// The work directory where `wheelforge build pandas` ran, once for this test binary.
@@ -190,17 +174,13 @@ fn pandas_builds_after_numpy_and_runs_a_consumers_groupby_merge_and_dates() {
 #[ignore = "about 45 minutes on 2 cores; run with --include-ignored (the nightly farm runs `wheelforge test pandas`)"]
 fn pandas_passes_its_own_suite_subset_under_wasi_against_native() {
     let work = built();
+    // Its own build directory: the tests share the index and may run at the same time.
     let build_dir = work.join("suite");
-    let all = run_ok(wheelforge_with_build_dir(work, &build_dir).args(["test", "pandas"]));
-    let report: serde_json::Value = serde_json::from_str(
-        &fs_err::read_to_string(build_dir.join("pandas/test/pytest/report.json")).unwrap(),
-    )
-    .unwrap();
-    let native_passing = report["comparison"]["native_passing"].as_u64().unwrap();
-    let also_passing = report["comparison"]["also_passing"].as_u64().unwrap();
-    assert!(native_passing > 10_000, "{all}");
-    assert!(
-        also_passing as f64 >= 0.95 * native_passing as f64,
-        "{also_passing}/{native_passing}\n{all}"
+    let all = run_ok(common::repository_wheelforge(work, &build_dir).args(["test", "pandas"]));
+    common::assert_suite_ratio(
+        &build_dir.join("pandas/test/pytest/report.json"),
+        10_000,
+        0.95,
+        &all,
     );
 }

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
 
 use wheelforge::reporter::SilentReporter;
 use wheelforge::runtime::link::{TestApp, link_test_component};
@@ -88,6 +89,68 @@ impl Bench {
                     .find_map(|w| w.strip_suffix('s')?.parse().ok())
             })
             .unwrap_or_else(|| panic!("the summary has no build time for {name}:\n{stdout}"))
+    }
+
+    /// `pip wheel --no-cache-dir --no-deps --no-binary PROJECT PROJECT==VERSION` for x86_64 with
+    /// the toolchain's CPython 3.14 and clang 22, in its root (build tools from binary
+    /// wheels; pip's wheel cache would answer at once). Returns the wheel directory and the
+    /// wall time.
+    pub fn native_build(&self, project: &str, version: &str) -> (PathBuf, f64) {
+        let native_wheels = self.work.join("native-wheels");
+        let mut native = self.python_in_root();
+        native
+            .args([
+                "-m",
+                "pip",
+                "wheel",
+                "--no-cache-dir",
+                "--no-deps",
+                "--no-binary",
+            ])
+            .arg(project)
+            .arg("-w")
+            .arg(&native_wheels)
+            .arg(format!("{project}=={version}"))
+            .env("CC", "clang-22")
+            .env("CXX", "clang++-22");
+        let started = Instant::now();
+        run_ok(&mut native, "native build");
+        (native_wheels, started.elapsed().as_secs_f64())
+    }
+
+    /// Builds `project` both ways, compares the wheels with the index's manylinux wheel, and
+    /// prints the build and size tables. Returns the directory holding the manylinux wheel.
+    pub fn builds_and_sizes(&self, project: &str, version: &str, cross_what: &str) -> PathBuf {
+        let cross_seconds = self.cross_build(project);
+        let (native_wheels, native_seconds) = self.native_build(project, version);
+        let prefix = format!("{project}-");
+        let (wasi_wheel, wasi_size) = wheel_size(&self.work.join("dist/packages"), &prefix);
+        let (native_built, native_built_size) = wheel_size(&native_wheels, &prefix);
+        let manylinux = self.download_manylinux("manylinux", project, version);
+        let (manylinux_wheel, manylinux_size) = wheel_size(&manylinux, &prefix);
+
+        println!("## {project} {version} (`cargo bench --bench {project}`)\n");
+        println!("| build | wall time |\n|---|---|");
+        println!("| cross, wasm32 ({cross_what}) | {cross_seconds:.1} s |");
+        println!(
+            "| native x86_64 (`pip wheel --no-binary {project} {project}=={version}`, clang 22, CPython 3.14) | {native_seconds:.1} s |"
+        );
+        println!(
+            "| ratio cross / native | {:.2} |\n",
+            cross_seconds / native_seconds
+        );
+        println!("| wheel | size |\n|---|---|");
+        println!("| {wasi_wheel} | {} |", mib(wasi_size));
+        println!("| {manylinux_wheel} (index) | {} |", mib(manylinux_size));
+        println!(
+            "| {native_built} (built here) | {} |",
+            mib(native_built_size)
+        );
+        println!(
+            "| ratio WASI / manylinux | {:.2} |\n",
+            wasi_size as f64 / manylinux_size as f64
+        );
+        manylinux
     }
 
     /// The toolchain's CPython 3.14 in its root, with the work directory visible.

@@ -106,6 +106,42 @@ pub fn toolchain_cache() -> PathBuf {
     )
 }
 
+/// wheelforge with the repository's recipes and the toolchain cache, indexing into
+/// `<work>/dist` and building in `build_dir` (the heavy tiers: tests/numpy.rs, tests/pandas.rs).
+#[allow(dead_code)]
+pub fn repository_wheelforge(work: &Path, build_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wheelforge"));
+    command
+        .arg("--recipes")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("recipes"))
+        .arg("--out")
+        .arg(work.join("dist"))
+        .arg("--build-dir")
+        .arg(build_dir)
+        .arg("--cache-dir")
+        .arg(toolchain_cache());
+    command
+}
+
+/// Checks a `wheelforge test` pytest report (`<build>/<name>/test/pytest/report.json`): more
+/// than `min_native` tests passed natively, and at least `ratio` of them under WASI. `log` is
+/// shown when it fails.
+#[allow(dead_code)]
+pub fn assert_suite_ratio(report: &Path, min_native: u64, ratio: f64, log: &str) {
+    let report: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(report).unwrap()).unwrap();
+    let native_passing = report["comparison"]["native_passing"].as_u64().unwrap();
+    let also_passing = report["comparison"]["also_passing"].as_u64().unwrap();
+    assert!(
+        native_passing > min_native,
+        "{native_passing} natively\n{log}"
+    );
+    assert!(
+        also_passing as f64 >= ratio * native_passing as f64,
+        "{also_passing}/{native_passing}\n{log}"
+    );
+}
+
 /// Stock pip, exactly as a consumer runs it: installs `package` from the index at `url` into
 /// `deps` for the WASI runtime. Only the given index is used (no pip config, no find-links).
 pub fn consumer_pip_install(url: &str, deps: &Path, package: &str) -> std::process::Output {
