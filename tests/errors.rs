@@ -262,3 +262,31 @@ fn tag_selection_builds_tagged_recipes_and_their_requirements() {
     let error = graph::select(&set, &[Target::Tag("nope".into())]).unwrap_err();
     insta::assert_snapshot!(error.to_string());
 }
+
+/// `wheelforge test` before the recipe's test requirements are in the index (a requirement
+/// added to `test.requires` after the last build: editing `test` does not rebuild).
+#[test]
+fn a_test_requirement_missing_from_the_index() {
+    let repo = Repo::new();
+    repo.recipe(
+        "demo",
+        &VALID.replace("about:", "test:\n  requires: [helper]\nabout:"),
+    );
+    repo.recipe("helper", &VALID.replace("name: demo", "name: helper"));
+    let out = repo.root().join("dist");
+    fs_err::create_dir_all(out.join("packages")).unwrap();
+    fs_err::write(out.join("packages/demo-1.0.0-py3-none-any.whl"), b"").unwrap();
+    let settings = wheelforge::testing::TestSettings {
+        recipes_dir: repo.recipes(),
+        patches_dir: repo.patches(),
+        out_dir: out,
+        build_dir: repo.root().join("build"),
+        cache_dir: repo.root().join("cache"),
+        pytest: true,
+        native: true,
+    };
+    let error =
+        wheelforge::testing::test_recipe(&settings, "demo", &wheelforge::reporter::SilentReporter)
+            .unwrap_err();
+    insta::assert_snapshot!(repo.redact(&error.to_string()));
+}

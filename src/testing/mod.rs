@@ -31,6 +31,13 @@ pub enum TestError {
         version: String,
         index: PathBuf,
     },
+    #[error("the index {index} has no wheel of {requirement} {version}, which {name}'s test requires\n  help: run `wheelforge build {name}`: it builds test requirements into the index too", index = index.display())]
+    NoTestRequirement {
+        name: String,
+        requirement: String,
+        version: String,
+        index: PathBuf,
+    },
     #[error("pip could not install {name} and its run requirements from the index:\n{tail}\n  help: the full log is {log}", log = log.display())]
     Install {
         name: String,
@@ -137,6 +144,18 @@ pub fn test_recipe(
         version: version.clone(),
         index: settings.out_dir.clone(),
     })?;
+    for requirement in &loaded.recipe.test.requires {
+        let required = recipes.get(requirement.as_str())?;
+        let required_version = required.recipe.package.version.to_string();
+        if find_wheel(&packages, required.name(), &required_version).is_none() {
+            return Err(TestError::NoTestRequirement {
+                name,
+                requirement: required.name().to_string(),
+                version: required_version,
+                index: settings.out_dir.clone(),
+            });
+        }
+    }
     let toolchain = install::ensure(&settings.cache_dir, reporter)?;
 
     let io = |path: &Path| {
