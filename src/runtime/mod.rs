@@ -125,6 +125,11 @@ fn load(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> Result<Compon
         // SAFETY: the file was written by `precompile_component` of this wasmtime version
         // (the version is in its name) into wheelforge's own cache.
         if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
+            // Recently used entries survive pruning (`prune_compiled`).
+            let _ = fs_err::File::options()
+                .append(true)
+                .open(&cached)
+                .and_then(|file| file.set_modified(std::time::SystemTime::now()));
             return Ok(component);
         }
     }
@@ -136,8 +141,42 @@ fn load(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> Result<Compon
     let temporary = tempfile::NamedTempFile::new_in(cache_dir).map_err(io)?;
     fs_err::write(temporary.path(), &compiled).map_err(io)?;
     temporary.persist(&cached).map_err(|e| io(e.error))?;
+    prune_compiled(cache_dir, COMPILED_CACHE_LIMIT, &cached);
     // SAFETY: as above; just written by this process.
     unsafe { Component::deserialize(engine, &compiled) }.map_err(|e| load_error(e.to_string()))
+}
+
+/// How many bytes of compiled components the cache keeps. Every linked test component is
+/// new code (about 50 MB compiled for numpy's), so without a bound the cache only grows.
+pub const COMPILED_CACHE_LIMIT: u64 = 2 << 30;
+
+/// Removes the least recently used compiled components until the cache holds at most
+/// `limit` bytes, never `keep` (the one just written). Best effort: a file another process
+/// removed first, or cannot be removed, is skipped; a process still using a removed file keeps
+/// its mapping.
+pub fn prune_compiled(cache_dir: &Path, limit: u64, keep: &Path) {
+    let Ok(entries) = fs_err::read_dir(cache_dir) else {
+        return;
+    };
+    let mut compiled: Vec<(std::time::SystemTime, u64, PathBuf)> = entries
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".cwasm"))
+        .filter_map(|entry| {
+            let metadata = entry.metadata().ok()?;
+            Some((metadata.modified().ok()?, metadata.len(), entry.path()))
+        })
+        .collect();
+    let mut total: u64 = compiled.iter().map(|(_, size, _)| size).sum();
+    // Oldest first.
+    compiled.sort();
+    for (_, size, path) in compiled {
+        if total <= limit {
+            break;
+        }
+        if path != keep && fs_err::remove_file(&path).is_ok() {
+            total -= size;
+        }
+    }
 }
 
 /// Runs a `wasi:cli/command` component to completion.
@@ -262,4 +301,41 @@ pub fn run_command(component_path: &Path, options: &RunOptions) -> Result<RunOut
         stdout: stdout.contents().to_vec(),
         stderr: stderr.contents().to_vec(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pruning_removes_the_least_recently_used_compiled_components_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = std::time::SystemTime::now();
+        let entry = |name: &str, age_seconds: u64| {
+            let path = dir.path().join(name);
+            fs_err::write(&path, vec![0u8; 100]).unwrap();
+            fs_err::File::options()
+                .append(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(now - std::time::Duration::from_secs(age_seconds))
+                .unwrap();
+            path
+        };
+        let oldest = entry("a-wasmtime-48.cwasm", 300);
+        let kept_although_old = entry("b-wasmtime-48.cwasm", 400);
+        let middle = entry("c-wasmtime-48.cwasm", 200);
+        let newest = entry("d-wasmtime-48.cwasm", 100);
+        let other = entry("notes.txt", 500);
+        // 400 bytes of compiled code, at most 250 kept, b protected: a and c go.
+        prune_compiled(dir.path(), 250, &kept_although_old);
+        assert!(!oldest.exists());
+        assert!(!middle.exists());
+        assert!(kept_although_old.exists());
+        assert!(newest.exists());
+        assert!(other.exists(), "only compiled components are pruned");
+        // Under the limit: nothing goes.
+        prune_compiled(dir.path(), 250, &newest);
+        assert!(kept_although_old.exists() && newest.exists());
+    }
 }
