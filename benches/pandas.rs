@@ -64,8 +64,13 @@ fn main() {
     );
     // 3. Kernels: WASI (linked component) and native (manylinux wheels).
     let requirement = format!("pandas=={version}");
-    // numpy.random is imported lazily: import it while linking.
-    let wasi_kernels = bench.run_wasi(&requirement, &["numpy.random", "pandas"], KERNELS);
+    // numpy.random and pandas' reshaping (for describe's unstack) are imported lazily:
+    // import them while linking.
+    let wasi_kernels = bench.run_wasi(
+        &requirement,
+        &["numpy.random", "pandas", "pandas.core.reshape.reshape"],
+        KERNELS,
+    );
     let native_kernels = bench.run_native(&manylinux, &requirement, KERNELS);
     common::print_kernels(&wasi_kernels, &native_kernels);
 }
