@@ -1,0 +1,144 @@
+//! Fortran end to end: the optional Fortran part of the toolchain (`toolchain install
+//! --fortran`: flang 22, the wasm32 Fortran runtime built from Debian's sources, the wasm32
+//! intrinsic modules), the `wheelforge-fortran` driver compiling a small package
+//! (tests/fixtures/fortran) the way a build system does — one `-c` per file, modules through
+//! `-J`, a static library with the `ar` wrapper, a link — and the program run under the
+//! embedded wasmtime, its output checked exactly.
+//!
+//! The first run installs the Fortran part into the shared toolchain cache
+//! (`WHEELFORGE_TEST_CACHE`): about 13 minutes on 2 cores, nearly all of it the runtime
+//! build; later runs take seconds. See docs/fortran.md.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fortran")
+}
+
+/// The toolchain with its Fortran part, installed by the CLI as a user would.
+fn fortran_toolchain() -> wheelforge::toolchain::WasiToolchain {
+    let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
+        .arg("--cache-dir")
+        .arg(common::toolchain_cache())
+        .args(["toolchain", "install", "--fortran"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "install failed:\n{}",
+        text(&output)
+    );
+    wheelforge::toolchain::WasiToolchain::load(&wheelforge::toolchain::install::toolchain_dir(
+        &common::toolchain_cache(),
+    ))
+    .unwrap()
+}
+
+/// Runs a toolchain program inside the root with `work` as working directory.
+fn inside(
+    toolchain: &wheelforge::toolchain::WasiToolchain,
+    work: &Path,
+    program: &str,
+    args: &[&str],
+) {
+    let mut command = toolchain.sandbox().command(program, work, &[work]);
+    command.args(args);
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{program} {} failed:\n{}",
+        args.join(" "),
+        text(&output)
+    );
+}
+
+#[test]
+fn a_fortran_package_compiles_with_the_driver_and_runs_under_wasi() {
+    let toolchain = fortran_toolchain();
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    for entry in fs_err::read_dir(fixture()).unwrap() {
+        let path = entry.unwrap().path();
+        fs_err::copy(&path, work.join(path.file_name().unwrap())).unwrap();
+    }
+    fs_err::create_dir_all(work.join("mod")).unwrap();
+    let fortran = "/opt/wheelforge/bin/wheelforge-fortran";
+    // As meson does: one compile per file, modules into a private directory, -fPIC.
+    for source in ["geometry.f90", "saxpy.f", "counts.f90", "cmath.f90"] {
+        let object = format!("{}.o", source.split('.').next().unwrap());
+        inside(
+            &toolchain,
+            work,
+            fortran,
+            &["-O2", "-fPIC", "-Jmod", "-c", source, "-o", &object],
+        );
+    }
+    inside(
+        &toolchain,
+        work,
+        "/opt/wheelforge/bin/ar",
+        &[
+            "rcs",
+            "libpackage.a",
+            "geometry.o",
+            "saxpy.o",
+            "counts.o",
+            "cmath.o",
+        ],
+    );
+    // The main program compiled and linked in one call, against the library.
+    inside(
+        &toolchain,
+        work,
+        fortran,
+        &[
+            "-O2",
+            "-Jmod",
+            "main.f90",
+            "libpackage.a",
+            "-o",
+            "main.wasm",
+        ],
+    );
+
+    let output = wheelforge::runtime::run_module(
+        &work.join("main.wasm"),
+        &wheelforge::runtime::RunOptions {
+            args: vec!["main".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        (output.exit_code, output.trap.as_deref()),
+        (0, None),
+        "the program failed:\n{stdout}\n{stderr}"
+    );
+    assert_eq!(
+        stdout,
+        "saxpy   12.00   24.00   36.00   48.00\n\
+         common 2  12.00\n\
+         exp   1.4687  2.2874\n\
+         sqrt  2.0000  1.0000\n\
+         div   0.4400  0.0800\n\
+         abs   5.0000\n\
+         c_long c_size_t c_intptr_t 4 4 4\n\
+         total   6.5\n\
+         hello, wasm32!\n\
+         sci  1.2346E+04\n",
+        "stderr:\n{stderr}"
+    );
+}
