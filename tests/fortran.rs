@@ -45,15 +45,19 @@ fn fortran_toolchain() -> wheelforge::toolchain::WasiToolchain {
     .unwrap()
 }
 
-/// Runs a toolchain program inside the root with `work` as working directory.
+/// Runs a toolchain program inside the root with `work` as working directory. The wrappers
+/// call the wheelforge binary (not this test binary, which the sandbox mounts as its own).
 fn inside(
     toolchain: &wheelforge::toolchain::WasiToolchain,
     work: &Path,
     program: &str,
     args: &[&str],
 ) {
-    let mut command = toolchain.sandbox().command(program, work, &[work]);
-    command.args(args);
+    let wheelforge = Path::new(env!("CARGO_BIN_EXE_wheelforge"));
+    let mut command = toolchain
+        .sandbox()
+        .command(program, work, &[work, wheelforge]);
+    command.env("WHEELFORGE_EXE", wheelforge).args(args);
     let output = command.output().unwrap();
     assert!(
         output.status.success(),

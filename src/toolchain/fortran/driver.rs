@@ -5,7 +5,8 @@
 //! through these stages in a temporary directory:
 //!
 //! 1. front end: `flang -fc1 -triple wasm32-unknown-wasip1 -emit-hlfir` (wasm32 type sizes,
-//!    alignment and COMMON layout; modules from `-J`/`-I` and the wasm32 intrinsic modules);
+//!    alignment and COMMON layout; modules from `-J`/`-I`, intrinsic modules from beside the
+//!    flang executable the install links, which are the wasm32 ones);
 //! 2. HLFIR fix: [`ir::fix_assumed_size_extent`];
 //! 3. `fir-opt --external-name-interop` (`_QPsaxpy` → `saxpy_`, as flang's own driver does);
 //! 4. `tco --target=i386-unknown-linux-gnu`: FIR to LLVM IR with the i386 calling convention;
@@ -323,9 +324,7 @@ pub fn compile(
     // Modules written here are also found here (gfortran's -J does both).
     frontend.arg("-module-dir").arg(&module_dir);
     frontend.arg("-I").arg(&module_dir);
-    frontend
-        .arg("-fintrinsic-modules-path")
-        .arg(&config.module_dir);
+    // The wasm32 intrinsic modules are found through the location of `config.flang`.
     frontend.args(&invocation.frontend_options);
     if invocation.optimization > 0 {
         frontend.arg(format!("-O{}", invocation.optimization));

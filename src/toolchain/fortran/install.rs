@@ -30,7 +30,7 @@ use crate::toolchain::wasi::{Flavor, WasiToolchain};
 use crate::toolchain::{ToolchainError, io_error};
 
 /// Bumped whenever the Fortran part's layout or build changes.
-pub const FORTRAN_FORMAT: u32 = 1;
+pub const FORTRAN_FORMAT: u32 = 2;
 
 /// The Debian packages of the Fortran part.
 pub const FORTRAN_PACKAGES: &[&str] = &["flang-22", "cmake", "ninja-build", "xz-utils"];
@@ -85,7 +85,7 @@ pub struct FortranToolchain {
     pub versions: BTreeMap<String, String>,
     /// The driver configuration (inside paths).
     pub config: DriverConfig,
-    /// Minutes and seconds the runtime build took, for the docs and the log.
+    /// How long the runtime build took (seconds; 0 if unknown), for the docs and the log.
     pub runtime_build_seconds: u64,
     pub identity: String,
 }
@@ -286,7 +286,6 @@ pub fn install(
     let cmake_dir = format!("{FORTRAN_DIR}/runtime-build-files");
     let build_dir = format!("{FORTRAN_DIR}/build/runtime");
     let started = std::time::Instant::now();
-    let mut runtime_build_seconds = 0;
     if !done("runtime").exists() {
         for (name, text) in RUNTIME_FILES {
             let path = host(&format!("{cmake_dir}/{name}"));
@@ -306,36 +305,62 @@ pub fn install(
             ),
             "building the Fortran runtime",
         )?;
-        runtime_build_seconds = started.elapsed().as_secs();
-        append_log(&log, &format!("runtime build: {runtime_build_seconds} s\n"))?;
-        finish("runtime")?;
+        let seconds = started.elapsed().as_secs();
+        append_log(&log, &format!("runtime build: {seconds} s\n"))?;
+        // The marker keeps the measured time for the manifest of a resumed install.
+        fs_err::write(done("runtime"), seconds.to_string()).map_err(io_error(&fortran_dir))?;
     }
+    let runtime_build_seconds = fs_err::read_to_string(done("runtime"))
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(0);
 
     reporter.message("fortran", "intrinsic modules");
     let config = DriverConfig::for_toolchain(toolchain);
-    if !done("modules").exists() {
+    // flang looks for intrinsic modules only in `../include/flang` of its own executable, so
+    // the driver runs a hard link of Debian's flang beside the wasm32 modules. Remade on every
+    // install: it must be the installed flang.
+    let flang_dir = config
+        .flang
+        .parent()
+        .unwrap_or(Path::new(FORTRAN_DIR))
+        .display()
+        .to_string();
+    shell(
+        &format!(
+            "set -e; mkdir -p {flang_dir} {modules}; ln -f \"$(readlink -f /usr/bin/flang-new-22)\" {flang}",
+            modules = config.module_dir.display(),
+            flang = config.flang.display()
+        ),
+        "linking flang beside the wasm32 intrinsic modules",
+    )?;
+    if !done("intrinsic-modules").exists() {
         let module_sources = format!("{source_root}/flang/module");
         let iso_c = host(&format!("{module_sources}/iso_c_binding.f90"));
         let text = fs_err::read_to_string(&iso_c).map_err(io_error(&iso_c))?;
-        let patched = super::modules::wasm32_iso_c_binding(&text).ok_or_else(|| {
-            ToolchainError::Unsupported {
-                what: format!("{} does not define c_long and c_size_t as expected", iso_c.display()),
-                help: "this flang version's iso_c_binding needs a new wasm32 patch (src/toolchain/fortran/modules.rs)".into(),
-            }
-        })?;
+        // Idempotent: a resumed install finds the file already patched.
+        let patched = if text.contains("c_size_t = c_int32_t,") {
+            text
+        } else {
+            super::modules::wasm32_iso_c_binding(&text).ok_or_else(|| {
+                ToolchainError::Unsupported {
+                    what: format!("{} does not define c_long and c_size_t as expected", iso_c.display()),
+                    help: "this flang version's iso_c_binding needs a new wasm32 patch (src/toolchain/fortran/modules.rs)".into(),
+                }
+            })?
+        };
         fs_err::write(&iso_c, patched).map_err(io_error(&iso_c))?;
-        let modules = config.module_dir.display().to_string();
-        let mut script = format!("set -e; mkdir -p {modules}; cd {module_sources}");
+        let mut script = format!("set -e; cd {module_sources}");
         for module in INTRINSIC_MODULES {
             script.push_str(&format!(
-                "; {flang} -fc1 -triple {triple} -cpp -fsyntax-only -module-dir {modules} \
-                 -fintrinsic-modules-path {modules} {module}.f90",
+                "; {flang} -fc1 -triple {triple} -cpp -fsyntax-only -module-dir {modules} {module}.f90",
                 flang = config.flang.display(),
+                modules = config.module_dir.display(),
                 triple = super::ir::WASM_TRIPLE,
             ));
         }
         shell(&script, "building the intrinsic modules for wasm32")?;
-        finish("modules")?;
+        finish("intrinsic-modules")?;
     }
 
     write_driver_files(toolchain, &config)?;

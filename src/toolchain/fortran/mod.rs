@@ -33,7 +33,10 @@ pub const CONFIG_VARIABLE: &str = "WHEELFORGE_FORTRAN_CONFIG";
 /// What the driver runs, as paths inside the root.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DriverConfig {
-    /// flang's compiler driver (its `-fc1` front end, `-E` preprocessing).
+    /// flang's compiler driver (its `-fc1` front end, `-E` preprocessing): a hard link to
+    /// Debian's binary in [`FORTRAN_DIR`]`/bin`, because flang finds intrinsic modules only
+    /// in `../include/flang` of its own executable (`-fintrinsic-modules-path` merely adds a
+    /// search directory for non-intrinsic `USE`), and there it must find the wasm32 ones.
     pub flang: PathBuf,
     pub fir_opt: PathBuf,
     pub tco: PathBuf,
@@ -41,7 +44,7 @@ pub struct DriverConfig {
     /// The C compiler wrapper, for links (it knows executables and side modules).
     pub cc_wrapper: PathBuf,
     pub sysroot: PathBuf,
-    /// The intrinsic modules built for wasm32.
+    /// The intrinsic modules built for wasm32 (`../include/flang` of [`Self::flang`]).
     pub module_dir: PathBuf,
     /// The Fortran runtime archive for wasm32 (with the complex(4) shims).
     pub runtime: PathBuf,
@@ -50,13 +53,13 @@ pub struct DriverConfig {
 impl DriverConfig {
     pub fn for_toolchain(toolchain: &WasiToolchain) -> DriverConfig {
         DriverConfig {
-            flang: "/usr/bin/flang-new-22".into(),
+            flang: PathBuf::from(FORTRAN_DIR).join("bin/flang"),
             fir_opt: "/usr/bin/fir-opt-22".into(),
             tco: "/usr/bin/tco-22".into(),
             clang: toolchain.clang.clone(),
             cc_wrapper: toolchain.tools_dir.join("bin/cc"),
             sysroot: toolchain.sysroot.clone(),
-            module_dir: PathBuf::from(FORTRAN_DIR).join("modules"),
+            module_dir: PathBuf::from(FORTRAN_DIR).join("include/flang"),
             runtime: PathBuf::from(FORTRAN_DIR).join("lib/libflang_rt.runtime.a"),
         }
     }
