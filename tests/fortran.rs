@@ -146,3 +146,123 @@ fn a_fortran_package_compiles_with_the_driver_and_runs_under_wasi() {
         "stderr:\n{stderr}"
     );
 }
+
+/// Reference LAPACK's sources: Debian's `lapack` source package, whose upstream tarball is
+/// fetched with `apt-get source` inside the root and verified against the signed Sources index
+/// (downloaded once into the test cache), unpacked into `work`.
+fn lapack_sources(toolchain: &wheelforge::toolchain::WasiToolchain, work: &Path) -> PathBuf {
+    let downloads = common::toolchain_cache().join("test-sources/lapack");
+    let tarball = wheelforge::toolchain::debian_source::fetch(
+        toolchain,
+        "lapack",
+        None,
+        &downloads,
+        &work.join("fetch.log"),
+    )
+    .unwrap_or_else(|error| panic!("{error}"));
+    let status = Command::new("tar")
+        .arg("-xzf")
+        .arg(&tarball.path)
+        .arg("-C")
+        .arg(work)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    fs_err::read_dir(work)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| {
+            path.is_dir()
+                && path
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("lapack-")
+        })
+        .expect("the tarball has a lapack-VERSION directory")
+}
+
+#[test]
+fn reference_lapack_solves_a_linear_system_under_wasi() {
+    let toolchain = fortran_toolchain();
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    let lapack = lapack_sources(&toolchain, work);
+    // DGESV's call tree in reference LAPACK and BLAS: fixed-form code full of assumed-size
+    // arrays, CHARACTER arguments, and XERBLA's formatted WRITE and STOP.
+    let sources = [
+        "SRC/dgesv.f",
+        "SRC/dgetrf.f",
+        "SRC/dgetrf2.f",
+        "SRC/dgetrs.f",
+        "SRC/dlaswp.f",
+        "SRC/ilaenv.f",
+        "SRC/ieeeck.f",
+        "SRC/iparmq.f",
+        "SRC/iparam2stage.F",
+        "INSTALL/dlamch.f",
+        "BLAS/SRC/dgemm.f",
+        "BLAS/SRC/dtrsm.f",
+        "BLAS/SRC/dscal.f",
+        "BLAS/SRC/dswap.f",
+        "BLAS/SRC/idamax.f",
+        "BLAS/SRC/lsame.f",
+        "BLAS/SRC/xerbla.f",
+    ];
+    let fortran = "/opt/wheelforge/bin/wheelforge-fortran";
+    let mut objects = Vec::new();
+    for source in sources {
+        let object = work.join(format!(
+            "{}.o",
+            Path::new(source).file_stem().unwrap().to_string_lossy()
+        ));
+        let source = lapack.join(source);
+        inside(
+            &toolchain,
+            work,
+            fortran,
+            &[
+                "-O2",
+                "-fPIC",
+                "-c",
+                &source.to_string_lossy(),
+                "-o",
+                &object.to_string_lossy(),
+            ],
+        );
+        objects.push(object.to_string_lossy().into_owned());
+    }
+    fs_err::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fortran-lapack/solve.f90"),
+        work.join("solve.f90"),
+    )
+    .unwrap();
+    let mut link = vec!["-O2", "solve.f90"];
+    link.extend(objects.iter().map(String::as_str));
+    link.extend(["-o", "solve.wasm"]);
+    inside(&toolchain, work, fortran, &link);
+
+    let output = wheelforge::runtime::run_module(
+        &work.join("solve.wasm"),
+        &wheelforge::runtime::RunOptions {
+            args: vec!["solve".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        (output.exit_code, output.trap.as_deref()),
+        (0, None),
+        "the program failed:\n{stdout}\n{stderr}"
+    );
+    assert_eq!(
+        stdout,
+        "info 0\n\
+         x  1.000000  2.000000  3.000000  4.000000\n\
+         residual below 1e-12: T\n \
+         ** On entry to DGESV parameter number  1 had an illegal value\n",
+        "stderr:\n{stderr}"
+    );
+}

@@ -156,7 +156,8 @@ pub fn parse(arguments: &[String]) -> Result<Invocation, FortranError> {
                 || argument.starts_with("-m")
                 || argument.starts_with("-f")
                 || argument == "-pthread"
-                || argument == "-pipe" => {}
+                || argument == "-pipe"
+                || argument == "-v" => {}
             _ if argument.starts_with('-') => {
                 return Err(FortranError::Usage {
                     message: format!("wheelforge-fortran does not know the option `{argument}`"),

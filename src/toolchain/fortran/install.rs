@@ -5,10 +5,10 @@
 //! recipes that do not use Fortran. Steps, each leaving a marker so an interrupted install
 //! resumes after it:
 //! 1. `packages`: flang 22 (the front end, `fir-opt`, `tco`), CMake and Ninja from Debian;
-//! 2. `source`: Debian's llvm-toolchain-22 source package with `apt-get source`, from a
+//! 2. sources: Debian's llvm-toolchain-22 source package with `apt-get source`, from a
 //!    `deb-src` entry derived from the root's own apt sources; the upstream tarball's SHA-256 is
-//!    checked against the (signed) Sources index and the runtime's parts are extracted;
-//! 3. `patch`: the LP64 boundary ([`super::lp64`]) on a copy of the runtime sources;
+//!    checked against the (signed) Sources index (`crate::toolchain::debian_source`);
+//! 3. `patch`: the runtime's parts extracted, and the LP64 boundary ([`super::lp64`]) on a copy of the runtime sources;
 //! 4. `runtime`: flang-rt for wasm32 with CMake (`toolchain/fortran/runtime/`), installed as
 //!    `/opt/wheelforge/fortran/lib/libflang_rt.runtime.a`;
 //! 5. `modules`: the intrinsic modules (`iso_c_binding`, `iso_fortran_env`, IEEE) compiled for
@@ -232,23 +232,15 @@ pub fn install(
 
     reporter.message("fortran", "runtime sources");
     let downloads = format!("{FORTRAN_DIR}/downloads");
-    if !done("source").exists() {
-        fs_err::create_dir_all(host(&downloads)).map_err(io_error(&host(&downloads)))?;
-        // The .dsc and Debian patches of a sid revision are sometimes missing from the mirror
-        // while the upstream tarball (all the runtime needs) is there: apt's exit status is
-        // not the judge, the tarball's checksum below is.
-        let mut command = toolchain.sandbox().command("/bin/sh", Path::new("/"), &[]);
-        command.args([
-            "-c",
-            &format!(
-                "cd {downloads} && {apt} source --download-only {SOURCE_PACKAGE}={flang_version}"
-            ),
-        ]);
-        let _ = run_logged(&mut command, &log).map_err(io_error(&log))?;
-        finish("source")?;
-    }
-    let (tarball, sha256) = verify_source(toolchain, &host(&downloads), &flang_version, &log)?;
-    versions.insert(format!("src:{SOURCE_PACKAGE}"), sha256);
+    let upstream = crate::toolchain::debian_source::fetch(
+        toolchain,
+        SOURCE_PACKAGE,
+        Some(&flang_version),
+        &host(&downloads),
+        &log,
+    )?;
+    let tarball = upstream.path;
+    versions.insert(format!("src:{SOURCE_PACKAGE}"), upstream.sha256);
 
     reporter.message("fortran", "LP64 boundary");
     let source_root = format!("{FORTRAN_DIR}/build/source");
@@ -516,58 +508,6 @@ pub fn source_entries(apt_dir: &Path) -> Result<String, ToolchainError> {
         });
     }
     Ok(stanzas.join("\n"))
-}
-
-/// The downloaded upstream tarball and its SHA-256, checked against the Sources index.
-fn verify_source(
-    toolchain: &WasiToolchain,
-    downloads: &Path,
-    version: &str,
-    log: &Path,
-) -> Result<(PathBuf, String), ToolchainError> {
-    let upstream = version
-        .split_once(':')
-        .map_or(version, |(_, rest)| rest)
-        .rsplit_once('-')
-        .map_or(version, |(upstream, _)| upstream);
-    let name = format!("{SOURCE_PACKAGE}_{upstream}.orig.tar.xz");
-    let tarball = downloads.join(&name);
-    if !tarball.is_file() {
-        return Err(ToolchainError::Step {
-            step: format!("downloading {name} with apt-get source"),
-            tail: log_tail(log, 12),
-            log: log.to_path_buf(),
-        });
-    }
-    let mut command = toolchain
-        .sandbox()
-        .command("/usr/bin/apt-cache", Path::new("/"), &[]);
-    command.args(["showsrc", SOURCE_PACKAGE]);
-    let output = command.output().map_err(io_error(log))?;
-    let index = String::from_utf8_lossy(&output.stdout);
-    let expected = index
-        .lines()
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            (fields.len() == 3 && fields[2] == name && fields[0].len() == 64).then(|| fields[0])
-        })
-        .next()
-        .map(str::to_string);
-    let actual = crate::digest::sha256_file(&tarball).map_err(io_error(&tarball))?;
-    match expected {
-        Some(expected) if expected == actual => Ok((tarball, actual)),
-        expected => Err(ToolchainError::Unsupported {
-            what: format!(
-                "{} has SHA-256 {actual}; the Sources index says {}",
-                tarball.display(),
-                expected.as_deref().unwrap_or("nothing (no such file)")
-            ),
-            help: format!(
-                "delete {} and run `wheelforge toolchain install --fortran` again",
-                tarball.display()
-            ),
-        }),
-    }
 }
 
 fn package_versions(
