@@ -266,3 +266,93 @@ fn reference_lapack_solves_a_linear_system_under_wasi() {
         "stderr:\n{stderr}"
     );
 }
+
+#[test]
+fn a_fortran_side_module_carries_the_runtime_and_imports_only_libc() {
+    let toolchain = fortran_toolchain();
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    for name in ["saxpy.f", "api.f90"] {
+        fs_err::copy(fixture().join(name), work.join(name)).unwrap();
+    }
+    let fortran = "/opt/wheelforge/bin/wheelforge-fortran";
+    inside(
+        &toolchain,
+        work,
+        fortran,
+        &["-O2", "-fPIC", "-c", "saxpy.f"],
+    );
+    inside(
+        &toolchain,
+        work,
+        fortran,
+        &["-O2", "-fPIC", "-c", "api.f90"],
+    );
+    // As a build system links an extension module: -shared through the driver.
+    inside(
+        &toolchain,
+        work,
+        fortran,
+        &["-shared", "saxpy.o", "api.o", "-o", "libfortran.so"],
+    );
+    let bytes = fs_err::read(work.join("libfortran.so")).unwrap();
+    assert!(
+        wheelforge::wheel::repair::is_dylink_module(&bytes),
+        "not a dylink.0 side module"
+    );
+    let engine = wasmtime::Engine::default();
+    let module = wasmtime::Module::new(&engine, &bytes).unwrap();
+    let imports: Vec<String> = module
+        .imports()
+        .map(|import| format!("{}.{}", import.module(), import.name()))
+        .collect();
+    // The Fortran runtime is linked in; what is left comes from the consumer's libc.so.
+    assert!(
+        imports.iter().all(|import| !import.contains("_Fortran")),
+        "{imports:?}"
+    );
+    assert!(imports.contains(&"env.write".to_string()), "{imports:?}");
+    let exports: Vec<&str> = module.exports().map(|export| export.name()).collect();
+    for symbol in ["saxpy_", "report"] {
+        assert!(exports.contains(&symbol), "{symbol} not in {exports:?}");
+    }
+}
+
+/// The Fortran part has its own manifest and identity: installing it must not touch the base
+/// toolchain's manifest (native recipes would rebuild). On a cache without the Fortran part
+/// this installs it between the two reads; `toolchain info` then reports both.
+#[test]
+fn installing_fortran_leaves_the_base_toolchain_unchanged() {
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
+            .arg("--cache-dir")
+            .arg(common::toolchain_cache())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?} failed:\n{}",
+            text(&output)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    run(&["toolchain", "install"]);
+    let dir = wheelforge::toolchain::install::toolchain_dir(&common::toolchain_cache());
+    let manifest = wheelforge::toolchain::WasiToolchain::manifest_path(&dir);
+    let before = fs_err::read(&manifest).unwrap();
+    run(&["toolchain", "install", "--fortran"]);
+    assert_eq!(fs_err::read(&manifest).unwrap(), before);
+    let base = wheelforge::toolchain::WasiToolchain::load(&dir).unwrap();
+    let fortran = wheelforge::toolchain::fortran::install::FortranToolchain::load(&dir).unwrap();
+    assert_ne!(fortran.identity, base.identity);
+    let info = run(&["toolchain", "info"]);
+    assert!(
+        info.contains(&format!("identity:      {}\n", base.identity))
+            && info.contains(&format!(
+                "fortran:       installed, identity {}\n",
+                fortran.identity
+            )),
+        "{info}"
+    );
+}
