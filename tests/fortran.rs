@@ -67,6 +67,40 @@ fn inside(
     );
 }
 
+/// What tests/fixtures/fortran/main.f90 prints (checked by hand: saxpy 2*x + y, the COMMON
+/// block after two calls, exp(1+i) = e(cos 1 + i sin 1), sqrt(3+4i) = 2+i,
+/// (1+2i)/(3+4i) = 0.44+0.08i, |3+4i| = 5, the wasm32 C kinds, 1+2+3.5).
+const PACKAGE_OUTPUT: &str = "saxpy   12.00   24.00   36.00   48.00\n\
+                              common 2  12.00\n\
+                              exp   1.4687  2.2874\n\
+                              sqrt  2.0000  1.0000\n\
+                              div   0.4400  0.0800\n\
+                              abs   5.0000\n\
+                              c_long c_size_t c_intptr_t 4 4 4\n\
+                              total   6.5\n\
+                              hello, wasm32!\n\
+                              sci  1.2346E+04\n";
+
+/// Runs a core wasm module and checks that it exits normally with `expected` on stdout.
+fn assert_runs(module: &Path, expected: &str) {
+    let output = wheelforge::runtime::run_module(
+        module,
+        &wheelforge::runtime::RunOptions {
+            args: vec!["main".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        (output.exit_code, output.trap.as_deref()),
+        (0, None),
+        "the program failed:\n{stdout}\n{stderr}"
+    );
+    assert_eq!(stdout, expected, "stderr:\n{stderr}");
+}
+
 #[test]
 fn a_fortran_package_compiles_with_the_driver_and_runs_under_wasi() {
     let toolchain = fortran_toolchain();
@@ -116,35 +150,7 @@ fn a_fortran_package_compiles_with_the_driver_and_runs_under_wasi() {
         ],
     );
 
-    let output = wheelforge::runtime::run_module(
-        &work.join("main.wasm"),
-        &wheelforge::runtime::RunOptions {
-            args: vec!["main".into()],
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        (output.exit_code, output.trap.as_deref()),
-        (0, None),
-        "the program failed:\n{stdout}\n{stderr}"
-    );
-    assert_eq!(
-        stdout,
-        "saxpy   12.00   24.00   36.00   48.00\n\
-         common 2  12.00\n\
-         exp   1.4687  2.2874\n\
-         sqrt  2.0000  1.0000\n\
-         div   0.4400  0.0800\n\
-         abs   5.0000\n\
-         c_long c_size_t c_intptr_t 4 4 4\n\
-         total   6.5\n\
-         hello, wasm32!\n\
-         sci  1.2346E+04\n",
-        "stderr:\n{stderr}"
-    );
+    assert_runs(&work.join("main.wasm"), PACKAGE_OUTPUT);
 }
 
 /// Reference LAPACK's sources: Debian's `lapack` source package, whose upstream tarball is
@@ -355,4 +361,54 @@ fn installing_fortran_leaves_the_base_toolchain_unchanged() {
             )),
         "{info}"
     );
+}
+
+#[test]
+fn a_cmake_fortran_project_builds_with_the_toolchain_file() {
+    let toolchain = fortran_toolchain();
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    // The fixtures, copied into the directory the sandbox sees.
+    let fixtures = work.join("fixtures");
+    for name in ["fortran", "fortran-cmake"] {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        fs_err::create_dir_all(fixtures.join(name)).unwrap();
+        for entry in fs_err::read_dir(&from).unwrap() {
+            let path = entry.unwrap().path();
+            fs_err::copy(&path, fixtures.join(name).join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    inside(
+        &toolchain,
+        work,
+        "/usr/bin/cmake",
+        &[
+            "-S",
+            &fixtures.join("fortran-cmake").to_string_lossy(),
+            "-B",
+            "build",
+            "-G",
+            "Ninja",
+            &format!(
+                "-DCMAKE_TOOLCHAIN_FILE={}",
+                wheelforge::toolchain::fortran::CMAKE_TOOLCHAIN_FILE
+            ),
+        ],
+    );
+    inside(&toolchain, work, "/usr/bin/cmake", &["--build", "build"]);
+    // CMake identified the driver (not the root's own flang) as the Fortran compiler.
+    let detected = fs_err::read_dir(work.join("build/CMakeFiles"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path().join("CMakeFortranCompiler.cmake"))
+        .find(|path| path.is_file())
+        .map(|path| fs_err::read_to_string(path).unwrap())
+        .expect("CMake wrote no CMakeFortranCompiler.cmake");
+    assert!(
+        detected.contains("set(CMAKE_Fortran_COMPILER \"/opt/wheelforge/bin/wheelforge-fortran\")")
+            && detected.contains("set(CMAKE_Fortran_COMPILER_ID \"LLVMFlang\")"),
+        "{detected}"
+    );
+    assert_runs(&work.join("build/main.wasm"), PACKAGE_OUTPUT);
 }

@@ -30,7 +30,7 @@ use crate::toolchain::wasi::{Flavor, WasiToolchain};
 use crate::toolchain::{ToolchainError, io_error};
 
 /// Bumped whenever the Fortran part's layout or build changes.
-pub const FORTRAN_FORMAT: u32 = 2;
+pub const FORTRAN_FORMAT: u32 = 3;
 
 /// The Debian packages of the Fortran part.
 pub const FORTRAN_PACKAGES: &[&str] = &["flang-22", "cmake", "ninja-build", "xz-utils"];
@@ -131,6 +131,9 @@ impl FortranToolchain {
             hasher.update(name.as_bytes());
             hasher.update(text.as_bytes());
         }
+        hasher.update(include_str!(
+            "../../../toolchain/fortran/wasi-fortran.cmake.in"
+        ));
         hex::encode(hasher.finalize())
     }
 
@@ -369,7 +372,7 @@ pub fn install(
     Ok(fortran)
 }
 
-/// The driver configuration and the `wheelforge-fortran` script.
+/// The driver configuration, the `wheelforge-fortran` script and the CMake toolchain file.
 fn write_driver_files(
     toolchain: &WasiToolchain,
     config: &DriverConfig,
@@ -380,6 +383,13 @@ fn write_driver_files(
         serde_json::to_vec_pretty(config).expect("configs serialize"),
     )
     .map_err(io_error(&config_path))?;
+    let cmake = toolchain.host_path(Path::new(super::CMAKE_TOOLCHAIN_FILE));
+    fs_err::write(
+        &cmake,
+        include_str!("../../../toolchain/fortran/wasi-fortran.cmake.in")
+            .replace("@TOOLS@", &toolchain.tools_dir.display().to_string()),
+    )
+    .map_err(io_error(&cmake))?;
     let script = toolchain.host_path(&toolchain.tools_dir.join("bin/wheelforge-fortran"));
     fs_err::write(
         &script,

@@ -27,6 +27,9 @@ pub const FORTRAN_DIR: &str = "/opt/wheelforge/fortran";
 /// The driver's configuration inside the root.
 pub const CONFIG_PATH: &str = "/opt/wheelforge/fortran/driver.json";
 
+/// The CMake toolchain file with Fortran (the base `wasi.cmake` plus the driver).
+pub const CMAKE_TOOLCHAIN_FILE: &str = "/opt/wheelforge/fortran/wasi-fortran.cmake";
+
 /// The configuration file the driver reads (default [`CONFIG_PATH`]).
 pub const CONFIG_VARIABLE: &str = "WHEELFORGE_FORTRAN_CONFIG";
 
