@@ -193,7 +193,7 @@ enum ToolchainAction {
         #[arg(long)]
         force: bool,
         /// Also install the optional Fortran part: flang, the wasm32 Fortran runtime built from
-        /// source (about 12 minutes on 2 cores) and the `wheelforge-fortran` driver.
+        /// source (about 13 minutes on 2 cores) and the `wheelforge-fortran` driver.
         #[arg(long)]
         fortran: bool,
     },
@@ -480,6 +480,8 @@ fn fortran(arguments: &[String]) -> anyhow::Result<ExitCode> {
     use wheelforge::toolchain::fortran::{
         CONFIG_PATH, CONFIG_VARIABLE, DriverConfig, FortranError, driver,
     };
+    // Usage errors first: they do not depend on the installation.
+    let invocation = driver::parse(arguments)?;
     let config_path =
         std::env::var_os(CONFIG_VARIABLE).map_or_else(|| PathBuf::from(CONFIG_PATH), PathBuf::from);
     let config: DriverConfig = fs_err::read(&config_path)
@@ -489,7 +491,6 @@ fn fortran(arguments: &[String]) -> anyhow::Result<ExitCode> {
             path: config_path.clone(),
             detail,
         })?;
-    let invocation = driver::parse(arguments)?;
     let status = driver::run(&config, &invocation)?;
     Ok(ExitCode::from(u8::try_from(status).unwrap_or(1)))
 }

@@ -276,7 +276,7 @@ pub fn install(
 
     reporter.message(
         "fortran",
-        "building the Fortran runtime (about 12 minutes on 2 cores)",
+        "building the Fortran runtime (about 13 minutes on 2 cores)",
     );
     let cmake_dir = format!("{FORTRAN_DIR}/runtime-build-files");
     let build_dir = format!("{FORTRAN_DIR}/build/runtime");
