@@ -350,7 +350,7 @@ fn installing_fortran_leaves_the_base_toolchain_unchanged() {
     run(&["toolchain", "install", "--fortran"]);
     assert_eq!(fs_err::read(&manifest).unwrap(), before);
     let base = wheelforge::toolchain::WasiToolchain::load(&dir).unwrap();
-    let fortran = wheelforge::toolchain::fortran::install::FortranToolchain::load(&dir).unwrap();
+    let fortran = wheelforge::toolchain::fortran::install::FortranToolchain::load(&base).unwrap();
     assert_ne!(fortran.identity, base.identity);
     let info = run(&["toolchain", "info"]);
     assert!(

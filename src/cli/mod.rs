@@ -456,7 +456,7 @@ fn toolchain_command(
         println!("  {name} {version}");
     }
     use wheelforge::toolchain::fortran::install::FortranToolchain;
-    match FortranToolchain::load(&toolchain.dir) {
+    match FortranToolchain::load(&toolchain) {
         Ok(fortran) => {
             println!("fortran:       installed, identity {}", fortran.identity);
             println!(

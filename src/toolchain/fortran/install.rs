@@ -30,7 +30,7 @@ use crate::toolchain::wasi::{Flavor, WasiToolchain};
 use crate::toolchain::{ToolchainError, io_error};
 
 /// Bumped whenever the Fortran part's layout or build changes.
-pub const FORTRAN_FORMAT: u32 = 3;
+pub const FORTRAN_FORMAT: u32 = 4;
 
 /// The Debian packages of the Fortran part.
 pub const FORTRAN_PACKAGES: &[&str] = &["flang-22", "cmake", "ninja-build", "xz-utils"];
@@ -81,6 +81,9 @@ pub struct FortranToolchain {
     pub format: u32,
     /// The base toolchain's directory (host path).
     pub dir: PathBuf,
+    /// The identity of the base toolchain this part was installed into: a reinstalled base
+    /// (a new root) needs the Fortran part again.
+    pub base_identity: String,
     /// Versions of the Debian packages and of the runtime's source tarball (its SHA-256).
     pub versions: BTreeMap<String, String>,
     /// The driver configuration (inside paths).
@@ -95,12 +98,14 @@ impl FortranToolchain {
         dir.join("fortran.json")
     }
 
-    /// The installed Fortran part of the toolchain in `dir`.
-    pub fn load(dir: &Path) -> Result<FortranToolchain, ToolchainError> {
-        let path = Self::manifest_path(dir);
+    /// The Fortran part installed into `toolchain`; [`ToolchainError::NotInstalled`] or
+    /// [`ToolchainError::Manifest`] (reinstall) when it is missing, from another wheelforge
+    /// version, made for another base toolchain, or its runtime is gone.
+    pub fn load(toolchain: &WasiToolchain) -> Result<FortranToolchain, ToolchainError> {
+        let path = Self::manifest_path(&toolchain.dir);
         if !path.is_file() {
             return Err(ToolchainError::NotInstalled {
-                dir: dir.to_path_buf(),
+                dir: toolchain.dir.clone(),
             });
         }
         let text = fs_err::read_to_string(&path).map_err(io_error(&path))?;
@@ -109,14 +114,26 @@ impl FortranToolchain {
                 path: path.clone(),
                 detail: error.to_string(),
             })?;
+        let stale = |detail: String| ToolchainError::Manifest {
+            path: path.clone(),
+            detail,
+        };
         if fortran.format != FORTRAN_FORMAT {
-            return Err(ToolchainError::Manifest {
-                path,
-                detail: format!(
-                    "Fortran format {} is not this wheelforge's format {FORTRAN_FORMAT}",
-                    fortran.format
-                ),
-            });
+            return Err(stale(format!(
+                "Fortran format {} is not this wheelforge's format {FORTRAN_FORMAT}",
+                fortran.format
+            )));
+        }
+        if fortran.base_identity != toolchain.identity {
+            return Err(stale(format!(
+                "made for the base toolchain {}, not the installed {}",
+                fortran.base_identity, toolchain.identity
+            )));
+        }
+        for file in [&fortran.config.runtime, &fortran.config.flang] {
+            if !toolchain.host_path(file).is_file() {
+                return Err(stale(format!("{} is missing", file.display())));
+            }
         }
         Ok(fortran)
     }
@@ -161,7 +178,7 @@ pub fn ensure(
     reporter: &dyn Reporter,
 ) -> Result<(WasiToolchain, FortranToolchain), ToolchainError> {
     let toolchain = crate::toolchain::install::ensure(cache_dir, reporter)?;
-    match FortranToolchain::load(&toolchain.dir) {
+    match FortranToolchain::load(&toolchain) {
         Ok(fortran) => Ok((toolchain, fortran)),
         Err(ToolchainError::NotInstalled { .. } | ToolchainError::Manifest { .. }) => {
             let fortran = install(&toolchain, false, reporter)?;
@@ -179,7 +196,7 @@ pub fn install(
     reporter: &dyn Reporter,
 ) -> Result<FortranToolchain, ToolchainError> {
     let dir = &toolchain.dir;
-    if !force && let Ok(existing) = FortranToolchain::load(dir) {
+    if !force && let Ok(existing) = FortranToolchain::load(toolchain) {
         return Ok(existing);
     }
     if !matches!(toolchain.flavor, Flavor::DebianRoot { .. }) {
@@ -192,7 +209,7 @@ pub fn install(
     let lock_path = dir.join("fortran.lock");
     let lock = fs_err::File::create(&lock_path).map_err(io_error(&lock_path))?;
     lock.file().lock().map_err(io_error(&lock_path))?;
-    if !force && let Ok(existing) = FortranToolchain::load(dir) {
+    if !force && let Ok(existing) = FortranToolchain::load(toolchain) {
         return Ok(existing);
     }
     let manifest = FortranToolchain::manifest_path(dir);
@@ -362,6 +379,7 @@ pub fn install(
     let mut fortran = FortranToolchain {
         format: FORTRAN_FORMAT,
         dir: dir.clone(),
+        base_identity: toolchain.identity.clone(),
         versions,
         config,
         runtime_build_seconds,
