@@ -412,3 +412,52 @@ fn a_cmake_fortran_project_builds_with_the_toolchain_file() {
     );
     assert_runs(&work.join("build/main.wasm"), PACKAGE_OUTPUT);
 }
+
+#[test]
+fn a_meson_fortran_project_builds_with_the_cross_files() {
+    let toolchain = fortran_toolchain();
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    let project = work.join("project");
+    fs_err::create_dir_all(&project).unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for dir in ["fortran", "fortran-meson"] {
+        for entry in fs_err::read_dir(fixtures.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            fs_err::copy(&path, project.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    // meson from the package index, as the cross backend gets it (ninja is in the root).
+    inside(
+        &toolchain,
+        work,
+        "/bin/sh",
+        &[
+            "-c",
+            "python3.14 -m venv venv && venv/bin/pip install --quiet --disable-pip-version-check meson",
+        ],
+    );
+    let cross = format!(
+        "--cross-file=/opt/wheelforge/meson-cross.ini --cross-file={}",
+        wheelforge::toolchain::fortran::MESON_CROSS_FILE
+    );
+    inside(
+        &toolchain,
+        work,
+        "/bin/sh",
+        &[
+            "-c",
+            &format!(
+                "venv/bin/meson setup build project {cross} && venv/bin/meson compile -C build"
+            ),
+        ],
+    );
+    let log = fs_err::read_to_string(work.join("build/meson-logs/meson-log.txt")).unwrap();
+    assert!(
+        log.contains("Fortran compiler for the host machine: /opt/wheelforge/bin/wheelforge-fortran (flang 22."),
+        "meson did not use the driver:\n{log}"
+    );
+    // Modules go to meson's private directory (`-module`), not the build directory.
+    assert!(work.join("build/libpackage.a.p/geometry.mod").is_file());
+    assert_runs(&work.join("build/main.wasm"), PACKAGE_OUTPUT);
+}

@@ -102,7 +102,8 @@ pub fn parse(arguments: &[String]) -> Result<Invocation, FortranError> {
                 invocation.mode = Mode::Version
             }
             "-o" => invocation.output = Some(value(argument, iter.next())?.into()),
-            "-J" | "-module-dir" => {
+            // `-module` is classic flang's spelling, which meson uses for any "flang".
+            "-J" | "-module-dir" | "-module" => {
                 invocation.module_dir = Some(value(argument, iter.next())?.into())
             }
             "-I" => invocation
@@ -461,6 +462,21 @@ mod tests {
         );
         assert!(preprocessed_by_default(Path::new("a.F")));
         assert!(!preprocessed_by_default(Path::new("a.f90")));
+    }
+
+    #[test]
+    fn a_meson_flang_compile_line_puts_modules_in_the_private_directory() {
+        let invocation = parse(&args(
+            "-Ilibpackage.a.p -I. -I../src -fdiagnostics-color=always -D_FILE_OFFSET_BITS=64 -Minform=inform -O0 -g -fPIC -module libpackage.a.p -MD -MQ libpackage.a.p/geometry.f90.o -MF libpackage.a.p/geometry.f90.o.d -o libpackage.a.p/geometry.f90.o -c ../src/geometry.f90",
+        ))
+        .unwrap();
+        assert_eq!(invocation.module_dir, Some("libpackage.a.p".into()));
+        assert_eq!(
+            invocation.sources,
+            vec![PathBuf::from("../src/geometry.f90")]
+        );
+        assert_eq!(invocation.link_arguments, Vec::<String>::new());
+        assert_eq!(invocation.optimization, 0);
     }
 
     #[test]

@@ -29,8 +29,9 @@ use crate::reporter::Reporter;
 use crate::toolchain::wasi::{Flavor, WasiToolchain};
 use crate::toolchain::{ToolchainError, io_error};
 
-/// Bumped whenever the Fortran part's layout or build changes.
-pub const FORTRAN_FORMAT: u32 = 4;
+/// Bumped whenever the Fortran part's layout, its build or the driver's output changes (the
+/// driver's Rust code is not hashed into the identity).
+pub const FORTRAN_FORMAT: u32 = 5;
 
 /// The Debian packages of the Fortran part.
 pub const FORTRAN_PACKAGES: &[&str] = &["flang-22", "cmake", "ninja-build", "xz-utils"];
@@ -61,6 +62,10 @@ const RUNTIME_FILES: &[(&str, &str)] = &[
         include_str!("../../../toolchain/fortran/runtime/include/sys/wait.h"),
     ),
 ];
+
+/// The build-system files with the driver (part of the identity).
+const CMAKE_TEMPLATE: &str = include_str!("../../../toolchain/fortran/wasi-fortran.cmake.in");
+const MESON_TEMPLATE: &str = include_str!("../../../toolchain/fortran/meson-fortran.ini.in");
 
 /// The intrinsic modules, in dependency order.
 pub const INTRINSIC_MODULES: &[&str] = &[
@@ -401,13 +406,17 @@ fn write_driver_files(
         serde_json::to_vec_pretty(config).expect("configs serialize"),
     )
     .map_err(io_error(&config_path))?;
-    let cmake = toolchain.host_path(Path::new(super::CMAKE_TOOLCHAIN_FILE));
-    fs_err::write(
-        &cmake,
-        include_str!("../../../toolchain/fortran/wasi-fortran.cmake.in")
-            .replace("@TOOLS@", &toolchain.tools_dir.display().to_string()),
-    )
-    .map_err(io_error(&cmake))?;
+    for (inside, template) in [
+        (super::CMAKE_TOOLCHAIN_FILE, CMAKE_TEMPLATE),
+        (super::MESON_CROSS_FILE, MESON_TEMPLATE),
+    ] {
+        let path = toolchain.host_path(Path::new(inside));
+        fs_err::write(
+            &path,
+            template.replace("@TOOLS@", &toolchain.tools_dir.display().to_string()),
+        )
+        .map_err(io_error(&path))?;
+    }
     let script = toolchain.host_path(&toolchain.tools_dir.join("bin/wheelforge-fortran"));
     fs_err::write(
         &script,

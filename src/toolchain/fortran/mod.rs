@@ -30,6 +30,9 @@ pub const CONFIG_PATH: &str = "/opt/wheelforge/fortran/driver.json";
 /// The CMake toolchain file with Fortran (the base `wasi.cmake` plus the driver).
 pub const CMAKE_TOOLCHAIN_FILE: &str = "/opt/wheelforge/fortran/wasi-fortran.cmake";
 
+/// The meson cross file addition with the driver (after the base `meson-cross.ini`).
+pub const MESON_CROSS_FILE: &str = "/opt/wheelforge/fortran/meson-fortran.ini";
+
 /// The configuration file the driver reads (default [`CONFIG_PATH`]).
 pub const CONFIG_VARIABLE: &str = "WHEELFORGE_FORTRAN_CONFIG";
 
