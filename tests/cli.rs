@@ -63,3 +63,32 @@ fn a_missing_recipe_is_an_error_naming_it() {
 fn publish_help() {
     insta::assert_snapshot!(run(&["publish", "--help"]));
 }
+
+#[test]
+fn toolchain_install_help() {
+    insta::assert_snapshot!(run(&["toolchain", "install", "--help"]));
+}
+
+/// The Fortran driver's errors as a build system shows them: an option it does not know, and
+/// a toolchain without the Fortran part.
+#[test]
+fn fortran_driver_errors() {
+    let fortran = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
+            .arg("fortran")
+            .args(args)
+            .env("WHEELFORGE_FORTRAN_CONFIG", "/nonexistent/driver.json")
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    insta::assert_snapshot!(
+        "fortran_driver_unknown_option",
+        fortran(&["-qopenmp", "-c", "a.f90"])
+    );
+    insta::assert_snapshot!(
+        "fortran_driver_not_installed",
+        fortran(&["-O2", "-c", "a.f90"])
+    );
+}

@@ -179,15 +179,26 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         arguments: Vec<String>,
     },
+    /// Compile Fortran for wasm32 WASI (the toolchain's `wheelforge-fortran` calls this).
+    /// Every argument belongs to the driver.
+    #[command(hide = true, disable_version_flag = true, disable_help_flag = true)]
+    Fortran {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        arguments: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 enum ToolchainAction {
     /// Provision the toolchain into the cache (a no-op when it is installed).
     Install {
-        /// Reinstall from scratch.
+        /// Reinstall from scratch (with --fortran: only the Fortran part).
         #[arg(long)]
         force: bool,
+        /// Also install the optional Fortran part: flang, the wasm32 Fortran runtime built from
+        /// source (about 13 minutes on 2 cores) and the `wheelforge-fortran` driver.
+        #[arg(long)]
+        fortran: bool,
     },
     /// Print versions, paths, the target triple and the identity hash.
     Info,
@@ -365,6 +376,7 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             args,
         } => run_component(&component, &dirs, &env, args, &cache_dir),
         Command::Wrap { tool, arguments } => wrap(&tool, &arguments),
+        Command::Fortran { arguments } => fortran(&arguments),
         Command::Lint {
             names,
             offline,
@@ -410,10 +422,16 @@ fn toolchain_command(
 ) -> anyhow::Result<ExitCode> {
     use wheelforge::toolchain::{WasiToolchain, install};
     let toolchain = match action {
-        ToolchainAction::Install { force } => {
+        ToolchainAction::Install { force, fortran } => {
             let reporter = progress::BarReporter::new(true);
             let started = std::time::Instant::now();
-            let toolchain = install::install(cache_dir, force, &reporter)?;
+            let toolchain = if fortran {
+                let toolchain = install::ensure(cache_dir, &reporter)?;
+                wheelforge::toolchain::fortran::install::install(&toolchain, force, &reporter)?;
+                toolchain
+            } else {
+                install::install(cache_dir, force, &reporter)?
+            };
             reporter.clear();
             println!(
                 "toolchain ready in {:.0} s: {}",
@@ -445,7 +463,44 @@ fn toolchain_command(
     for (name, version) in &toolchain.versions {
         println!("  {name} {version}");
     }
+    use wheelforge::toolchain::fortran::install::FortranToolchain;
+    match FortranToolchain::load(&toolchain) {
+        Ok(fortran) => {
+            println!("fortran:       installed, identity {}", fortran.identity);
+            println!(
+                "  driver:      {}/bin/wheelforge-fortran",
+                toolchain.tools_dir.display()
+            );
+            println!("  runtime:     {}", fortran.config.runtime.display());
+            for (name, version) in &fortran.versions {
+                println!("  {name} {version}");
+            }
+        }
+        Err(_) => {
+            println!("fortran:       not installed (`wheelforge toolchain install --fortran`)")
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The Fortran driver (`wheelforge-fortran` in the toolchain runs this).
+fn fortran(arguments: &[String]) -> anyhow::Result<ExitCode> {
+    use wheelforge::toolchain::fortran::{
+        CONFIG_PATH, CONFIG_VARIABLE, DriverConfig, FortranError, driver,
+    };
+    // Usage errors first: they do not depend on the installation.
+    let invocation = driver::parse(arguments)?;
+    let config_path =
+        std::env::var_os(CONFIG_VARIABLE).map_or_else(|| PathBuf::from(CONFIG_PATH), PathBuf::from);
+    let config: DriverConfig = fs_err::read(&config_path)
+        .map_err(|error| error.to_string())
+        .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|error| error.to_string()))
+        .map_err(|detail| FortranError::Config {
+            path: config_path.clone(),
+            detail,
+        })?;
+    let status = driver::run(&config, &invocation)?;
+    Ok(ExitCode::from(u8::try_from(status).unwrap_or(1)))
 }
 
 /// Rewrites a compiler invocation for wasm32 WASI and replaces this process with it.

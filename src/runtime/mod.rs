@@ -7,6 +7,9 @@
 //! runs components; building them is `crate::runtime::link`.
 
 pub mod link;
+mod module;
+
+pub use module::run_module;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,625 @@
+//! `wheelforge toolchain install --fortran`: the optional Fortran part of the toolchain.
+//!
+//! Installed on demand into the same Debian root as the base toolchain, with its own manifest
+//! (`fortran.json` beside `toolchain.json`), lock and identity, so adding it changes nothing for
+//! recipes that do not use Fortran. Steps, each leaving a marker so an interrupted install
+//! resumes after it:
+//! 1. `packages`: flang 22 (the front end, `fir-opt`, `tco`), CMake and Ninja from Debian;
+//! 2. sources: Debian's llvm-toolchain-22 source package with `apt-get source`, from a
+//!    `deb-src` entry derived from the root's own apt sources; the upstream tarball's SHA-256 is
+//!    checked against the (signed) Sources index (`crate::toolchain::debian_source`);
+//! 3. `patch`: the runtime's parts extracted, and the LP64 boundary ([`super::lp64`]) on a copy of the runtime sources;
+//! 4. `runtime`: flang-rt for wasm32 with CMake (`toolchain/fortran/runtime/`), installed as
+//!    `/opt/wheelforge/fortran/lib/libflang_rt.runtime.a`;
+//! 5. `modules`: the intrinsic modules (`iso_c_binding`, `iso_fortran_env`, IEEE) compiled for
+//!    wasm32, with the C type kinds of wasm32.
+//!
+//! Then the driver's configuration and the `wheelforge-fortran` script are written and the
+//! manifest last. This module installs; the driver is [`super::driver`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{DriverConfig, FORTRAN_DIR};
+use crate::process::{log_tail, run_logged};
+use crate::reporter::Reporter;
+use crate::toolchain::wasi::{Flavor, WasiToolchain};
+use crate::toolchain::{ToolchainError, io_error};
+
+/// Bumped whenever the Fortran part's layout, its build or the driver's output changes (the
+/// driver's Rust code is not hashed into the identity).
+pub const FORTRAN_FORMAT: u32 = 5;
+
+/// The Debian packages of the Fortran part.
+pub const FORTRAN_PACKAGES: &[&str] = &["flang-22", "cmake", "ninja-build", "xz-utils"];
+
+/// The Debian source package with flang-rt and the intrinsic modules.
+pub const SOURCE_PACKAGE: &str = "llvm-toolchain-22";
+
+/// The files of the runtime build, embedded in wheelforge (part of the identity).
+const RUNTIME_FILES: &[(&str, &str)] = &[
+    (
+        "CMakeLists.txt",
+        include_str!("../../../toolchain/fortran/runtime/CMakeLists.txt"),
+    ),
+    (
+        "compat.c",
+        include_str!("../../../toolchain/fortran/runtime/compat.c"),
+    ),
+    (
+        "complex-shims.c",
+        include_str!("../../../toolchain/fortran/runtime/complex-shims.c"),
+    ),
+    (
+        "include/wheelforge-compat.h",
+        include_str!("../../../toolchain/fortran/runtime/include/wheelforge-compat.h"),
+    ),
+    (
+        "include/sys/wait.h",
+        include_str!("../../../toolchain/fortran/runtime/include/sys/wait.h"),
+    ),
+];
+
+/// The build-system files with the driver (part of the identity).
+const CMAKE_TEMPLATE: &str = include_str!("../../../toolchain/fortran/wasi-fortran.cmake.in");
+const MESON_TEMPLATE: &str = include_str!("../../../toolchain/fortran/meson-fortran.ini.in");
+
+/// The intrinsic modules, in dependency order.
+pub const INTRINSIC_MODULES: &[&str] = &[
+    "__fortran_builtins",
+    "__fortran_type_info",
+    "__fortran_ieee_exceptions",
+    "ieee_exceptions",
+    "ieee_arithmetic",
+    "ieee_features",
+    "iso_c_binding",
+    "iso_fortran_env_impl",
+    "iso_fortran_env",
+];
+
+/// The installed Fortran part, as recorded in `fortran.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FortranToolchain {
+    pub format: u32,
+    /// The base toolchain's directory (host path).
+    pub dir: PathBuf,
+    /// The identity of the base toolchain this part was installed into: a reinstalled base
+    /// (a new root) needs the Fortran part again.
+    pub base_identity: String,
+    /// Versions of the Debian packages and of the runtime's source tarball (its SHA-256).
+    pub versions: BTreeMap<String, String>,
+    /// The driver configuration (inside paths).
+    pub config: DriverConfig,
+    /// How long the runtime build took (seconds; 0 if unknown), for the docs and the log.
+    pub runtime_build_seconds: u64,
+    pub identity: String,
+}
+
+impl FortranToolchain {
+    pub fn manifest_path(dir: &Path) -> PathBuf {
+        dir.join("fortran.json")
+    }
+
+    /// The Fortran part installed into `toolchain`; [`ToolchainError::NotInstalled`] or
+    /// [`ToolchainError::Manifest`] (reinstall) when it is missing, from another wheelforge
+    /// version, made for another base toolchain, or its runtime is gone.
+    pub fn load(toolchain: &WasiToolchain) -> Result<FortranToolchain, ToolchainError> {
+        let path = Self::manifest_path(&toolchain.dir);
+        if !path.is_file() {
+            return Err(ToolchainError::NotInstalled {
+                dir: toolchain.dir.clone(),
+            });
+        }
+        let text = fs_err::read_to_string(&path).map_err(io_error(&path))?;
+        let fortran: FortranToolchain =
+            serde_json::from_str(&text).map_err(|error| ToolchainError::Manifest {
+                path: path.clone(),
+                detail: error.to_string(),
+            })?;
+        let stale = |detail: String| ToolchainError::Manifest {
+            path: path.clone(),
+            detail,
+        };
+        if fortran.format != FORTRAN_FORMAT {
+            return Err(stale(format!(
+                "Fortran format {} is not this wheelforge's format {FORTRAN_FORMAT}",
+                fortran.format
+            )));
+        }
+        if fortran.base_identity != toolchain.identity {
+            return Err(stale(format!(
+                "made for the base toolchain {}, not the installed {}",
+                fortran.base_identity, toolchain.identity
+            )));
+        }
+        for file in [&fortran.config.runtime, &fortran.config.flang] {
+            if !toolchain.host_path(file).is_file() {
+                return Err(stale(format!("{} is missing", file.display())));
+            }
+        }
+        Ok(fortran)
+    }
+
+    /// Everything that can change a Fortran build's output: the package versions, the source
+    /// tarball, the runtime build files and the driver's format.
+    pub fn compute_identity(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(format!("fortran format {FORTRAN_FORMAT}\n"));
+        hasher.update(serde_json::to_vec(&self.versions).expect("versions serialize"));
+        for (name, text) in RUNTIME_FILES {
+            hasher.update(name.as_bytes());
+            hasher.update(text.as_bytes());
+        }
+        hasher.update(include_str!(
+            "../../../toolchain/fortran/wasi-fortran.cmake.in"
+        ));
+        hex::encode(hasher.finalize())
+    }
+
+    fn save(&self) -> Result<(), ToolchainError> {
+        let path = Self::manifest_path(&self.dir);
+        let temporary = tempfile::NamedTempFile::new_in(&self.dir).map_err(io_error(&self.dir))?;
+        fs_err::write(
+            temporary.path(),
+            serde_json::to_vec_pretty(self).expect("manifests serialize"),
+        )
+        .map_err(io_error(&path))?;
+        temporary
+            .persist(&path)
+            .map_err(|error| ToolchainError::Io {
+                path: path.clone(),
+                source: error.error,
+            })?;
+        Ok(())
+    }
+}
+
+/// Loads the Fortran part, installing it (and the base toolchain) first if needed.
+pub fn ensure(
+    cache_dir: &Path,
+    reporter: &dyn Reporter,
+) -> Result<(WasiToolchain, FortranToolchain), ToolchainError> {
+    let toolchain = crate::toolchain::install::ensure(cache_dir, reporter)?;
+    match FortranToolchain::load(&toolchain) {
+        Ok(fortran) => Ok((toolchain, fortran)),
+        Err(ToolchainError::NotInstalled { .. } | ToolchainError::Manifest { .. }) => {
+            let fortran = install(&toolchain, false, reporter)?;
+            Ok((toolchain, fortran))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Installs the Fortran part into an installed base toolchain (a no-op when installed and
+/// `force` is false).
+pub fn install(
+    toolchain: &WasiToolchain,
+    force: bool,
+    reporter: &dyn Reporter,
+) -> Result<FortranToolchain, ToolchainError> {
+    let dir = &toolchain.dir;
+    if !force && let Ok(existing) = FortranToolchain::load(toolchain) {
+        return Ok(existing);
+    }
+    if !matches!(toolchain.flavor, Flavor::DebianRoot { .. }) {
+        return Err(ToolchainError::Unsupported {
+            what: "the Fortran toolchain needs the Debian toolchain root (flang comes from Debian)"
+                .into(),
+            help: "unset WASI_SDK_PATH and run `wheelforge toolchain install --fortran`".into(),
+        });
+    }
+    let lock_path = dir.join("fortran.lock");
+    let lock = fs_err::File::create(&lock_path).map_err(io_error(&lock_path))?;
+    lock.file().lock().map_err(io_error(&lock_path))?;
+    if !force && let Ok(existing) = FortranToolchain::load(toolchain) {
+        return Ok(existing);
+    }
+    let manifest = FortranToolchain::manifest_path(dir);
+    if manifest.exists() {
+        fs_err::remove_file(&manifest).map_err(io_error(&manifest))?;
+    }
+    let log = dir.join("fortran-install.log");
+    fs_err::write(&log, "").map_err(io_error(&log))?;
+    let host = |inside: &str| toolchain.host_path(Path::new(inside));
+    let fortran_dir = host(FORTRAN_DIR);
+    if force && fortran_dir.exists() {
+        fs_err::remove_dir_all(&fortran_dir).map_err(io_error(&fortran_dir))?;
+    }
+    fs_err::create_dir_all(&fortran_dir).map_err(io_error(&fortran_dir))?;
+    let done = |name: &str| fortran_dir.join(format!(".step-{name}"));
+    let finish = |name: &str| fs_err::write(done(name), "").map_err(io_error(&fortran_dir));
+    let shell = |script: &str, step: &str| -> Result<(), ToolchainError> {
+        let mut command = toolchain.sandbox().command("/bin/sh", Path::new("/"), &[]);
+        command.args(["-c", script]);
+        run_step(step, &mut command, &log)
+    };
+    let apt = "apt-get -o Acquire::Check-Valid-Until=false -o APT::Install-Recommends=false";
+
+    reporter.message("fortran", "packages");
+    if !done("packages").exists() {
+        let sources = source_entries(&host("/etc/apt"))?;
+        let path = host("/etc/apt/sources.list.d/wheelforge-deb-src.sources");
+        fs_err::write(&path, sources).map_err(io_error(&path))?;
+        shell(
+            &format!(
+                "set -e; {apt} update; DEBIAN_FRONTEND=noninteractive {apt} install -y {}; {apt} clean",
+                FORTRAN_PACKAGES.join(" ")
+            ),
+            "installing the Fortran packages",
+        )?;
+        finish("packages")?;
+    }
+    let mut versions = package_versions(toolchain, &log)?;
+    let flang_version = versions.get("deb:flang-22").cloned().unwrap_or_default();
+
+    reporter.message("fortran", "runtime sources");
+    let downloads = format!("{FORTRAN_DIR}/downloads");
+    let upstream = crate::toolchain::debian_source::fetch(
+        toolchain,
+        SOURCE_PACKAGE,
+        Some(&flang_version),
+        &host(&downloads),
+        &log,
+    )?;
+    let tarball = upstream.path;
+    versions.insert(format!("src:{SOURCE_PACKAGE}"), upstream.sha256);
+
+    reporter.message("fortran", "LP64 boundary");
+    let source_root = format!("{FORTRAN_DIR}/build/source");
+    if !done("patch").exists() {
+        let host_source = host(&source_root);
+        if host_source.exists() {
+            fs_err::remove_dir_all(&host_source).map_err(io_error(&host_source))?;
+        }
+        fs_err::create_dir_all(&host_source).map_err(io_error(&host_source))?;
+        let top = tarball
+            .file_name()
+            .and_then(|name| name.to_str())
+            .and_then(|name| name.strip_suffix(".orig.tar.xz"))
+            .unwrap_or_default();
+        shell(
+            &format!(
+                "set -e; cd {source_root}; tar -xJf {downloads}/{tarball} --strip-components=1 \
+                 {top}/flang-rt {top}/flang/include {top}/flang/lib/Decimal {top}/flang/module",
+                tarball = tarball.file_name().unwrap_or_default().to_string_lossy(),
+            ),
+            "extracting the runtime sources",
+        )?;
+        let count = apply_lp64_boundary(&host_source)?;
+        append_log(
+            &log,
+            &format!("LP64 boundary: {count} signatures widened\n"),
+        )?;
+        finish("patch")?;
+    }
+
+    reporter.message(
+        "fortran",
+        "building the Fortran runtime (about 13 minutes on 2 cores)",
+    );
+    let cmake_dir = format!("{FORTRAN_DIR}/runtime-build-files");
+    let build_dir = format!("{FORTRAN_DIR}/build/runtime");
+    let started = std::time::Instant::now();
+    if !done("runtime").exists() {
+        for (name, text) in RUNTIME_FILES {
+            let path = host(&format!("{cmake_dir}/{name}"));
+            if let Some(parent) = path.parent() {
+                fs_err::create_dir_all(parent).map_err(io_error(parent))?;
+            }
+            fs_err::write(&path, text).map_err(io_error(&path))?;
+        }
+        let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+        shell(
+            &format!(
+                "set -e; cmake -S {cmake_dir} -B {build_dir} -G Ninja \
+                 -DCMAKE_TOOLCHAIN_FILE={tools}/wasi.cmake -DFLANG_SOURCE_ROOT={source_root} \
+                 -DCMAKE_INSTALL_PREFIX={FORTRAN_DIR}; \
+                 cmake --build {build_dir} -j {jobs}; cmake --install {build_dir}",
+                tools = toolchain.tools_dir.display()
+            ),
+            "building the Fortran runtime",
+        )?;
+        let seconds = started.elapsed().as_secs();
+        append_log(&log, &format!("runtime build: {seconds} s\n"))?;
+        // The marker keeps the measured time for the manifest of a resumed install.
+        fs_err::write(done("runtime"), seconds.to_string()).map_err(io_error(&fortran_dir))?;
+    }
+    let runtime_build_seconds = fs_err::read_to_string(done("runtime"))
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(0);
+
+    reporter.message("fortran", "intrinsic modules");
+    let config = DriverConfig::for_toolchain(toolchain);
+    // flang looks for intrinsic modules only in `../include/flang` of its own executable, so
+    // the driver runs a hard link of Debian's flang beside the wasm32 modules. Remade on every
+    // install: it must be the installed flang.
+    let flang_dir = config
+        .flang
+        .parent()
+        .unwrap_or(Path::new(FORTRAN_DIR))
+        .display()
+        .to_string();
+    shell(
+        &format!(
+            "set -e; mkdir -p {flang_dir} {modules}; ln -f \"$(readlink -f /usr/bin/flang-new-22)\" {flang}",
+            modules = config.module_dir.display(),
+            flang = config.flang.display()
+        ),
+        "linking flang beside the wasm32 intrinsic modules",
+    )?;
+    if !done("intrinsic-modules").exists() {
+        let module_sources = format!("{source_root}/flang/module");
+        let iso_c = host(&format!("{module_sources}/iso_c_binding.f90"));
+        let text = fs_err::read_to_string(&iso_c).map_err(io_error(&iso_c))?;
+        // Idempotent: a resumed install finds the file already patched.
+        let patched = if text.contains("c_size_t = c_int32_t,") {
+            text
+        } else {
+            super::modules::wasm32_iso_c_binding(&text).ok_or_else(|| {
+                ToolchainError::Unsupported {
+                    what: format!("{} does not define c_long and c_size_t as expected", iso_c.display()),
+                    help: "this flang version's iso_c_binding needs a new wasm32 patch (src/toolchain/fortran/modules.rs)".into(),
+                }
+            })?
+        };
+        fs_err::write(&iso_c, patched).map_err(io_error(&iso_c))?;
+        let mut script = format!("set -e; cd {module_sources}");
+        for module in INTRINSIC_MODULES {
+            script.push_str(&format!(
+                "; {flang} -fc1 -triple {triple} -cpp -fsyntax-only -module-dir {modules} {module}.f90",
+                flang = config.flang.display(),
+                modules = config.module_dir.display(),
+                triple = super::ir::WASM_TRIPLE,
+            ));
+        }
+        shell(&script, "building the intrinsic modules for wasm32")?;
+        finish("intrinsic-modules")?;
+    }
+
+    write_driver_files(toolchain, &config)?;
+    let mut fortran = FortranToolchain {
+        format: FORTRAN_FORMAT,
+        dir: dir.clone(),
+        base_identity: toolchain.identity.clone(),
+        versions,
+        config,
+        runtime_build_seconds,
+        identity: String::new(),
+    };
+    fortran.identity = fortran.compute_identity();
+    fortran.save()?;
+    Ok(fortran)
+}
+
+/// The driver configuration, the `wheelforge-fortran` script and the CMake toolchain file.
+fn write_driver_files(
+    toolchain: &WasiToolchain,
+    config: &DriverConfig,
+) -> Result<(), ToolchainError> {
+    let config_path = toolchain.host_path(Path::new(super::CONFIG_PATH));
+    fs_err::write(
+        &config_path,
+        serde_json::to_vec_pretty(config).expect("configs serialize"),
+    )
+    .map_err(io_error(&config_path))?;
+    for (inside, template) in [
+        (super::CMAKE_TOOLCHAIN_FILE, CMAKE_TEMPLATE),
+        (super::MESON_CROSS_FILE, MESON_TEMPLATE),
+    ] {
+        let path = toolchain.host_path(Path::new(inside));
+        fs_err::write(
+            &path,
+            template.replace("@TOOLS@", &toolchain.tools_dir.display().to_string()),
+        )
+        .map_err(io_error(&path))?;
+    }
+    let script = toolchain.host_path(&toolchain.tools_dir.join("bin/wheelforge-fortran"));
+    fs_err::write(
+        &script,
+        format!(
+            "#!/bin/sh\nexec \"${{WHEELFORGE_EXE:-{}}}\" fortran \"$@\"\n",
+            toolchain.sandbox().wheelforge_binary().display()
+        ),
+    )
+    .map_err(io_error(&script))?;
+    use std::os::unix::fs::PermissionsExt;
+    fs_err::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+        .map_err(io_error(&script))
+}
+
+/// Applies the LP64 boundary to the extracted runtime sources; returns how many signatures
+/// changed.
+fn apply_lp64_boundary(source_root: &Path) -> Result<usize, ToolchainError> {
+    let binding = source_root.join("flang/include/flang/ISO_Fortran_binding.h");
+    let text = fs_err::read_to_string(&binding).map_err(io_error(&binding))?;
+    let patched = super::lp64::patch_iso_fortran_binding(&text).ok_or_else(|| {
+        ToolchainError::Unsupported {
+            what: format!(
+                "{} does not declare CFI_index_t and elem_len as expected",
+                binding.display()
+            ),
+            help: "this flang version needs a new LP64 boundary (src/toolchain/fortran/lp64.rs)"
+                .into(),
+        }
+    })?;
+    fs_err::write(&binding, patched).map_err(io_error(&binding))?;
+    let mut count = 0;
+    for directory in [
+        source_root.join("flang/include/flang/Runtime"),
+        source_root.join("flang-rt/include"),
+        source_root.join("flang-rt/lib/runtime"),
+    ] {
+        for path in walk(&directory)? {
+            let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+            if !matches!(extension, "h" | "cpp" | "c" | "inc") {
+                continue;
+            }
+            let text = fs_err::read_to_string(&path).map_err(io_error(&path))?;
+            let patched = super::lp64::patch_entry_points(&text, extension == "c");
+            if patched.signatures > 0 {
+                count += patched.signatures;
+                fs_err::write(&path, patched.text).map_err(io_error(&path))?;
+            }
+        }
+    }
+    Ok(count)
+}
+
+fn walk(directory: &Path) -> Result<Vec<PathBuf>, ToolchainError> {
+    let mut files = Vec::new();
+    let mut pending = vec![directory.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in fs_err::read_dir(&dir).map_err(io_error(&dir))? {
+            let path = entry.map_err(io_error(&dir))?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// `deb-src` entries for every `deb` entry of the root's own apt sources (one-line
+/// `sources.list` as debootstrap writes it, and deb822 `.sources` files), so `apt-get source`
+/// uses the same mirror and suites as the packages.
+pub fn source_entries(apt_dir: &Path) -> Result<String, ToolchainError> {
+    let mut stanzas = Vec::new();
+    let list = apt_dir.join("sources.list");
+    if list.is_file() {
+        let text = fs_err::read_to_string(&list).map_err(io_error(&list))?;
+        for line in text.lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() >= 4 && fields[0] == "deb" && !fields[1].starts_with('[') {
+                stanzas.push(format!(
+                    "Types: deb-src\nURIs: {}\nSuites: {}\nComponents: {}\n",
+                    fields[1],
+                    fields[2],
+                    fields[3..].join(" ")
+                ));
+            }
+        }
+    }
+    let list_dir = apt_dir.join("sources.list.d");
+    if list_dir.is_dir() {
+        for path in walk(&list_dir)? {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if !name.ends_with(".sources") || name.starts_with("wheelforge-") {
+                continue;
+            }
+            let text = fs_err::read_to_string(&path).map_err(io_error(&path))?;
+            for stanza in text.split("\n\n") {
+                let is_deb = stanza.lines().any(|line| {
+                    line.strip_prefix("Types:")
+                        .is_some_and(|types| types.split_whitespace().any(|t| t == "deb"))
+                });
+                if is_deb {
+                    let converted: Vec<String> = stanza
+                        .lines()
+                        .map(|line| {
+                            if line.starts_with("Types:") {
+                                "Types: deb-src".to_string()
+                            } else {
+                                line.to_string()
+                            }
+                        })
+                        .collect();
+                    stanzas.push(format!("{}\n", converted.join("\n")));
+                }
+            }
+        }
+    }
+    if stanzas.is_empty() {
+        return Err(ToolchainError::Unsupported {
+            what: format!(
+                "no `deb` entries in the root's apt sources ({})",
+                apt_dir.display()
+            ),
+            help: "reinstall the toolchain with `wheelforge toolchain install --force`".into(),
+        });
+    }
+    Ok(stanzas.join("\n"))
+}
+
+fn package_versions(
+    toolchain: &WasiToolchain,
+    log: &Path,
+) -> Result<BTreeMap<String, String>, ToolchainError> {
+    let mut command = toolchain
+        .sandbox()
+        .command("/usr/bin/dpkg-query", Path::new("/"), &[]);
+    command
+        .args(["-W", "-f", "${Package}\t${Version}\n"])
+        .args(FORTRAN_PACKAGES);
+    let output = command.output().map_err(io_error(log))?;
+    if !output.status.success() {
+        return Err(ToolchainError::Step {
+            step: "dpkg-query (Fortran packages)".into(),
+            tail: String::from_utf8_lossy(&output.stderr).into_owned(),
+            log: log.to_path_buf(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .map(|(package, version)| (format!("deb:{package}"), version.to_string()))
+        .collect())
+}
+
+fn append_log(log: &Path, text: &str) -> Result<(), ToolchainError> {
+    use std::io::Write;
+    let mut file = fs_err::OpenOptions::new()
+        .append(true)
+        .open(log)
+        .map_err(io_error(log))?;
+    file.write_all(text.as_bytes()).map_err(io_error(log))
+}
+
+fn run_step(
+    step: &str,
+    command: &mut std::process::Command,
+    log: &Path,
+) -> Result<(), ToolchainError> {
+    let status = run_logged(command, log).map_err(io_error(log))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(ToolchainError::Step {
+            step: step.to_string(),
+            tail: log_tail(log, 12),
+            log: log.to_path_buf(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::source_entries;
+
+    #[test]
+    fn deb_src_entries_mirror_the_roots_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::write(
+            dir.path().join("sources.list"),
+            "# debootstrap\ndeb http://mirror.invalid/debian sid main\ndeb-src http://x.invalid/debian sid main\n",
+        )
+        .unwrap();
+        fs_err::create_dir_all(dir.path().join("sources.list.d")).unwrap();
+        fs_err::write(
+            dir.path().join("sources.list.d/extra.sources"),
+            "Types: deb\nURIs: http://other.invalid/debian\nSuites: sid\nComponents: main contrib\n",
+        )
+        .unwrap();
+        assert_eq!(
+            source_entries(dir.path()).unwrap(),
+            "Types: deb-src\nURIs: http://mirror.invalid/debian\nSuites: sid\nComponents: main\n\n\
+             Types: deb-src\nURIs: http://other.invalid/debian\nSuites: sid\nComponents: main contrib\n"
+        );
+    }
+}

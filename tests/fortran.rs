@@ -1,0 +1,463 @@
+//! Fortran end to end: the optional Fortran part of the toolchain (`toolchain install
+//! --fortran`: flang 22, the wasm32 Fortran runtime built from Debian's sources, the wasm32
+//! intrinsic modules), the `wheelforge-fortran` driver compiling a small package
+//! (tests/fixtures/fortran) the way a build system does — one `-c` per file, modules through
+//! `-J`, a static library with the `ar` wrapper, a link — and the program run under the
+//! embedded wasmtime, its output checked exactly.
+//!
+//! The first run installs the Fortran part into the shared toolchain cache
+//! (`WHEELFORGE_TEST_CACHE`): about 13 minutes on 2 cores, nearly all of it the runtime
+//! build; later runs take seconds. See docs/fortran.md.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fortran")
+}
+
+/// The toolchain with its Fortran part, installed by the CLI as a user would.
+fn fortran_toolchain() -> wheelforge::toolchain::WasiToolchain {
+    let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
+        .arg("--cache-dir")
+        .arg(common::toolchain_cache())
+        .args(["toolchain", "install", "--fortran"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "install failed:\n{}",
+        text(&output)
+    );
+    wheelforge::toolchain::WasiToolchain::load(&wheelforge::toolchain::install::toolchain_dir(
+        &common::toolchain_cache(),
+    ))
+    .unwrap()
+}
+
+/// Runs a toolchain program inside the root with `work` as working directory. The wrappers
+/// call the wheelforge binary (not this test binary, which the sandbox mounts as its own).
+fn inside(
+    toolchain: &wheelforge::toolchain::WasiToolchain,
+    work: &Path,
+    program: &str,
+    args: &[&str],
+) {
+    let wheelforge = Path::new(env!("CARGO_BIN_EXE_wheelforge"));
+    let mut command = toolchain
+        .sandbox()
+        .command(program, work, &[work, wheelforge]);
+    command.env("WHEELFORGE_EXE", wheelforge).args(args);
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{program} {} failed:\n{}",
+        args.join(" "),
+        text(&output)
+    );
+}
+
+/// What tests/fixtures/fortran/main.f90 prints (checked by hand: saxpy 2*x + y, the COMMON
+/// block after two calls, exp(1+i) = e(cos 1 + i sin 1), sqrt(3+4i) = 2+i,
+/// (1+2i)/(3+4i) = 0.44+0.08i, |3+4i| = 5, the wasm32 C kinds, 1+2+3.5).
+const PACKAGE_OUTPUT: &str = "saxpy   12.00   24.00   36.00   48.00\n\
+                              common 2  12.00\n\
+                              exp   1.4687  2.2874\n\
+                              sqrt  2.0000  1.0000\n\
+                              div   0.4400  0.0800\n\
+                              abs   5.0000\n\
+                              c_long c_size_t c_intptr_t 4 4 4\n\
+                              total   6.5\n\
+                              hello, wasm32!\n\
+                              sci  1.2346E+04\n";
+
+/// Runs a core wasm module and checks that it exits normally with `expected` on stdout.
+fn assert_runs(module: &Path, expected: &str) {
+    let output = wheelforge::runtime::run_module(
+        module,
+        &wheelforge::runtime::RunOptions {
+            args: vec!["main".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        (output.exit_code, output.trap.as_deref()),
+        (0, None),
+        "the program failed:\n{stdout}\n{stderr}"
+    );
+    assert_eq!(stdout, expected, "stderr:\n{stderr}");
+}
+
+#[test]
+fn a_fortran_package_compiles_with_the_driver_and_runs_under_wasi() {
+    let toolchain = fortran_toolchain();
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    for entry in fs_err::read_dir(fixture()).unwrap() {
+        let path = entry.unwrap().path();
+        fs_err::copy(&path, work.join(path.file_name().unwrap())).unwrap();
+    }
+    fs_err::create_dir_all(work.join("mod")).unwrap();
+    let fortran = "/opt/wheelforge/bin/wheelforge-fortran";
+    // As meson does: one compile per file, modules into a private directory, -fPIC.
+    for source in ["geometry.f90", "saxpy.f", "counts.f90", "cmath.f90"] {
+        let object = format!("{}.o", source.split('.').next().unwrap());
+        inside(
+            &toolchain,
+            work,
+            fortran,
+            &["-O2", "-fPIC", "-Jmod", "-c", source, "-o", &object],
+        );
+    }
+    inside(
+        &toolchain,
+        work,
+        "/opt/wheelforge/bin/ar",
+        &[
+            "rcs",
+            "libpackage.a",
+            "geometry.o",
+            "saxpy.o",
+            "counts.o",
+            "cmath.o",
+        ],
+    );
+    // The main program compiled and linked in one call, against the library.
+    inside(
+        &toolchain,
+        work,
+        fortran,
+        &[
+            "-O2",
+            "-Jmod",
+            "main.f90",
+            "libpackage.a",
+            "-o",
+            "main.wasm",
+        ],
+    );
+
+    assert_runs(&work.join("main.wasm"), PACKAGE_OUTPUT);
+}
+
+/// Reference LAPACK's sources: Debian's `lapack` source package, whose upstream tarball is
+/// fetched with `apt-get source` inside the root and verified against the signed Sources index
+/// (downloaded once into the test cache), unpacked into `work`.
+fn lapack_sources(toolchain: &wheelforge::toolchain::WasiToolchain, work: &Path) -> PathBuf {
+    let downloads = common::toolchain_cache().join("test-sources/lapack");
+    let tarball = wheelforge::toolchain::debian_source::fetch(
+        toolchain,
+        "lapack",
+        None,
+        &downloads,
+        &work.join("fetch.log"),
+    )
+    .unwrap_or_else(|error| panic!("{error}"));
+    let status = Command::new("tar")
+        .arg("-xzf")
+        .arg(&tarball.path)
+        .arg("-C")
+        .arg(work)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    fs_err::read_dir(work)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| {
+            path.is_dir()
+                && path
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("lapack-")
+        })
+        .expect("the tarball has a lapack-VERSION directory")
+}
+
+#[test]
+fn reference_lapack_solves_a_linear_system_under_wasi() {
+    let toolchain = fortran_toolchain();
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    let lapack = lapack_sources(&toolchain, work);
+    // DGESV's call tree in reference LAPACK and BLAS: fixed-form code full of assumed-size
+    // arrays, CHARACTER arguments, and XERBLA's formatted WRITE and STOP.
+    let sources = [
+        "SRC/dgesv.f",
+        "SRC/dgetrf.f",
+        "SRC/dgetrf2.f",
+        "SRC/dgetrs.f",
+        "SRC/dlaswp.f",
+        "SRC/ilaenv.f",
+        "SRC/ieeeck.f",
+        "SRC/iparmq.f",
+        "SRC/iparam2stage.F",
+        "INSTALL/dlamch.f",
+        "BLAS/SRC/dgemm.f",
+        "BLAS/SRC/dtrsm.f",
+        "BLAS/SRC/dscal.f",
+        "BLAS/SRC/dswap.f",
+        "BLAS/SRC/idamax.f",
+        "BLAS/SRC/lsame.f",
+        "BLAS/SRC/xerbla.f",
+    ];
+    let fortran = "/opt/wheelforge/bin/wheelforge-fortran";
+    let mut objects = Vec::new();
+    for source in sources {
+        let object = work.join(format!(
+            "{}.o",
+            Path::new(source).file_stem().unwrap().to_string_lossy()
+        ));
+        let source = lapack.join(source);
+        inside(
+            &toolchain,
+            work,
+            fortran,
+            &[
+                "-O2",
+                "-fPIC",
+                "-c",
+                &source.to_string_lossy(),
+                "-o",
+                &object.to_string_lossy(),
+            ],
+        );
+        objects.push(object.to_string_lossy().into_owned());
+    }
+    fs_err::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fortran-lapack/solve.f90"),
+        work.join("solve.f90"),
+    )
+    .unwrap();
+    let mut link = vec!["-O2", "solve.f90"];
+    link.extend(objects.iter().map(String::as_str));
+    link.extend(["-o", "solve.wasm"]);
+    inside(&toolchain, work, fortran, &link);
+
+    let output = wheelforge::runtime::run_module(
+        &work.join("solve.wasm"),
+        &wheelforge::runtime::RunOptions {
+            args: vec!["solve".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        (output.exit_code, output.trap.as_deref()),
+        (0, None),
+        "the program failed:\n{stdout}\n{stderr}"
+    );
+    assert_eq!(
+        stdout,
+        "info 0\n\
+         x  1.000000  2.000000  3.000000  4.000000\n\
+         residual below 1e-12: T\n \
+         ** On entry to DGESV parameter number  1 had an illegal value\n",
+        "stderr:\n{stderr}"
+    );
+}
+
+#[test]
+fn a_fortran_side_module_carries_the_runtime_and_imports_only_libc() {
+    let toolchain = fortran_toolchain();
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    for name in ["saxpy.f", "api.f90"] {
+        fs_err::copy(fixture().join(name), work.join(name)).unwrap();
+    }
+    let fortran = "/opt/wheelforge/bin/wheelforge-fortran";
+    inside(
+        &toolchain,
+        work,
+        fortran,
+        &["-O2", "-fPIC", "-c", "saxpy.f"],
+    );
+    inside(
+        &toolchain,
+        work,
+        fortran,
+        &["-O2", "-fPIC", "-c", "api.f90"],
+    );
+    // As a build system links an extension module: -shared through the driver.
+    inside(
+        &toolchain,
+        work,
+        fortran,
+        &["-shared", "saxpy.o", "api.o", "-o", "libfortran.so"],
+    );
+    let bytes = fs_err::read(work.join("libfortran.so")).unwrap();
+    assert!(
+        wheelforge::wheel::repair::is_dylink_module(&bytes),
+        "not a dylink.0 side module"
+    );
+    let engine = wasmtime::Engine::default();
+    let module = wasmtime::Module::new(&engine, &bytes).unwrap();
+    let imports: Vec<String> = module
+        .imports()
+        .map(|import| format!("{}.{}", import.module(), import.name()))
+        .collect();
+    // The Fortran runtime is linked in; what is left comes from the consumer's libc.so.
+    assert!(
+        imports.iter().all(|import| !import.contains("_Fortran")),
+        "{imports:?}"
+    );
+    assert!(imports.contains(&"env.write".to_string()), "{imports:?}");
+    let exports: Vec<&str> = module.exports().map(|export| export.name()).collect();
+    for symbol in ["saxpy_", "report"] {
+        assert!(exports.contains(&symbol), "{symbol} not in {exports:?}");
+    }
+}
+
+/// The Fortran part has its own manifest and identity: installing it must not touch the base
+/// toolchain's manifest (native recipes would rebuild). On a cache without the Fortran part
+/// this installs it between the two reads; `toolchain info` then reports both.
+#[test]
+fn installing_fortran_leaves_the_base_toolchain_unchanged() {
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
+            .arg("--cache-dir")
+            .arg(common::toolchain_cache())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?} failed:\n{}",
+            text(&output)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    run(&["toolchain", "install"]);
+    let dir = wheelforge::toolchain::install::toolchain_dir(&common::toolchain_cache());
+    let manifest = wheelforge::toolchain::WasiToolchain::manifest_path(&dir);
+    let before = fs_err::read(&manifest).unwrap();
+    run(&["toolchain", "install", "--fortran"]);
+    assert_eq!(fs_err::read(&manifest).unwrap(), before);
+    let base = wheelforge::toolchain::WasiToolchain::load(&dir).unwrap();
+    let fortran = wheelforge::toolchain::fortran::install::FortranToolchain::load(&base).unwrap();
+    assert_ne!(fortran.identity, base.identity);
+    let info = run(&["toolchain", "info"]);
+    assert!(
+        info.contains(&format!("identity:      {}\n", base.identity))
+            && info.contains(&format!(
+                "fortran:       installed, identity {}\n",
+                fortran.identity
+            )),
+        "{info}"
+    );
+}
+
+#[test]
+fn a_cmake_fortran_project_builds_with_the_toolchain_file() {
+    let toolchain = fortran_toolchain();
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    // The fixtures, copied into the directory the sandbox sees.
+    let fixtures = work.join("fixtures");
+    for name in ["fortran", "fortran-cmake"] {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        fs_err::create_dir_all(fixtures.join(name)).unwrap();
+        for entry in fs_err::read_dir(&from).unwrap() {
+            let path = entry.unwrap().path();
+            fs_err::copy(&path, fixtures.join(name).join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    inside(
+        &toolchain,
+        work,
+        "/usr/bin/cmake",
+        &[
+            "-S",
+            &fixtures.join("fortran-cmake").to_string_lossy(),
+            "-B",
+            "build",
+            "-G",
+            "Ninja",
+            &format!(
+                "-DCMAKE_TOOLCHAIN_FILE={}",
+                wheelforge::toolchain::fortran::CMAKE_TOOLCHAIN_FILE
+            ),
+        ],
+    );
+    inside(&toolchain, work, "/usr/bin/cmake", &["--build", "build"]);
+    // CMake identified the driver (not the root's own flang) as the Fortran compiler.
+    let detected = fs_err::read_dir(work.join("build/CMakeFiles"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path().join("CMakeFortranCompiler.cmake"))
+        .find(|path| path.is_file())
+        .map(|path| fs_err::read_to_string(path).unwrap())
+        .expect("CMake wrote no CMakeFortranCompiler.cmake");
+    assert!(
+        detected.contains("set(CMAKE_Fortran_COMPILER \"/opt/wheelforge/bin/wheelforge-fortran\")")
+            && detected.contains("set(CMAKE_Fortran_COMPILER_ID \"LLVMFlang\")"),
+        "{detected}"
+    );
+    assert_runs(&work.join("build/main.wasm"), PACKAGE_OUTPUT);
+}
+
+#[test]
+fn a_meson_fortran_project_builds_with_the_cross_files() {
+    let toolchain = fortran_toolchain();
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    let project = work.join("project");
+    fs_err::create_dir_all(&project).unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for dir in ["fortran", "fortran-meson"] {
+        for entry in fs_err::read_dir(fixtures.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            fs_err::copy(&path, project.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    // meson from the package index, as the cross backend gets it (ninja is in the root).
+    inside(
+        &toolchain,
+        work,
+        "/bin/sh",
+        &[
+            "-c",
+            "python3.14 -m venv venv && venv/bin/pip install --quiet --disable-pip-version-check meson",
+        ],
+    );
+    let cross = format!(
+        "--cross-file=/opt/wheelforge/meson-cross.ini --cross-file={}",
+        wheelforge::toolchain::fortran::MESON_CROSS_FILE
+    );
+    inside(
+        &toolchain,
+        work,
+        "/bin/sh",
+        &[
+            "-c",
+            &format!(
+                "venv/bin/meson setup build project {cross} && venv/bin/meson compile -C build"
+            ),
+        ],
+    );
+    let log = fs_err::read_to_string(work.join("build/meson-logs/meson-log.txt")).unwrap();
+    assert!(
+        log.contains("Fortran compiler for the host machine: /opt/wheelforge/bin/wheelforge-fortran (flang 22."),
+        "meson did not use the driver:\n{log}"
+    );
+    // Modules go to meson's private directory (`-module`), not the build directory.
+    assert!(work.join("build/libpackage.a.p/geometry.mod").is_file());
+    assert_runs(&work.join("build/main.wasm"), PACKAGE_OUTPUT);
+}
