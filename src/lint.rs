@@ -636,6 +636,10 @@ impl SourceChecker<'_> {
             .join(format!("{}-fetch.log", normalize_name(recipe.name())));
         let settings = FetchSettings {
             index_url: self.settings.index_url.clone(),
+            debian_root: crate::toolchain::WasiToolchain::load(
+                &crate::toolchain::install::toolchain_dir(&self.settings.cache_dir),
+            )
+            .ok(),
         };
         self.cache
             .fetch(recipe, &python, &settings, &log, self.reporter)

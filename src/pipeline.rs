@@ -23,6 +23,7 @@ use crate::recipe::BackendKind;
 use crate::recipe::{LoadedRecipe, RecipeSet};
 use crate::reporter::{Reporter, Stage};
 use crate::source::{self, FetchSettings, SourceCache, sha256_file};
+use crate::toolchain::fortran::install::FortranToolchain;
 use crate::toolchain::{Toolchain, WasiToolchain, install};
 use crate::wheel::repair::{RepairOptions, repair};
 
@@ -63,6 +64,8 @@ pub enum PipelineError {
     },
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    #[error("cannot read {path}: {detail}\n  help: remove the output directory's `{dir}/` and rebuild", path = path.display(), dir = crate::library::LIBRARIES_DIR)]
+    Libraries { path: PathBuf, detail: String },
     #[error("cannot start {jobs} build threads: {detail}")]
     Threads { jobs: usize, detail: String },
 }
@@ -132,13 +135,21 @@ pub fn run_build(
     let recipes = RecipeSet::load(&settings.recipes_dir, &settings.patches_dir)?;
     let graph = graph::select(&recipes, targets)?;
     let toolchain = Toolchain::discover()?;
-    let needs_wasi = graph
+    let needs_wasi = graph.order().any(|name| {
+        let recipe = &recipes.recipes[name].recipe;
+        recipe.build.backend != BackendKind::Pure || recipe.source.debian.is_some()
+    });
+    let needs_fortran = graph
         .order()
-        .any(|name| recipes.recipes[name].recipe.build.backend != BackendKind::Pure);
-    let wasi = if needs_wasi {
-        Some(install::ensure(&settings.cache_dir, reporter)?)
+        .any(|name| recipes.recipes[name].recipe.build.fortran);
+    let (wasi, fortran) = if needs_fortran {
+        let (wasi, fortran) =
+            crate::toolchain::fortran::install::ensure(&settings.cache_dir, reporter)?;
+        (Some(wasi), Some(fortran))
+    } else if needs_wasi {
+        (Some(install::ensure(&settings.cache_dir, reporter)?), None)
     } else {
-        None
+        (None, None)
     };
     let plans = evaluate_plans(
         &recipes,
@@ -146,6 +157,7 @@ pub fn run_build(
         &settings.patches_dir,
         &toolchain,
         wasi.as_ref(),
+        fortran.as_ref(),
     )?;
     let index = Index::open(&settings.out_dir)?;
     let sources = SourceCache::new(&settings.cache_dir);
@@ -176,8 +188,10 @@ pub fn run_build(
                             let host_wheels = host_wheels(
                                 name,
                                 &graph,
+                                &recipes,
                                 &outcomes.lock().expect("not poisoned"),
                                 &index,
+                                settings,
                             );
                             let job = RecipeJob {
                                 loaded: &recipes.recipes[name],
@@ -185,6 +199,7 @@ pub fn run_build(
                                 settings,
                                 toolchain: &toolchain,
                                 wasi: wasi.as_ref(),
+                                fortran: fortran.as_ref(),
                                 index: &index,
                                 host_wheels: &host_wheels,
                                 sources: &sources,
@@ -252,29 +267,51 @@ fn blocked_by(name: &str, graph: &BuildGraph, done: &BTreeMap<String, Outcome>) 
         })
 }
 
-/// The wheels `name`'s host requirements put in the index in this run (built or cached).
+/// The wheels (or library archives) `name`'s host requirements put in the output directory in
+/// this run (built or cached), with the digests their builds recorded, verified on unpacking.
 /// Each requirement's level is done before `name`'s starts.
 fn host_wheels(
     name: &str,
     graph: &BuildGraph,
+    recipes: &RecipeSet,
     done: &BTreeMap<String, Outcome>,
     index: &Index,
+    settings: &Settings,
 ) -> Vec<HostWheel> {
     graph.host[name]
         .iter()
         .map(|requirement| {
-            let path = match done.get(requirement) {
-                Some(Outcome::Built { wheels } | Outcome::Cached { wheels }) => {
-                    wheels.first().map(|wheel| index.packages_dir().join(wheel))
-                }
+            let dir = artifact_dir(&recipes.recipes[requirement], index, settings);
+            let file = match done.get(requirement) {
+                Some(Outcome::Built { wheels } | Outcome::Cached { wheels }) => wheels.first(),
                 _ => None,
             };
+            let sha256 = file.and_then(|file| {
+                read_state(&settings.build_dir.join(requirement))
+                    .and_then(|state| state.wheels.get(file).cloned())
+            });
             HostWheel {
                 requirement: requirement.clone(),
-                path,
+                path: file.map(|file| dir.join(file)),
+                sha256,
             }
         })
         .collect()
+}
+
+/// Where a recipe's products are stored: the index's `packages/` for wheels, `libraries/` beside
+/// it for static libraries.
+fn artifact_dir(loaded: &LoadedRecipe, index: &Index, settings: &Settings) -> PathBuf {
+    if loaded.recipe.build.backend == BackendKind::StaticLibrary {
+        settings.out_dir.join(crate::library::LIBRARIES_DIR)
+    } else {
+        index.packages_dir()
+    }
+}
+
+fn read_state(work_dir: &Path) -> Option<BuildState> {
+    let text = fs_err::read_to_string(work_dir.join("state.json")).ok()?;
+    serde_json::from_str(&text).ok()
 }
 
 /// Evaluates every selected recipe's plan, host requirements first (their keys feed ours).
@@ -284,9 +321,15 @@ fn evaluate_plans(
     patches_dir: &Path,
     toolchain: &Toolchain,
     wasi: Option<&WasiToolchain>,
+    fortran: Option<&FortranToolchain>,
 ) -> Result<BTreeMap<String, BuildPlan>, PipelineError> {
     let host_identity = toolchain.identity();
     let native_identity = wasi.map(|wasi| format!("{host_identity}+{}", wasi.identity));
+    // Only recipes that compile Fortran depend on the Fortran part.
+    let fortran_identity = native_identity
+        .as_ref()
+        .zip(fortran)
+        .map(|(native, fortran)| format!("{native}+fortran:{}", fortran.identity));
     let mut plans: BTreeMap<String, BuildPlan> = BTreeMap::new();
     for name in graph.order() {
         let host = graph.host[name]
@@ -295,6 +338,9 @@ fn evaluate_plans(
             .collect();
         let loaded = &recipes.recipes[name];
         let identity = match (&native_identity, loaded.recipe.build.backend) {
+            _ if loaded.recipe.build.fortran => fortran_identity
+                .as_ref()
+                .expect("the Fortran part is installed when a recipe needs it"),
             (Some(native), backend) if backend != BackendKind::Pure => native,
             _ => &host_identity,
         };
@@ -316,6 +362,7 @@ struct RecipeJob<'a> {
     settings: &'a Settings,
     toolchain: &'a Toolchain,
     wasi: Option<&'a WasiToolchain>,
+    fortran: Option<&'a FortranToolchain>,
     index: &'a Index,
     host_wheels: &'a [HostWheel],
     sources: &'a SourceCache,
@@ -343,15 +390,16 @@ impl RecipeJob<'_> {
         self.work_dir.join("state.json")
     }
 
-    /// The wheels of the last build, if its key is this plan's and the index still has them.
+    /// The wheels (or library archive) of the last build, if its key is this plan's and the
+    /// output directory still has them, unchanged.
     fn cached_wheels(&self) -> Option<Vec<String>> {
-        let text = fs_err::read_to_string(self.state_path()).ok()?;
-        let state: BuildState = serde_json::from_str(&text).ok()?;
+        let state = read_state(self.work_dir)?;
         if state.key != self.plan.key || state.wheels.is_empty() {
             return None;
         }
+        let dir = artifact_dir(self.loaded, self.index, self.settings);
         for (wheel, sha256) in &state.wheels {
-            let path = self.index.packages_dir().join(wheel);
+            let path = dir.join(wheel);
             if sha256_file(&path).ok()? != *sha256 {
                 return None;
             }
@@ -370,6 +418,7 @@ impl RecipeJob<'_> {
         reporter.stage(name, Stage::Fetch);
         let settings = FetchSettings {
             index_url: self.settings.index_url.clone(),
+            debian_root: self.wasi.cloned(),
         };
         let archive = self
             .sources
@@ -403,7 +452,11 @@ impl RecipeJob<'_> {
             wasi: self.wasi,
             host_wheels: self.host_wheels,
             packages_dir: &self.index.packages_dir(),
+            fortran: self.fortran,
         };
+        if self.loaded.recipe.build.backend == BackendKind::StaticLibrary {
+            return self.build_library(&context);
+        }
         let backend_wheel = backend::build(&context).map_err(|e| e.to_string())?;
 
         reporter.stage(name, Stage::Repair);
@@ -432,8 +485,33 @@ impl RecipeJob<'_> {
             key: self.plan.key.clone(),
             wheels: BTreeMap::from([(filename.clone(), sha256)]),
         };
-        let json = serde_json::to_vec_pretty(&state).expect("state always serializes");
-        fs_err::write(self.state_path(), json).map_err(|e| e.to_string())?;
+        self.save_state(&state)?;
         Ok(vec![filename])
+    }
+
+    /// A static library's stages after the source: the script, the reproducible archive, the
+    /// `libraries/` area.
+    fn build_library(&self, context: &BackendContext<'_>) -> Result<Vec<String>, String> {
+        let name = self.loaded.name();
+        let prefix = backend::build_library(context).map_err(|e| e.to_string())?;
+        self.reporter.stage(name, Stage::Repair);
+        let file = crate::library::archive_name(name, self.loaded.recipe.package.version.as_str());
+        let archive = self.work_dir.join(&file);
+        let mtime = crate::wheel::source_date_epoch().map_err(|e| e.to_string())?;
+        crate::library::pack(name, &prefix, &self.plan.to_json(), &archive, mtime)
+            .map_err(|e| e.to_string())?;
+        self.reporter.stage(name, Stage::Index);
+        let (_, sha256) =
+            crate::library::store(&archive, &self.settings.out_dir).map_err(|e| e.to_string())?;
+        self.save_state(&BuildState {
+            key: self.plan.key.clone(),
+            wheels: BTreeMap::from([(file.clone(), sha256)]),
+        })?;
+        Ok(vec![file])
+    }
+
+    fn save_state(&self, state: &BuildState) -> Result<(), String> {
+        let json = serde_json::to_vec_pretty(state).expect("state always serializes");
+        fs_err::write(self.state_path(), json).map_err(|e| e.to_string())
     }
 }

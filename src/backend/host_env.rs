@@ -36,6 +36,18 @@ pub enum HostEnvError {
         wheel = wheel.display()
     )]
     UnsafeEntry { wheel: PathBuf, entry: String },
+    #[error(transparent)]
+    Library(#[from] crate::library::LibraryError),
+    #[error(
+        "host requirement {path} has SHA-256 {actual}, but its build recorded {expected}\n  help: the file changed after it was built; rebuild it with `wheelforge build --force {requirement}`",
+        path = path.display()
+    )]
+    Digest {
+        requirement: String,
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
     #[error("{path}: {source}", path = path.display())]
     Io {
         path: PathBuf,
@@ -50,6 +62,8 @@ pub struct HostWheel {
     pub requirement: String,
     /// `None` when the requirement produced no wheel in this run or an earlier one.
     pub path: Option<PathBuf>,
+    /// The digest the requirement's build recorded; the file must still have it.
+    pub sha256: Option<String>,
 }
 
 /// The unpacked prefix: `site-packages` (purelib and platlib), and the wheels' `.data`
@@ -83,7 +97,40 @@ pub fn prepare(
             requirement: wheel.requirement.clone(),
             index: index.to_path_buf(),
         })?;
-        unpack(path, &root)?;
+        let is_library = path
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|dir| dir == crate::library::LIBRARIES_DIR);
+        match (&wheel.sha256, is_library) {
+            (Some(expected), true) => {
+                crate::library::unpack(&wheel.requirement, path, expected, &root)?;
+            }
+            (None, true) => {
+                return Err(HostEnvError::Missing {
+                    recipe: recipe.to_string(),
+                    requirement: wheel.requirement.clone(),
+                    index: index.to_path_buf(),
+                });
+            }
+            (expected, false) => {
+                if let Some(expected) = expected {
+                    let actual =
+                        crate::digest::sha256_file(path).map_err(|source| HostEnvError::Io {
+                            path: path.clone(),
+                            source,
+                        })?;
+                    if actual != *expected {
+                        return Err(HostEnvError::Digest {
+                            requirement: wheel.requirement.clone(),
+                            path: path.clone(),
+                            expected: expected.clone(),
+                            actual,
+                        });
+                    }
+                }
+                unpack(path, &root)?;
+            }
+        }
     }
     Ok(HostEnv {
         root,
@@ -211,6 +258,7 @@ mod tests {
             &[HostWheel {
                 requirement: "demo".into(),
                 path: Some(wheel),
+                sha256: None,
             }],
             dir.path(),
             &work,
@@ -232,6 +280,7 @@ mod tests {
             &[HostWheel {
                 requirement: "numpy".into(),
                 path: None,
+                sha256: None,
             }],
             Path::new("dist/packages"),
             dir.path(),
