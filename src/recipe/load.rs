@@ -336,6 +336,18 @@ fn check_repository(
             ));
         }
     }
+    if let Some(program) = &recipe.test.program
+        && !recipe_dir.join(program.as_str()).is_file()
+    {
+        return Err(invalid(
+            &["test", "program"],
+            format!(
+                "test program `{program}` does not exist at {}",
+                recipe_dir.join(program.as_str()).display()
+            ),
+            format!("add the file to recipes/{name}/ or fix test.program"),
+        ));
+    }
     for extra in &recipe.source.extras {
         let file = recipe_dir.join(extra.from.as_str());
         if !file.is_file() {
