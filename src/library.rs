@@ -79,7 +79,10 @@ fn collect(prefix: &Path) -> Result<Vec<(PathBuf, bool)>, LibraryError> {
             let entry = entry.map_err(io_error(&dir))?;
             let path = entry.path();
             let kind = entry.file_type().map_err(io_error(&path))?;
-            let relative = path.strip_prefix(prefix).expect("under prefix").to_path_buf();
+            let relative = path
+                .strip_prefix(prefix)
+                .expect("under prefix")
+                .to_path_buf();
             if kind.is_dir() {
                 pending.push(path);
                 entries.push((relative, true));
@@ -261,7 +264,14 @@ mod tests {
         pack("demo", &prefix(first.path(), 0o600), b"{}\n", &a, 315532800).unwrap();
         // Another directory, another mode (not executable), later on-disk times: same bytes.
         std::thread::sleep(std::time::Duration::from_millis(20));
-        pack("demo", &prefix(second.path(), 0o664), b"{}\n", &b, 315532800).unwrap();
+        pack(
+            "demo",
+            &prefix(second.path(), 0o664),
+            b"{}\n",
+            &b,
+            315532800,
+        )
+        .unwrap();
         assert_eq!(fs_err::read(&a).unwrap(), fs_err::read(&b).unwrap());
 
         let (stored, sha256) = store(&a, &first.path().join("dist")).unwrap();

@@ -149,10 +149,9 @@ fn fortran_flag_of_the_wrong_type() {
 
 #[test]
 fn static_library_without_a_script() {
-    insta::assert_snapshot!(recipe_error(&LIBRARY.replace(
-        "  script: |\n    make install PREFIX=\"$PREFIX\"\n",
-        ""
-    )));
+    insta::assert_snapshot!(recipe_error(
+        &LIBRARY.replace("  script: |\n    make install PREFIX=\"$PREFIX\"\n", "")
+    ));
 }
 
 #[test]

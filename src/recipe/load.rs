@@ -117,10 +117,7 @@ fn check_build(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeErr
         (true, false) => {
             return invalid(
                 &["build", "backend"],
-                format!(
-                    "build: backend `{}` needs `script`",
-                    build.backend.name()
-                ),
+                format!("build: backend `{}` needs `script`", build.backend.name()),
                 "add `script: |` with the shell commands that build and install into $PREFIX (docs/recipes.md)",
             );
         }

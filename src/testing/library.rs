@@ -81,15 +81,7 @@ pub(super) fn test_library(
 
     reporter.message(&name, "link");
     let started = Instant::now();
-    compile_and_link(
-        &toolchain,
-        loaded,
-        &work,
-        &source,
-        &prefix,
-        &module,
-        &log,
-    )?;
+    compile_and_link(&toolchain, loaded, &work, &source, &prefix, &module, &log)?;
     let link_time = started.elapsed();
 
     reporter.message(&name, "run");
