@@ -524,7 +524,11 @@ fn the_lapack_recipe_builds_static_libraries_that_solve_under_wasi() {
         assert!(prefix.join(library).is_file(), "{library} is missing");
     }
     let pc = fs_err::read_to_string(prefix.join("lib/pkgconfig/lapack.pc")).unwrap();
-    assert!(pc.starts_with("prefix=${pcfiledir}/../..\n"), "{pc}");
+    assert!(
+        pc.starts_with("libdir=${pcfiledir}/..\nincludedir=${pcfiledir}/../../include\n")
+            && pc.contains("Libs: -L${libdir} -llapack\n"),
+        "{pc}"
+    );
     let plan = fs_err::read_to_string(prefix.join("share/wheelforge/lapack/plan.json")).unwrap();
     assert!(
         plan.contains("+fortran:"),
