@@ -273,6 +273,38 @@ mod tests {
     }
 
     #[test]
+    fn a_static_library_requirement_is_unpacked_verified_into_the_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = dir.path().join("prefix");
+        fs_err::create_dir_all(prefix.join("lib/pkgconfig")).unwrap();
+        fs_err::write(prefix.join("lib/liblapack.a"), "!<arch>\n").unwrap();
+        fs_err::write(prefix.join("lib/pkgconfig/lapack.pc"), "Name: LAPACK\n").unwrap();
+        let archive = dir.path().join("lapack-1.0-wasi_0_2_wasm32.tar.gz");
+        crate::library::pack("lapack", &prefix, b"{}\n", &archive, 0).unwrap();
+        let (stored, sha256) = crate::library::store(&archive, &dir.path().join("dist")).unwrap();
+        let requirement = |sha256: &str| HostWheel {
+            requirement: "lapack".into(),
+            path: Some(stored.clone()),
+            sha256: Some(sha256.to_string()),
+        };
+        let work = dir.path().join("work");
+        let env = prepare("scipy", &[requirement(&sha256)], dir.path(), &work).unwrap();
+        assert_eq!(
+            fs_err::read_to_string(env.root.join("lib/pkgconfig/lapack.pc")).unwrap(),
+            "Name: LAPACK\n"
+        );
+        assert!(env.root.join("lib/liblapack.a").is_file());
+        // An archive that changed after its build is refused.
+        let error = prepare("scipy", &[requirement(&"0".repeat(64))], dir.path(), &work)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(&format!("has SHA-256 {sha256}, but its build recorded 000")),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn a_host_requirement_without_a_wheel_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
         let error = prepare(

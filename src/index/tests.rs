@@ -124,7 +124,7 @@ fn re_adding_is_a_no_op_and_replacing_updates_the_hash() {
         index.add_wheel(&first.path).unwrap().outcome,
         AddOutcome::Unchanged
     );
-    index.rebuild().unwrap();
+    let summary = index.rebuild().unwrap();
     assert_eq!(
         summary,
         IndexSummary {
@@ -162,7 +162,7 @@ fn rebuild_restores_metadata_and_removes_what_is_stale() {
     std::fs::write(index.packages_dir().join(".wheelforge-tmp-abc"), b"half").unwrap();
     std::fs::write(index.packages_dir().join(".gitkeep"), b"").unwrap();
 
-    index.rebuild().unwrap();
+    let summary = index.rebuild().unwrap();
     // Restored kept's .metadata and rewrote both root pages; removed gone's two pages, its
     // orphaned .metadata and the temporary leftover.
     assert_eq!(
