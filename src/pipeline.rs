@@ -64,8 +64,6 @@ pub enum PipelineError {
     },
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
-    #[error("cannot read {path}: {detail}\n  help: remove the output directory's `{dir}/` and rebuild", path = path.display(), dir = crate::library::LIBRARIES_DIR)]
-    Libraries { path: PathBuf, detail: String },
     #[error("cannot start {jobs} build threads: {detail}")]
     Threads { jobs: usize, detail: String },
 }
@@ -323,13 +321,11 @@ fn evaluate_plans(
     wasi: Option<&WasiToolchain>,
     fortran: Option<&FortranToolchain>,
 ) -> Result<BTreeMap<String, BuildPlan>, PipelineError> {
-    let host_identity = toolchain.identity();
-    let native_identity = wasi.map(|wasi| format!("{host_identity}+{}", wasi.identity));
-    // Only recipes that compile Fortran depend on the Fortran part.
-    let fortran_identity = native_identity
-        .as_ref()
-        .zip(fortran)
-        .map(|(native, fortran)| format!("{native}+fortran:{}", fortran.identity));
+    let identities = Identities::new(
+        toolchain.identity(),
+        wasi.map(|wasi| wasi.identity.as_str()),
+        fortran.map(|fortran| fortran.identity.as_str()),
+    );
     let mut plans: BTreeMap<String, BuildPlan> = BTreeMap::new();
     for name in graph.order() {
         let host = graph.host[name]
@@ -337,13 +333,7 @@ fn evaluate_plans(
             .map(|dependency| (dependency.clone(), plans[dependency].key.clone()))
             .collect();
         let loaded = &recipes.recipes[name];
-        let identity = match (&native_identity, loaded.recipe.build.backend) {
-            _ if loaded.recipe.build.fortran => fortran_identity
-                .as_ref()
-                .expect("the Fortran part is installed when a recipe needs it"),
-            (Some(native), backend) if backend != BackendKind::Pure => native,
-            _ => &host_identity,
-        };
+        let identity = identities.for_recipe(&loaded.recipe);
         let plan = BuildPlan::evaluate(loaded, patches_dir, identity, host).map_err(|source| {
             PipelineError::Plan {
                 recipe: name.clone(),
@@ -353,6 +343,42 @@ fn evaluate_plans(
         plans.insert(name.clone(), plan);
     }
     Ok(plans)
+}
+
+/// The toolchain identities a rebuild key can contain: the host Python's for pure recipes,
+/// plus the WASI toolchain's for native ones, plus the Fortran part's for recipes with
+/// `build.fortran` only (installing Fortran must not rebuild anything else).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Identities {
+    host: String,
+    native: Option<String>,
+    fortran: Option<String>,
+}
+
+impl Identities {
+    fn new(host: String, wasi: Option<&str>, fortran: Option<&str>) -> Identities {
+        let native = wasi.map(|wasi| format!("{host}+{wasi}"));
+        let fortran = native
+            .as_ref()
+            .zip(fortran)
+            .map(|(native, fortran)| format!("{native}+fortran:{fortran}"));
+        Identities {
+            host,
+            native,
+            fortran,
+        }
+    }
+
+    fn for_recipe(&self, recipe: &crate::recipe::Recipe) -> &str {
+        match (&self.native, recipe.build.backend) {
+            _ if recipe.build.fortran => self
+                .fortran
+                .as_deref()
+                .expect("the Fortran part is installed when a recipe needs it"),
+            (Some(native), backend) if backend != BackendKind::Pure => native,
+            _ => &self.host,
+        }
+    }
 }
 
 /// Everything one recipe's build uses.
@@ -513,5 +539,31 @@ impl RecipeJob<'_> {
     fn save_state(&self, state: &BuildState) -> Result<(), String> {
         let json = serde_json::to_vec_pretty(state).expect("state always serializes");
         fs_err::write(self.state_path(), json).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recipe(backend: &str, fortran: bool) -> crate::recipe::Recipe {
+        let text = format!(
+            "package:\n  name: demo\n  version: 1.0.0\nsource:\n  path: src\n\
+             build:\n  backend: {backend}\n  fortran: {fortran}\n  script: make\n\
+             about:\n  license: MIT\n  summary: demo\n"
+        );
+        crate::recipe::load_recipe_str(&text, Path::new("meta.yaml")).unwrap()
+    }
+
+    #[test]
+    fn only_fortran_recipes_carry_the_fortran_identity() {
+        let without = Identities::new("host".into(), Some("wasi"), None);
+        let with = Identities::new("host".into(), Some("wasi"), Some("flang"));
+        let c_library = recipe("static_library", false);
+        let fortran_library = recipe("static_library", true);
+        // Installing the Fortran part changes nothing for a recipe without the flag.
+        assert_eq!(without.for_recipe(&c_library), "host+wasi");
+        assert_eq!(with.for_recipe(&c_library), "host+wasi");
+        assert_eq!(with.for_recipe(&fortran_library), "host+wasi+fortran:flang");
     }
 }
