@@ -478,7 +478,8 @@ impl RecipeJob<'_> {
             wasi: self.wasi,
             host_wheels: self.host_wheels,
             packages_dir: &self.index.packages_dir(),
-            fortran: self.fortran,
+            // Only a recipe that declares Fortran sees it (its rebuild key has the identity).
+            fortran: self.fortran.filter(|_| self.loaded.recipe.build.fortran),
         };
         if self.loaded.recipe.build.backend == BackendKind::StaticLibrary {
             return self.build_library(&context);
