@@ -18,7 +18,7 @@ use crate::toolchain::{Toolchain, WasiToolchain};
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     #[error(
-        "backend `{backend}` is not implemented yet\n  help: `pure`, `setuptools`, `meson` and `cmake` recipes build today (docs/recipes.md)"
+        "backend `{backend}` is not implemented yet\n  help: `pure`, `setuptools`, `meson`, `cmake` and `static_library` recipes build today (docs/recipes.md)"
     )]
     NotImplemented { backend: &'static str },
     #[error(
