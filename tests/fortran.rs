@@ -597,3 +597,28 @@ fn assert_runs_with_args(module: &Path, argv0: &str, expected: &str) {
     );
     assert_eq!(stdout, expected, "stderr:\n{stderr}");
 }
+
+/// Found with the lapack recipe: the driver's scratch directory (a random name) leaked into
+/// objects as a file name (`tco` read `/tmp/.tmpXXXX/named.hlfir`), so two compiles of
+/// `dbdsvdx.f` differed. The same source must give the same object.
+#[test]
+fn compiling_the_same_source_twice_gives_the_same_object() {
+    let toolchain = fortran_toolchain();
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path();
+    let lapack = lapack_sources(&toolchain, work);
+    let source = lapack.join("SRC/dbdsvdx.f");
+    let source = source.to_string_lossy();
+    for object in ["first.o", "second.o"] {
+        inside(
+            &toolchain,
+            work,
+            "/opt/wheelforge/bin/wheelforge-fortran",
+            &["-O2", "-fPIC", "-c", &source, "-o", object],
+        );
+    }
+    assert!(
+        fs_err::read(work.join("first.o")).unwrap() == fs_err::read(work.join("second.o")).unwrap(),
+        "two compiles of dbdsvdx.f differ"
+    );
+}
