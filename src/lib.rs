@@ -9,6 +9,7 @@ pub mod ci;
 pub mod digest;
 pub mod graph;
 pub mod index;
+pub mod library;
 pub mod lint;
 pub mod pipeline;
 pub mod plan;

@@ -449,10 +449,23 @@ fn test_findings(recipe: &LoadedRecipe) -> Vec<Finding> {
             .as_deref()
             .is_some_and(|c| !c.trim().is_empty())
         || test.pytest.is_some()
+        || test.program.is_some()
     {
         return Vec::new();
     }
     let name = recipe.name();
+    if recipe.recipe.build.backend == crate::recipe::BackendKind::StaticLibrary {
+        return vec![finding_at(
+            recipe,
+            &["test"],
+            Severity::Error,
+            Check::NoTest,
+            "no test: a static library needs test.program".to_string(),
+            format!(
+                "add `test:` with `program: <C or Fortran file>` and `link: [-l<library>]`, so that `wheelforge test {name}` proves the library under WASI"
+            ),
+        )];
+    }
     vec![finding_at(
         recipe,
         &["test"],
@@ -636,6 +649,10 @@ impl SourceChecker<'_> {
             .join(format!("{}-fetch.log", normalize_name(recipe.name())));
         let settings = FetchSettings {
             index_url: self.settings.index_url.clone(),
+            debian_root: crate::toolchain::WasiToolchain::load(
+                &crate::toolchain::install::toolchain_dir(&self.settings.cache_dir),
+            )
+            .ok(),
         };
         self.cache
             .fetch(recipe, &python, &settings, &log, self.reporter)

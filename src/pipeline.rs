@@ -23,6 +23,7 @@ use crate::recipe::BackendKind;
 use crate::recipe::{LoadedRecipe, RecipeSet};
 use crate::reporter::{Reporter, Stage};
 use crate::source::{self, FetchSettings, SourceCache, sha256_file};
+use crate::toolchain::fortran::install::FortranToolchain;
 use crate::toolchain::{Toolchain, WasiToolchain, install};
 use crate::wheel::repair::{RepairOptions, repair};
 
@@ -132,13 +133,21 @@ pub fn run_build(
     let recipes = RecipeSet::load(&settings.recipes_dir, &settings.patches_dir)?;
     let graph = graph::select(&recipes, targets)?;
     let toolchain = Toolchain::discover()?;
-    let needs_wasi = graph
+    let needs_wasi = graph.order().any(|name| {
+        let recipe = &recipes.recipes[name].recipe;
+        recipe.build.backend != BackendKind::Pure || recipe.source.debian.is_some()
+    });
+    let needs_fortran = graph
         .order()
-        .any(|name| recipes.recipes[name].recipe.build.backend != BackendKind::Pure);
-    let wasi = if needs_wasi {
-        Some(install::ensure(&settings.cache_dir, reporter)?)
+        .any(|name| recipes.recipes[name].recipe.build.fortran);
+    let (wasi, fortran) = if needs_fortran {
+        let (wasi, fortran) =
+            crate::toolchain::fortran::install::ensure(&settings.cache_dir, reporter)?;
+        (Some(wasi), Some(fortran))
+    } else if needs_wasi {
+        (Some(install::ensure(&settings.cache_dir, reporter)?), None)
     } else {
-        None
+        (None, None)
     };
     let plans = evaluate_plans(
         &recipes,
@@ -146,6 +155,7 @@ pub fn run_build(
         &settings.patches_dir,
         &toolchain,
         wasi.as_ref(),
+        fortran.as_ref(),
     )?;
     let index = Index::open(&settings.out_dir)?;
     let sources = SourceCache::new(&settings.cache_dir);
@@ -176,8 +186,10 @@ pub fn run_build(
                             let host_wheels = host_wheels(
                                 name,
                                 &graph,
+                                &recipes,
                                 &outcomes.lock().expect("not poisoned"),
                                 &index,
+                                settings,
                             );
                             let job = RecipeJob {
                                 loaded: &recipes.recipes[name],
@@ -185,6 +197,7 @@ pub fn run_build(
                                 settings,
                                 toolchain: &toolchain,
                                 wasi: wasi.as_ref(),
+                                fortran: fortran.as_ref(),
                                 index: &index,
                                 host_wheels: &host_wheels,
                                 sources: &sources,
@@ -252,29 +265,51 @@ fn blocked_by(name: &str, graph: &BuildGraph, done: &BTreeMap<String, Outcome>) 
         })
 }
 
-/// The wheels `name`'s host requirements put in the index in this run (built or cached).
+/// The wheels (or library archives) `name`'s host requirements put in the output directory in
+/// this run (built or cached), with the digests their builds recorded, verified on unpacking.
 /// Each requirement's level is done before `name`'s starts.
 fn host_wheels(
     name: &str,
     graph: &BuildGraph,
+    recipes: &RecipeSet,
     done: &BTreeMap<String, Outcome>,
     index: &Index,
+    settings: &Settings,
 ) -> Vec<HostWheel> {
     graph.host[name]
         .iter()
         .map(|requirement| {
-            let path = match done.get(requirement) {
-                Some(Outcome::Built { wheels } | Outcome::Cached { wheels }) => {
-                    wheels.first().map(|wheel| index.packages_dir().join(wheel))
-                }
+            let dir = artifact_dir(&recipes.recipes[requirement], index, settings);
+            let file = match done.get(requirement) {
+                Some(Outcome::Built { wheels } | Outcome::Cached { wheels }) => wheels.first(),
                 _ => None,
             };
+            let sha256 = file.and_then(|file| {
+                read_state(&settings.build_dir.join(requirement))
+                    .and_then(|state| state.wheels.get(file).cloned())
+            });
             HostWheel {
                 requirement: requirement.clone(),
-                path,
+                path: file.map(|file| dir.join(file)),
+                sha256,
             }
         })
         .collect()
+}
+
+/// Where a recipe's products are stored: the index's `packages/` for wheels, `libraries/` beside
+/// it for static libraries.
+fn artifact_dir(loaded: &LoadedRecipe, index: &Index, settings: &Settings) -> PathBuf {
+    if loaded.recipe.build.backend == BackendKind::StaticLibrary {
+        settings.out_dir.join(crate::library::LIBRARIES_DIR)
+    } else {
+        index.packages_dir()
+    }
+}
+
+fn read_state(work_dir: &Path) -> Option<BuildState> {
+    let text = fs_err::read_to_string(work_dir.join("state.json")).ok()?;
+    serde_json::from_str(&text).ok()
 }
 
 /// Evaluates every selected recipe's plan, host requirements first (their keys feed ours).
@@ -284,9 +319,13 @@ fn evaluate_plans(
     patches_dir: &Path,
     toolchain: &Toolchain,
     wasi: Option<&WasiToolchain>,
+    fortran: Option<&FortranToolchain>,
 ) -> Result<BTreeMap<String, BuildPlan>, PipelineError> {
-    let host_identity = toolchain.identity();
-    let native_identity = wasi.map(|wasi| format!("{host_identity}+{}", wasi.identity));
+    let identities = Identities::new(
+        toolchain.identity(),
+        wasi.map(|wasi| wasi.identity.as_str()),
+        fortran.map(|fortran| fortran.identity.as_str()),
+    );
     let mut plans: BTreeMap<String, BuildPlan> = BTreeMap::new();
     for name in graph.order() {
         let host = graph.host[name]
@@ -294,10 +333,7 @@ fn evaluate_plans(
             .map(|dependency| (dependency.clone(), plans[dependency].key.clone()))
             .collect();
         let loaded = &recipes.recipes[name];
-        let identity = match (&native_identity, loaded.recipe.build.backend) {
-            (Some(native), backend) if backend != BackendKind::Pure => native,
-            _ => &host_identity,
-        };
+        let identity = identities.for_recipe(&loaded.recipe);
         let plan = BuildPlan::evaluate(loaded, patches_dir, identity, host).map_err(|source| {
             PipelineError::Plan {
                 recipe: name.clone(),
@@ -309,6 +345,42 @@ fn evaluate_plans(
     Ok(plans)
 }
 
+/// The toolchain identities a rebuild key can contain: the host Python's for pure recipes,
+/// plus the WASI toolchain's for native ones, plus the Fortran part's for recipes with
+/// `build.fortran` only (installing Fortran must not rebuild anything else).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Identities {
+    host: String,
+    native: Option<String>,
+    fortran: Option<String>,
+}
+
+impl Identities {
+    fn new(host: String, wasi: Option<&str>, fortran: Option<&str>) -> Identities {
+        let native = wasi.map(|wasi| format!("{host}+{wasi}"));
+        let fortran = native
+            .as_ref()
+            .zip(fortran)
+            .map(|(native, fortran)| format!("{native}+fortran:{fortran}"));
+        Identities {
+            host,
+            native,
+            fortran,
+        }
+    }
+
+    fn for_recipe(&self, recipe: &crate::recipe::Recipe) -> &str {
+        match (&self.native, recipe.build.backend) {
+            _ if recipe.build.fortran => self
+                .fortran
+                .as_deref()
+                .expect("the Fortran part is installed when a recipe needs it"),
+            (Some(native), backend) if backend != BackendKind::Pure => native,
+            _ => &self.host,
+        }
+    }
+}
+
 /// Everything one recipe's build uses.
 struct RecipeJob<'a> {
     loaded: &'a LoadedRecipe,
@@ -316,6 +388,7 @@ struct RecipeJob<'a> {
     settings: &'a Settings,
     toolchain: &'a Toolchain,
     wasi: Option<&'a WasiToolchain>,
+    fortran: Option<&'a FortranToolchain>,
     index: &'a Index,
     host_wheels: &'a [HostWheel],
     sources: &'a SourceCache,
@@ -343,15 +416,16 @@ impl RecipeJob<'_> {
         self.work_dir.join("state.json")
     }
 
-    /// The wheels of the last build, if its key is this plan's and the index still has them.
+    /// The wheels (or library archive) of the last build, if its key is this plan's and the
+    /// output directory still has them, unchanged.
     fn cached_wheels(&self) -> Option<Vec<String>> {
-        let text = fs_err::read_to_string(self.state_path()).ok()?;
-        let state: BuildState = serde_json::from_str(&text).ok()?;
+        let state = read_state(self.work_dir)?;
         if state.key != self.plan.key || state.wheels.is_empty() {
             return None;
         }
+        let dir = artifact_dir(self.loaded, self.index, self.settings);
         for (wheel, sha256) in &state.wheels {
-            let path = self.index.packages_dir().join(wheel);
+            let path = dir.join(wheel);
             if sha256_file(&path).ok()? != *sha256 {
                 return None;
             }
@@ -370,6 +444,7 @@ impl RecipeJob<'_> {
         reporter.stage(name, Stage::Fetch);
         let settings = FetchSettings {
             index_url: self.settings.index_url.clone(),
+            debian_root: self.wasi.cloned(),
         };
         let archive = self
             .sources
@@ -403,7 +478,12 @@ impl RecipeJob<'_> {
             wasi: self.wasi,
             host_wheels: self.host_wheels,
             packages_dir: &self.index.packages_dir(),
+            // Only a recipe that declares Fortran sees it (its rebuild key has the identity).
+            fortran: self.fortran.filter(|_| self.loaded.recipe.build.fortran),
         };
+        if self.loaded.recipe.build.backend == BackendKind::StaticLibrary {
+            return self.build_library(&context);
+        }
         let backend_wheel = backend::build(&context).map_err(|e| e.to_string())?;
 
         reporter.stage(name, Stage::Repair);
@@ -432,8 +512,59 @@ impl RecipeJob<'_> {
             key: self.plan.key.clone(),
             wheels: BTreeMap::from([(filename.clone(), sha256)]),
         };
-        let json = serde_json::to_vec_pretty(&state).expect("state always serializes");
-        fs_err::write(self.state_path(), json).map_err(|e| e.to_string())?;
+        self.save_state(&state)?;
         Ok(vec![filename])
+    }
+
+    /// A static library's stages after the source: the script, the reproducible archive, the
+    /// `libraries/` area.
+    fn build_library(&self, context: &BackendContext<'_>) -> Result<Vec<String>, String> {
+        let name = self.loaded.name();
+        let prefix = backend::build_library(context).map_err(|e| e.to_string())?;
+        self.reporter.stage(name, Stage::Repair);
+        let file = crate::library::archive_name(name, self.loaded.recipe.package.version.as_str());
+        let archive = self.work_dir.join(&file);
+        let mtime = crate::wheel::source_date_epoch().map_err(|e| e.to_string())?;
+        crate::library::pack(name, &prefix, &self.plan.to_json(), &archive, mtime)
+            .map_err(|e| e.to_string())?;
+        self.reporter.stage(name, Stage::Index);
+        let (_, sha256) =
+            crate::library::store(&archive, &self.settings.out_dir).map_err(|e| e.to_string())?;
+        self.save_state(&BuildState {
+            key: self.plan.key.clone(),
+            wheels: BTreeMap::from([(file.clone(), sha256)]),
+        })?;
+        Ok(vec![file])
+    }
+
+    fn save_state(&self, state: &BuildState) -> Result<(), String> {
+        let json = serde_json::to_vec_pretty(state).expect("state always serializes");
+        fs_err::write(self.state_path(), json).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recipe(backend: &str, fortran: bool) -> crate::recipe::Recipe {
+        let text = format!(
+            "package:\n  name: demo\n  version: 1.0.0\nsource:\n  path: src\n\
+             build:\n  backend: {backend}\n  fortran: {fortran}\n  script: make\n\
+             about:\n  license: MIT\n  summary: demo\n"
+        );
+        crate::recipe::load_recipe_str(&text, Path::new("meta.yaml")).unwrap()
+    }
+
+    #[test]
+    fn only_fortran_recipes_carry_the_fortran_identity() {
+        let without = Identities::new("host".into(), Some("wasi"), None);
+        let with = Identities::new("host".into(), Some("wasi"), Some("flang"));
+        let c_library = recipe("static_library", false);
+        let fortran_library = recipe("static_library", true);
+        // Installing the Fortran part changes nothing for a recipe without the flag.
+        assert_eq!(without.for_recipe(&c_library), "host+wasi");
+        assert_eq!(with.for_recipe(&c_library), "host+wasi");
+        assert_eq!(with.for_recipe(&fortran_library), "host+wasi+fortran:flang");
     }
 }

@@ -84,7 +84,8 @@ pub fn html_path(build_dir: &Path) -> PathBuf {
 }
 
 impl BuildReport {
-    /// The report of `summary`; reads wheel sizes from `out_dir/packages` and test reports
+    /// The report of `summary`; reads wheel sizes from `out_dir/packages` (library archives
+    /// from `out_dir/libraries`) and test reports
     /// from `build_dir/<name>/test/pytest/report.json`.
     pub fn new(summary: &RunSummary, build_dir: &Path, out_dir: &Path) -> BuildReport {
         let packages = out_dir.join("packages");
@@ -105,7 +106,12 @@ impl BuildReport {
                 let wheels = wheels
                     .into_iter()
                     .map(|file| {
-                        let path = packages.join(&file);
+                        // A static library's archive is stored beside the index.
+                        let path = if file.ends_with(".whl") {
+                            packages.join(&file)
+                        } else {
+                            out_dir.join(crate::library::LIBRARIES_DIR).join(&file)
+                        };
                         WheelReport {
                             size: fs_err::metadata(&path).map_or(0, |m| m.len()),
                             href: relative_link(build_dir, &path),

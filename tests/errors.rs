@@ -95,6 +95,77 @@ fn unknown_backend() {
     ));
 }
 
+/// A C library recipe, for the `static_library` and `build.fortran` checks.
+const LIBRARY: &str = "package:
+  name: demo
+  version: 1.0.0
+source:
+  debian: demo
+  sha256: ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81
+build:
+  backend: static_library
+  script: |
+    make install PREFIX=\"$PREFIX\"
+test:
+  program: check.c
+  link: [-ldemo]
+about:
+  license: MIT
+  summary: demo
+";
+
+#[test]
+fn a_valid_static_library_recipe_loads() {
+    let repo = Repo::new();
+    repo.recipe("demo", LIBRARY);
+    fs_err::write(
+        repo.recipes().join("demo/check.c"),
+        "int main(void) { return 0; }\n",
+    )
+    .unwrap();
+    let set = RecipeSet::load(&repo.recipes(), &repo.patches()).unwrap();
+    let recipe = &set.recipes["demo"].recipe;
+    assert_eq!(
+        recipe.source.debian.as_ref().map(|name| name.as_str()),
+        Some("demo")
+    );
+    assert!(!recipe.build.fortran);
+}
+
+#[test]
+fn fortran_on_a_pure_recipe() {
+    insta::assert_snapshot!(recipe_error(
+        &VALID.replace("  backend: pure\n", "  backend: pure\n  fortran: true\n")
+    ));
+}
+
+#[test]
+fn fortran_flag_of_the_wrong_type() {
+    insta::assert_snapshot!(recipe_error(&LIBRARY.replace(
+        "  backend: static_library\n",
+        "  backend: static_library\n  fortran: gfortran\n"
+    )));
+}
+
+#[test]
+fn static_library_without_a_script() {
+    insta::assert_snapshot!(recipe_error(
+        &LIBRARY.replace("  script: |\n    make install PREFIX=\"$PREFIX\"\n", "")
+    ));
+}
+
+#[test]
+fn static_library_with_a_python_test() {
+    insta::assert_snapshot!(recipe_error(
+        &LIBRARY.replace("  program: check.c\n", "  imports: [demo]\n")
+    ));
+}
+
+#[test]
+fn static_library_test_program_missing() {
+    insta::assert_snapshot!(recipe_error(LIBRARY));
+}
+
 #[test]
 fn two_source_kinds() {
     insta::assert_snapshot!(recipe_error(&VALID.replace(

@@ -224,6 +224,7 @@ fn sources_come_from_a_configured_index_url_and_are_verified() {
             &python,
             &wheelforge::source::FetchSettings {
                 index_url: Some(index_url),
+                ..Default::default()
             },
             &repo.root().join("fetch.log"),
             &SilentReporter,

@@ -106,7 +106,17 @@ pub(super) fn build(
             if let Some(host_env) = &host_env {
                 command
                     .env(HOST_PREFIX_VARIABLE, &host_env.site_packages)
-                    .env(BUILD_SITE_PACKAGES_VARIABLE, &python_path);
+                    .env(BUILD_SITE_PACKAGES_VARIABLE, &python_path)
+                    .env(
+                        "PKG_CONFIG_LIBDIR",
+                        super::library::pkg_config_path(
+                            &host_env.root,
+                            &toolchain.target.pkg_config_dir,
+                        ),
+                    );
+            }
+            if context.fortran.is_some() {
+                super::library::add_fortran_environment(&mut command, toolchain);
             }
         }
         command
@@ -190,11 +200,22 @@ fn config_settings(context: &BackendContext<'_>, tools: &Path) -> String {
     match build.backend {
         BackendKind::Meson => {
             let mut setup = vec![format!("--cross-file={tools}/meson-cross.ini")];
+            if context.fortran.is_some() {
+                setup.push(format!(
+                    "--cross-file={}",
+                    crate::toolchain::fortran::MESON_CROSS_FILE
+                ));
+            }
             setup.extend(build.backend_flags.iter().cloned());
             settings.insert("setup-args".into(), setup.into());
         }
         BackendKind::Cmake => {
-            let mut args = vec![format!("-DCMAKE_TOOLCHAIN_FILE={tools}/wasi.cmake")];
+            let toolchain_file = if context.fortran.is_some() {
+                crate::toolchain::fortran::CMAKE_TOOLCHAIN_FILE.to_string()
+            } else {
+                format!("{tools}/wasi.cmake")
+            };
+            let mut args = vec![format!("-DCMAKE_TOOLCHAIN_FILE={toolchain_file}")];
             args.extend(build.backend_flags.iter().cloned());
             settings.insert("cmake.args".into(), args.join(";").into());
         }
@@ -207,7 +228,7 @@ fn config_settings(context: &BackendContext<'_>, tools: &Path) -> String {
 }
 
 /// The variables that make a backend build for the target, and only for it.
-fn add_target_environment(
+pub(super) fn add_target_environment(
     command: &mut Command,
     toolchain: &WasiToolchain,
     context: &BackendContext<'_>,

@@ -36,6 +36,18 @@ pub enum HostEnvError {
         wheel = wheel.display()
     )]
     UnsafeEntry { wheel: PathBuf, entry: String },
+    #[error(transparent)]
+    Library(#[from] crate::library::LibraryError),
+    #[error(
+        "host requirement {path} has SHA-256 {actual}, but its build recorded {expected}\n  help: the file changed after it was built; rebuild it with `wheelforge build --force {requirement}`",
+        path = path.display()
+    )]
+    Digest {
+        requirement: String,
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
     #[error("{path}: {source}", path = path.display())]
     Io {
         path: PathBuf,
@@ -50,6 +62,8 @@ pub struct HostWheel {
     pub requirement: String,
     /// `None` when the requirement produced no wheel in this run or an earlier one.
     pub path: Option<PathBuf>,
+    /// The digest the requirement's build recorded; the file must still have it.
+    pub sha256: Option<String>,
 }
 
 /// The unpacked prefix: `site-packages` (purelib and platlib), and the wheels' `.data`
@@ -83,7 +97,40 @@ pub fn prepare(
             requirement: wheel.requirement.clone(),
             index: index.to_path_buf(),
         })?;
-        unpack(path, &root)?;
+        let is_library = path
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|dir| dir == crate::library::LIBRARIES_DIR);
+        match (&wheel.sha256, is_library) {
+            (Some(expected), true) => {
+                crate::library::unpack(&wheel.requirement, path, expected, &root)?;
+            }
+            (None, true) => {
+                return Err(HostEnvError::Missing {
+                    recipe: recipe.to_string(),
+                    requirement: wheel.requirement.clone(),
+                    index: index.to_path_buf(),
+                });
+            }
+            (expected, false) => {
+                if let Some(expected) = expected {
+                    let actual =
+                        crate::digest::sha256_file(path).map_err(|source| HostEnvError::Io {
+                            path: path.clone(),
+                            source,
+                        })?;
+                    if actual != *expected {
+                        return Err(HostEnvError::Digest {
+                            requirement: wheel.requirement.clone(),
+                            path: path.clone(),
+                            expected: expected.clone(),
+                            actual,
+                        });
+                    }
+                }
+                unpack(path, &root)?;
+            }
+        }
     }
     Ok(HostEnv {
         root,
@@ -211,6 +258,7 @@ mod tests {
             &[HostWheel {
                 requirement: "demo".into(),
                 path: Some(wheel),
+                sha256: None,
             }],
             dir.path(),
             &work,
@@ -225,6 +273,38 @@ mod tests {
     }
 
     #[test]
+    fn a_static_library_requirement_is_unpacked_verified_into_the_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = dir.path().join("prefix");
+        fs_err::create_dir_all(prefix.join("lib/pkgconfig")).unwrap();
+        fs_err::write(prefix.join("lib/liblapack.a"), "!<arch>\n").unwrap();
+        fs_err::write(prefix.join("lib/pkgconfig/lapack.pc"), "Name: LAPACK\n").unwrap();
+        let archive = dir.path().join("lapack-1.0-wasi_0_2_wasm32.tar.gz");
+        crate::library::pack("lapack", &prefix, b"{}\n", &archive, 0).unwrap();
+        let (stored, sha256) = crate::library::store(&archive, &dir.path().join("dist")).unwrap();
+        let requirement = |sha256: &str| HostWheel {
+            requirement: "lapack".into(),
+            path: Some(stored.clone()),
+            sha256: Some(sha256.to_string()),
+        };
+        let work = dir.path().join("work");
+        let env = prepare("scipy", &[requirement(&sha256)], dir.path(), &work).unwrap();
+        assert_eq!(
+            fs_err::read_to_string(env.root.join("lib/pkgconfig/lapack.pc")).unwrap(),
+            "Name: LAPACK\n"
+        );
+        assert!(env.root.join("lib/liblapack.a").is_file());
+        // An archive that changed after its build is refused.
+        let error = prepare("scipy", &[requirement(&"0".repeat(64))], dir.path(), &work)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(&format!("has SHA-256 {sha256}, but its build recorded 000")),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn a_host_requirement_without_a_wheel_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
         let error = prepare(
@@ -232,6 +312,7 @@ mod tests {
             &[HostWheel {
                 requirement: "numpy".into(),
                 path: None,
+                sha256: None,
             }],
             Path::new("dist/packages"),
             dir.path(),

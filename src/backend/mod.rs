@@ -6,19 +6,25 @@
 
 mod cross;
 pub mod host_env;
+mod library;
 mod pure;
 
 use std::path::{Path, PathBuf};
 
 use crate::recipe::{BackendKind, LoadedRecipe};
+use crate::toolchain::fortran::install::FortranToolchain;
 use crate::toolchain::{Toolchain, WasiToolchain};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     #[error(
-        "backend `{backend}` is not implemented yet\n  help: `pure`, `setuptools`, `meson` and `cmake` recipes build today (docs/recipes.md)"
+        "backend `{backend}` is not implemented yet\n  help: `pure`, `setuptools`, `meson`, `cmake` and `static_library` recipes build today (docs/recipes.md)"
     )]
     NotImplemented { backend: &'static str },
+    #[error(
+        "recipe `{recipe}` declares `build.fortran` but the toolchain's Fortran part was not given to the build\n  help: run `wheelforge toolchain install --fortran`"
+    )]
+    NoFortran { recipe: String },
     #[error(
         "a native backend ran without the WASI toolchain\n  help: run `wheelforge toolchain install`"
     )]
@@ -61,10 +67,14 @@ pub struct BackendContext<'a> {
     pub host_wheels: &'a [host_env::HostWheel],
     /// The index's `packages/` directory (named in errors about missing host wheels).
     pub packages_dir: &'a Path,
+    /// The toolchain's Fortran part, for recipes with `build.fortran` (installed on demand
+    /// by the pipeline).
+    pub fortran: Option<&'a FortranToolchain>,
 }
 
 /// Runs the recipe's backend and returns the wheel it wrote.
 pub fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendError> {
+    check_fortran(context)?;
     match context.loaded.recipe.build.backend {
         BackendKind::Pure => pure::build(context),
         BackendKind::Setuptools | BackendKind::Meson | BackendKind::Cmake => {
@@ -75,4 +85,20 @@ pub fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendError> {
             backend: other.name(),
         }),
     }
+}
+
+/// Runs a `static_library` recipe's script and returns the prefix it installed into.
+pub fn build_library(context: &BackendContext<'_>) -> Result<PathBuf, BackendError> {
+    check_fortran(context)?;
+    let toolchain = context.wasi.ok_or(BackendError::NoToolchain)?;
+    Ok(library::build(context, toolchain)?.prefix)
+}
+
+fn check_fortran(context: &BackendContext<'_>) -> Result<(), BackendError> {
+    if context.loaded.recipe.build.fortran && context.fortran.is_none() {
+        return Err(BackendError::NoFortran {
+            recipe: context.loaded.name().to_string(),
+        });
+    }
+    Ok(())
 }

@@ -300,3 +300,39 @@ fn concurrent_round() {
     assert_eq!(root_page["projects"].as_array().unwrap().len(), 3);
     assert_eq!(index.rebuild().unwrap().written, 0);
 }
+
+/// Issue 6: static libraries live in `<out>/libraries/`, beside the index; adding a wheel or
+/// rebuilding the pages must not list them, so pip never sees a library archive.
+#[test]
+fn library_archives_beside_the_index_are_not_listed() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("index");
+    let index = Index::open(&root).unwrap();
+    let libraries = root.join(crate::library::LIBRARIES_DIR);
+    std::fs::create_dir_all(&libraries).unwrap();
+    std::fs::write(
+        libraries.join("lapack-3.12.1-wasi_0_2_wasm32.tar.gz"),
+        b"not a wheel",
+    )
+    .unwrap();
+    let wheel = make_wheel(work.path(), "demo", "1.0", None);
+    index.add_wheel(&wheel).unwrap();
+    index.rebuild().unwrap();
+    let mut pages = Vec::new();
+    let mut pending = vec![index.simple_dir()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                pages.push(read(&path));
+            }
+        }
+    }
+    assert!(!pages.is_empty());
+    for page in pages {
+        assert!(!page.contains("lapack"), "{page}");
+    }
+    assert!(!read(index.simple_dir().join("index.html")).contains("libraries"));
+}

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::types::Recipe;
+use super::types::{BackendKind, Recipe};
 use crate::tags::normalize_name;
 
 /// A recipe that could not be read or is not valid.
@@ -90,8 +90,73 @@ pub fn load_recipe_str(text: &str, path: &Path) -> Result<Recipe, RecipeError> {
         }
     })?;
     check_source_kind(&recipe, text, path)?;
+    check_build(&recipe, text, path)?;
     check_pytest(&recipe, text, path)?;
     Ok(recipe)
+}
+
+/// `build`: a script exactly where a backend runs one, Fortran only where a compiler runs,
+/// and a static library's test is a program, not Python.
+fn check_build(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeError> {
+    let build = &recipe.build;
+    let invalid = |keys: &[&str], message: String, help: &str| {
+        let (line, column) = locate(text, keys);
+        Err(RecipeError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+            help: help.to_string(),
+        })
+    };
+    let runs_script = matches!(
+        build.backend,
+        BackendKind::StaticLibrary | BackendKind::Script
+    );
+    match (runs_script, build.script.is_some()) {
+        (true, false) => {
+            return invalid(
+                &["build", "backend"],
+                format!("build: backend `{}` needs `script`", build.backend.name()),
+                "add `script: |` with the shell commands that build and install into $PREFIX (docs/recipes.md)",
+            );
+        }
+        (false, true) => {
+            return invalid(
+                &["build", "script"],
+                format!(
+                    "build.script does not apply to the `{}` backend",
+                    build.backend.name()
+                ),
+                "remove `script:`, or use `backend: static_library` for a library built by a script",
+            );
+        }
+        _ => {}
+    }
+    if build.fortran && build.backend == BackendKind::Pure {
+        return invalid(
+            &["build", "fortran"],
+            "build.fortran does not apply to the `pure` backend: it compiles nothing".to_string(),
+            "remove `fortran: true`, or use a native backend (meson, setuptools, cmake, static_library)",
+        );
+    }
+    if build.backend == BackendKind::StaticLibrary {
+        let test = &recipe.test;
+        if !test.imports.is_empty() || test.command.is_some() || test.pytest.is_some() {
+            return invalid(
+                &["test"],
+                "test: a static library has no Python module to import or run".to_string(),
+                "test a static library with `program:` (a C or Fortran program beside the recipe, linked against the library and run under WASI)",
+            );
+        }
+    } else if recipe.test.program.is_some() {
+        return invalid(
+            &["test", "program"],
+            "test.program applies to `static_library` recipes only".to_string(),
+            "test a wheel with `imports:`, `command:` or `pytest:`",
+        );
+    }
+    Ok(())
 }
 
 /// `test.pytest`: a ratio in (0, 1], and skip entries that name a test and give a reason.
@@ -167,6 +232,7 @@ fn check_source_kind(recipe: &Recipe, text: &str, path: &Path) -> Result<(), Rec
     let kinds = [
         source.pypi.is_some(),
         source.url.is_some(),
+        source.debian.is_some(),
         source.path.is_some(),
     ];
     let invalid = |keys: &[&str], message: &str, help: &str| {
@@ -184,15 +250,15 @@ fn check_source_kind(recipe: &Recipe, text: &str, path: &Path) -> Result<(), Rec
         0 => {
             return invalid(
                 &["source"],
-                "source: none of `pypi`, `url` and `path` is set",
-                "give exactly one of `pypi: <project>` (an sdist from the package index), `url: <archive URL>` or `path: <directory>`",
+                "source: none of `pypi`, `url`, `debian` and `path` is set",
+                "give exactly one of `pypi: <project>` (an sdist from the package index), `url: <archive URL>`, `debian: <source package>` or `path: <directory>`",
             );
         }
         _ => {
             return invalid(
                 &["source"],
-                "source: more than one of `pypi`, `url` and `path` is set",
-                "give exactly one of `pypi: <project>` (an sdist from the package index), `url: <archive URL>` or `path: <directory>`",
+                "source: more than one of `pypi`, `url`, `debian` and `path` is set",
+                "give exactly one of `pypi: <project>` (an sdist from the package index), `url: <archive URL>`, `debian: <source package>` or `path: <directory>`",
             );
         }
     }
@@ -266,6 +332,18 @@ fn check_repository(
                 format!("add the file to patches/{name}/ or remove it from source.patches"),
             ));
         }
+    }
+    if let Some(program) = &recipe.test.program
+        && !recipe_dir.join(program.as_str()).is_file()
+    {
+        return Err(invalid(
+            &["test", "program"],
+            format!(
+                "test program `{program}` does not exist at {}",
+                recipe_dir.join(program.as_str()).display()
+            ),
+            format!("add the file to recipes/{name}/ or fix test.program"),
+        ));
     }
     for extra in &recipe.source.extras {
         let file = recipe_dir.join(extra.from.as_str());

@@ -183,11 +183,16 @@ pub struct Source {
     /// A URL of a source archive (`.tar.gz`, `.tgz`, `.tar`, `.zip`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<SourceUrl>,
+    /// A Debian source package whose upstream tarball (`*.orig.tar.*`) is fetched with
+    /// `apt-get source` inside the toolchain root, verified against the signed Sources index
+    /// and against `sha256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debian: Option<PackageName>,
     /// A directory beside the recipe (relative to the recipe's directory) used as the source
     /// tree as it is: for fixtures and local packages. Its content is hashed into the rebuild key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<RelativePath>,
-    /// The SHA-256 of the archive. Required with `pypi` and `url`: a download that does not
+    /// The SHA-256 of the archive. Required with `pypi`, `url` and `debian`: a download that does not
     /// match is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<Sha256>,
@@ -267,9 +272,14 @@ pub struct Build {
     /// Environment variables set for the build.
     #[serde(default)]
     pub environment: BTreeMap<String, String>,
-    /// The shell script of a `script` backend.
+    /// The shell script of a `static_library` or `script` backend.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script: Option<String>,
+    /// The build compiles Fortran: the toolchain's Fortran part is installed on demand, its
+    /// identity joins the rebuild key, and the build gets `FC`, the meson Fortran cross file
+    /// and the CMake Fortran toolchain file.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fortran: bool,
 }
 
 /// `requirements:` — what the build and the wheel need.
@@ -305,6 +315,13 @@ pub struct Test {
     /// The package's own test suite, run with pytest under the WASI runtime.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pytest: Option<PytestSuite>,
+    /// For a `static_library`: a C (`.c`) or Fortran (`.f`, `.f90`, ...) program beside the
+    /// recipe, linked against the library and run under WASI; it must exit with status 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<RelativePath>,
+    /// Linker arguments for `program`, after `-L<prefix>/lib` (e.g. `[-llapack, -lblas]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub link: Vec<String>,
 }
 
 /// `test.pytest:` — the upstream test suite and what cannot run on WASI.

@@ -45,6 +45,13 @@ pub enum SourceError {
         project: String,
         version: String,
     },
+    #[error("cannot fetch the Debian source package `{package}` for {recipe}: {detail}\n  help: {help}", recipe = recipe.display())]
+    Debian {
+        package: String,
+        recipe: PathBuf,
+        detail: String,
+        help: String,
+    },
     #[error("{path}: {source}", path = path.display())]
     Io {
         path: PathBuf,
@@ -78,6 +85,8 @@ pub enum FetchedSource {
 pub struct FetchSettings {
     /// A PEP 503/691 index to use instead of pip's configured one.
     pub index_url: Option<String>,
+    /// The Debian toolchain root, whose apt fetches `debian` sources.
+    pub debian_root: Option<crate::toolchain::WasiToolchain>,
 }
 
 /// The content-addressed archive cache.
@@ -146,6 +155,10 @@ impl SourceCache {
         let version = loaded.recipe.package.version.as_str();
         let index = settings.index_url.clone().or_else(|| pip_index_url(python));
         let downloaded = match (&source.pypi, &source.url, index) {
+            _ if source.debian.is_some() => {
+                let package = source.debian.as_ref().expect("checked").as_str();
+                debian_download(loaded, package, settings, staging.path(), log)?
+            }
             (Some(project), _, None) => {
                 pip_download(python, project.as_str(), version, staging.path(), log)?
             }
@@ -174,6 +187,43 @@ impl SourceCache {
         tracing::info!(archive = %target.display(), "source fetched and verified");
         Ok(FetchedSource::Archive(target))
     }
+}
+
+/// The upstream tarball of a Debian source package, fetched by apt inside the toolchain root
+/// and verified against the signed Sources index (`toolchain::debian_source`); the caller then
+/// checks it against the recipe's pin.
+fn debian_download(
+    loaded: &LoadedRecipe,
+    package: &str,
+    settings: &FetchSettings,
+    staging: &Path,
+    log: &Path,
+) -> Result<PathBuf, SourceError> {
+    let failed = |detail: String, help: &str| SourceError::Debian {
+        package: package.to_string(),
+        recipe: loaded.path.clone(),
+        detail,
+        help: help.to_string(),
+    };
+    let toolchain = settings.debian_root.as_ref().ok_or_else(|| {
+        failed(
+            "the Debian toolchain root is not available".into(),
+            "run `wheelforge toolchain install` (unset WASI_SDK_PATH)",
+        )
+    })?;
+    // Inside the root, so that apt (running there) can write it without a bind mount.
+    let downloads = toolchain.host_path(Path::new("/var/cache/wheelforge/debian-sources"));
+    let tarball =
+        crate::toolchain::debian_source::fetch(toolchain, package, None, &downloads, log)
+            .map_err(|error| {
+                failed(
+                    error.to_string(),
+                    "check the package name and that the root's apt sources have a deb-src entry (`wheelforge toolchain install --fortran` writes one)",
+                )
+            })?;
+    let target = staging.join(file_name(&tarball.path));
+    fs_err::copy(&tarball.path, &target).map_err(io_error(&target))?;
+    Ok(target)
 }
 
 fn file_name(path: &Path) -> String {

@@ -6,6 +6,7 @@
 //! under the embedded wasmtime. The guest's stdout and stderr are returned; a failed import or
 //! assertion fails the test with the guest's traceback.
 
+mod library;
 pub mod suite;
 
 use std::path::{Path, PathBuf};
@@ -48,6 +49,14 @@ pub enum TestError {
     Link(#[from] crate::runtime::link::LinkError),
     #[error(transparent)]
     Runtime(#[from] crate::runtime::RuntimeError),
+    #[error("{dir} has no verified library archive {file} of {name}\n  help: run `wheelforge build {name}` first (with the same --out and --build-dir)", dir = dir.display())]
+    NoLibrary {
+        name: String,
+        file: String,
+        dir: PathBuf,
+    },
+    #[error("the test program could not be built: {detail}")]
+    Program { detail: String },
     #[error("the test suite could not run: {detail}")]
     Suite { detail: String },
     #[error("the native reference run could not install {name} {version}:\n{tail}\n  help: it needs a binary wheel for this machine from pip's index; pass --no-native to skip the comparison; the full log is {log}", log = log.display())]
@@ -136,6 +145,9 @@ pub fn test_recipe(
     let _span = tracing::info_span!("test", recipe = name).entered();
     let recipes = RecipeSet::load(&settings.recipes_dir, &settings.patches_dir)?;
     let loaded = recipes.get(name)?;
+    if loaded.recipe.build.backend == crate::recipe::BackendKind::StaticLibrary {
+        return library::test_library(settings, loaded, reporter);
+    }
     let name = loaded.name().to_string();
     let version = loaded.recipe.package.version.to_string();
     let packages = settings.out_dir.join("packages");

@@ -83,6 +83,17 @@ pub fn timestamp_from_env() -> Result<zip::DateTime, WheelError> {
     }
 }
 
+/// `SOURCE_DATE_EPOCH` in seconds, or 1980-01-01 (the zip default wheels get) when unset.
+pub fn source_date_epoch() -> Result<u64, WheelError> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(value) => value
+            .trim()
+            .parse()
+            .map_err(|_| WheelError::SourceDateEpoch { value }),
+        Err(_) => Ok(315_532_800),
+    }
+}
+
 /// Seconds since the Unix epoch as a zip (DOS) time, clamped to the zip range 1980..2107.
 fn zip_time(seconds: i64) -> zip::DateTime {
     let days = seconds.div_euclid(86_400);

@@ -345,13 +345,17 @@ pub fn compile(
     fs_err::write(file("fixed.hlfir"), ir::fix_assumed_size_extent(&hlfir))
         .map_err(io(&file("fixed.hlfir")))?;
 
+    // Stages 3 to 6 run in the scratch directory on relative names: a tool records its input's
+    // name in the object (tco as a location file name), and the scratch directory's name is
+    // random, so absolute names would make every compile's object different.
     // 3. External names.
     let mut interop = Command::new(&config.fir_opt);
     interop
+        .current_dir(scratch.path())
         .arg("--external-name-interop")
-        .arg(file("fixed.hlfir"))
+        .arg("fixed.hlfir")
         .arg("-o")
-        .arg(file("named.hlfir"));
+        .arg("named.hlfir");
     stage(
         "fir-opt --external-name-interop",
         source,
@@ -363,11 +367,12 @@ pub fn compile(
     // 4. Lowering with the i386 calling convention.
     let mut lower = Command::new(&config.tco);
     lower
+        .current_dir(scratch.path())
         .arg("--target=i386-unknown-linux-gnu")
         .arg(format!("-O{}", invocation.optimization.min(3)))
-        .arg(file("named.hlfir"))
+        .arg("named.hlfir")
         .arg("-o")
-        .arg(file("lowered.ll"));
+        .arg("lowered.ll");
     stage(
         "tco (FIR to LLVM IR)",
         source,
@@ -381,15 +386,17 @@ pub fn compile(
     fs_err::write(file("wasm32.ll"), ir::fix_llvm_ir(&lowered)).map_err(io(&file("wasm32.ll")))?;
 
     // 6. The wasm32 object (position-independent: it may end up in a side module).
+    let object = std::path::absolute(object).map_err(io(object))?;
     let mut codegen = Command::new(&config.clang);
     codegen
+        .current_dir(scratch.path())
         .arg("--target=wasm32-wasip1")
         .arg(format!("--sysroot={}", config.sysroot.display()))
         .arg(format!("-O{}", invocation.optimization.min(3)))
         .args(["-fPIC", "-Wno-override-module", "-c"])
-        .arg(file("wasm32.ll"))
+        .arg("wasm32.ll")
         .arg("-o")
-        .arg(object);
+        .arg(&object);
     stage(
         "clang (wasm32 code generation)",
         source,
