@@ -468,8 +468,12 @@ fn a_meson_fortran_project_builds_with_the_cross_files() {
 /// against `liblapack.a`/`libblas.a` and run under wasmtime, and `wheelforge test lapack` (the
 /// recipe's own DGESV + ZGESV residual check). The output and build directories persist in the
 /// target directory, so a rerun with an unchanged rebuild key takes seconds; the first build
-/// takes minutes (docs/fortran.md).
+/// takes minutes (docs/fortran.md). Ignored by default: about 9 minutes on 2 cores from a clean
+/// clone, which the default suite's 90-minute CI budget has no room for; the nightly farm
+/// builds and tests the lapack recipe (ci/build.yml), and `cargo test --test fortran --
+/// --include-ignored` runs it here.
 #[test]
+#[ignore = "about 9 minutes on 2 cores from a clean clone; run with --include-ignored"]
 fn the_lapack_recipe_builds_static_libraries_that_solve_under_wasi() {
     let toolchain = fortran_toolchain();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lapack-recipe");
