@@ -87,7 +87,11 @@ pub struct Shard {
     /// Whether the shard's closure has a native recipe (it needs the WASI toolchain to build;
     /// every shard needs it to test).
     pub native: bool,
-    /// The `actions/cache` key of the WASI toolchain: its format version.
+    /// Whether the shard's closure has a recipe with `build.fortran` (it needs the toolchain's
+    /// optional Fortran part, `wheelforge toolchain install --fortran`).
+    pub fortran: bool,
+    /// The `actions/cache` key of the WASI toolchain: its format version, and the Fortran
+    /// part's when any shard of the matrix needs it (one toolchain job serves every shard).
     pub toolchain_key: String,
     /// The `actions/cache` key of the source cache: the digests of the closure's sources.
     pub sources_key: String,
@@ -215,6 +219,15 @@ pub fn matrix(
             include.push(shard(set, level, index, mine)?);
         }
     }
+    if include.iter().any(|shard| shard.fortran) {
+        for shard in &mut include {
+            shard.toolchain_key = format!(
+                "{}-fortran-format-{}",
+                shard.toolchain_key,
+                crate::toolchain::fortran::install::FORTRAN_FORMAT
+            );
+        }
+    }
     if include.len() > MAX_MATRIX_JOBS {
         return Err(CiError::TooManyJobs {
             jobs: include.len(),
@@ -233,9 +246,11 @@ fn shard(
     let closure = graph::select(set, &targets)?;
     let mut sources = String::new();
     let mut native = false;
+    let mut fortran = false;
     for name in closure.order().collect::<BTreeSet<_>>() {
         let recipe = &set.recipes[name].recipe;
         native |= recipe.build.backend != BackendKind::Pure;
+        fortran |= recipe.build.fortran;
         let source = recipe
             .source
             .sha256
@@ -248,6 +263,7 @@ fn shard(
         level,
         recipes: names.join(" "),
         native,
+        fortran,
         toolchain_key: format!(
             "wasi-toolchain-format-{}",
             crate::toolchain::wasi::TOOLCHAIN_FORMAT

@@ -133,3 +133,54 @@ fn too_many_jobs_is_an_error() {
     );
     assert_eq!(matrix(&set, None, 100).unwrap().include.len(), 100);
 }
+
+#[test]
+fn a_fortran_recipe_puts_the_fortran_part_in_every_shards_toolchain_key() {
+    let dir = tempfile::tempdir().unwrap();
+    recipes(
+        dir.path(),
+        &[("plain", &[], &[], &[]), ("user", &[], &[], &[])],
+    );
+    let plain = matrix(
+        &RecipeSet::load(&dir.path().join("recipes"), &dir.path().join("patches")).unwrap(),
+        None,
+        2,
+    )
+    .unwrap();
+    assert!(plain.include.iter().all(|shard| !shard.fortran));
+    let base_key = plain.include[0].toolchain_key.clone();
+    assert_eq!(
+        base_key,
+        format!(
+            "wasi-toolchain-format-{}",
+            crate::toolchain::wasi::TOOLCHAIN_FORMAT
+        )
+    );
+
+    // `user` becomes a Fortran library recipe.
+    let user = dir.path().join("recipes/user/meta.yaml");
+    let text = fs_err::read_to_string(&user).unwrap().replace(
+        "build:\n  backend: pure\n",
+        "build:\n  backend: static_library\n  fortran: true\n  script: make install\n",
+    );
+    let text = text.replace("test:\n  requires: []\n", "");
+    fs_err::write(&user, text).unwrap();
+    let set = RecipeSet::load(&dir.path().join("recipes"), &dir.path().join("patches")).unwrap();
+    let with_fortran = matrix(&set, None, 2).unwrap();
+    let fortran: Vec<(&str, bool)> = with_fortran
+        .include
+        .iter()
+        .map(|shard| (shard.recipes.as_str(), shard.fortran))
+        .collect();
+    assert_eq!(fortran, [("plain", false), ("user", true)]);
+    // One toolchain job serves every shard, so every key names the Fortran part.
+    for shard in &with_fortran.include {
+        assert_eq!(
+            shard.toolchain_key,
+            format!(
+                "{base_key}-fortran-format-{}",
+                crate::toolchain::fortran::install::FORTRAN_FORMAT
+            )
+        );
+    }
+}
