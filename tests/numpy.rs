@@ -23,16 +23,7 @@ fn wheelforge(work: &Path) -> Command {
 #[test]
 fn numpy_builds_for_wasi_and_solves_and_transforms_under_the_runtime() {
     let work = tempfile::tempdir().unwrap();
-    let build = wheelforge(work.path())
-        .args(["build", "numpy"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&build.stdout);
-    assert!(
-        build.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
+    let stdout = common::repository_build(work.path(), "numpy");
     assert!(
         stdout.contains("numpy-2.4.6-cp314-cp314-wasi_0_2_wasm32.whl"),
         "{stdout}"

@@ -32,16 +32,7 @@ fn built() -> &'static Path {
     BUILT
         .get_or_init(|| {
             let work = tempfile::tempdir().unwrap();
-            let build = wheelforge(work.path())
-                .args(["build", "pandas"])
-                .output()
-                .unwrap();
-            let stdout = String::from_utf8_lossy(&build.stdout);
-            assert!(
-                build.status.success(),
-                "{stdout}\n{}",
-                String::from_utf8_lossy(&build.stderr)
-            );
+            let stdout = common::repository_build(work.path(), "pandas");
             // numpy first (the host requirement), then pandas, into one index.
             let packages = work.path().join("dist/packages");
             for wheel in [

@@ -182,17 +182,12 @@ pub fn prune_compiled(cache_dir: &Path, limit: u64, keep: &Path) {
     }
 }
 
-/// Runs a `wasi:cli/command` component to completion.
-pub fn run_command(component_path: &Path, options: &RunOptions) -> Result<RunOutput, RuntimeError> {
-    let _span = tracing::info_span!("run_component", path = %component_path.display()).entered();
-    let engine = engine()?;
-    let component = load(&engine, component_path, options.cache_dir.as_deref())?;
-    let mut linker: Linker<Host> = Linker::new(&engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| RuntimeError::Instantiate {
-        path: component_path.to_path_buf(),
-        detail: e.to_string(),
-    })?;
-
+/// The guest's WASI context as `options` ask (arguments, output, environment, preopened
+/// directories), with the pipes its stdout and stderr go to when captured. Components and core
+/// modules (`module::run_module`) share it.
+pub(crate) fn wasi_context(
+    options: &RunOptions,
+) -> Result<(WasiCtxBuilder, MemoryOutputPipe, MemoryOutputPipe), RuntimeError> {
     let stdout = MemoryOutputPipe::new(64 << 20);
     let stderr = MemoryOutputPipe::new(64 << 20);
     let mut builder = WasiCtxBuilder::new();
@@ -227,6 +222,21 @@ pub fn run_command(component_path: &Path, options: &RunOptions) -> Result<RunOut
                 source: std::io::Error::other(e.to_string()),
             })?;
     }
+    Ok((builder, stdout, stderr))
+}
+
+/// Runs a `wasi:cli/command` component to completion.
+pub fn run_command(component_path: &Path, options: &RunOptions) -> Result<RunOutput, RuntimeError> {
+    let _span = tracing::info_span!("run_component", path = %component_path.display()).entered();
+    let engine = engine()?;
+    let component = load(&engine, component_path, options.cache_dir.as_deref())?;
+    let mut linker: Linker<Host> = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| RuntimeError::Instantiate {
+        path: component_path.to_path_buf(),
+        detail: e.to_string(),
+    })?;
+
+    let (mut builder, stdout, stderr) = wasi_context(options)?;
     let mut store = Store::new(
         &engine,
         Host {

@@ -9,10 +9,8 @@ use std::path::Path;
 
 use wasmtime::{Config, Engine, Linker, Module, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
-use super::{OutputMode, RunOptions, RunOutput, RuntimeError};
+use super::{RunOptions, RunOutput, RuntimeError};
 
 /// Runs a WASI preview 1 command module to completion. `options.cache_dir` and
 /// `options.idle_watch` are not used.
@@ -36,40 +34,7 @@ pub fn run_module(module_path: &Path, options: &RunOptions) -> Result<RunOutput,
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| ctx)
         .map_err(|e| instantiate_error(e.to_string()))?;
 
-    let stdout = MemoryOutputPipe::new(64 << 20);
-    let stderr = MemoryOutputPipe::new(64 << 20);
-    let mut builder = WasiCtxBuilder::new();
-    builder.args(&options.args);
-    match &options.output {
-        OutputMode::Capture => {
-            builder.stdout(stdout.clone()).stderr(stderr.clone());
-        }
-        OutputMode::Inherit => {
-            builder.inherit_stdout().inherit_stderr();
-        }
-        OutputMode::File(path) => {
-            let io = |source| RuntimeError::Io {
-                path: path.clone(),
-                source,
-            };
-            let file = std::fs::File::create(path).map_err(io)?;
-            let second = file.try_clone().map_err(io)?;
-            builder
-                .stdout(wasmtime_wasi::cli::OutputFile::new(file))
-                .stderr(wasmtime_wasi::cli::OutputFile::new(second));
-        }
-    }
-    for (key, value) in &options.env {
-        builder.env(key, value);
-    }
-    for (host, guest) in &options.preopens {
-        builder
-            .preopened_dir(host, guest, FsPerms::ReadWrite)
-            .map_err(|e| RuntimeError::Io {
-                path: host.clone(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
-    }
+    let (mut builder, stdout, stderr) = super::wasi_context(options)?;
     let mut store = Store::new(&engine, builder.build_p1());
     let instance = linker
         .instantiate(&mut store, &module)

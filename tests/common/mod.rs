@@ -123,6 +123,23 @@ pub fn repository_wheelforge(work: &Path, build_dir: &Path) -> Command {
     command
 }
 
+/// `wheelforge build RECIPE` with the repository's recipes into `work` (see
+/// [`repository_wheelforge`]); panics with its output when it fails, returns its stdout.
+#[allow(dead_code)]
+pub fn repository_build(work: &Path, recipe: &str) -> String {
+    let build = repository_wheelforge(work, &work.join("build"))
+        .args(["build", recipe])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&build.stdout).into_owned();
+    assert!(
+        build.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    stdout
+}
+
 /// Checks a `wheelforge test` pytest report (`<build>/<name>/test/pytest/report.json`): more
 /// than `min_native` tests passed natively, and at least `ratio` of them under WASI. `log` is
 /// shown when it fails.
