@@ -647,12 +647,23 @@ impl SourceChecker<'_> {
         let log = self
             .scratch
             .join(format!("{}-fetch.log", normalize_name(recipe.name())));
+        // A Debian source package is fetched by apt inside the toolchain root, which is
+        // provisioned on first use, as `build` does.
+        let debian_root = match &source.debian {
+            Some(package) => Some(
+                crate::toolchain::install::ensure(&self.settings.cache_dir, self.reporter)
+                    .map_err(|error| SourceError::Debian {
+                        package: package.to_string(),
+                        recipe: recipe.path.clone(),
+                        detail: error.to_string(),
+                        help: "run `wheelforge toolchain install` and see its log".into(),
+                    })?,
+            ),
+            None => None,
+        };
         let settings = FetchSettings {
             index_url: self.settings.index_url.clone(),
-            debian_root: crate::toolchain::WasiToolchain::load(
-                &crate::toolchain::install::toolchain_dir(&self.settings.cache_dir),
-            )
-            .ok(),
+            debian_root,
         };
         self.cache
             .fetch(recipe, &python, &settings, &log, self.reporter)

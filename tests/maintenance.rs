@@ -3,7 +3,8 @@
 //! project that then builds unedited, and the build report rendered by headless Chromium.
 //!
 //! The lint of the real recipes and the skeleton test reach the package index through pip; the
-//! sources and build tools go into the cache under the target directory, as in the other tests.
+//! sources and build tools go into the toolchain tests' cache (`WHEELFORGE_TEST_CACHE`, else one
+//! under the target directory), as in the other tests.
 
 mod common;
 
@@ -16,8 +17,10 @@ fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The toolchain tests' cache: the LAPACK recipe's source is a Debian source package, which
+/// `lint` fetches with apt inside the toolchain root (installing it there on first use).
 fn cache_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("wheelforge-cache")
+    common::toolchain_cache()
 }
 
 /// `wheelforge ARGS` in `dir`, with the shared test cache and no WHEELFORGE_* settings.

@@ -211,6 +211,12 @@ fn debian_download(
             "run `wheelforge toolchain install` (unset WASI_SDK_PATH)",
         )
     })?;
+    crate::toolchain::debian_source::enable_sources(toolchain, log).map_err(|error| {
+        failed(
+            error.to_string(),
+            "check the root's apt sources (`wheelforge toolchain info`), or reinstall it with `wheelforge toolchain install --force`",
+        )
+    })?;
     // Inside the root, so that apt (running there) can write it without a bind mount.
     let downloads = toolchain.host_path(Path::new("/var/cache/wheelforge/debian-sources"));
     let tarball =
@@ -218,7 +224,7 @@ fn debian_download(
             .map_err(|error| {
                 failed(
                     error.to_string(),
-                    "check the package name and that the root's apt sources have a deb-src entry (`wheelforge toolchain install --fortran` writes one)",
+                    "check the package name and that the root's apt sources have a deb-src entry (wheelforge derives one from its `deb` entries)",
                 )
             })?;
     let target = staging.join(file_name(&tarball.path));

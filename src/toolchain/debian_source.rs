@@ -3,7 +3,7 @@
 //!
 //! The Fortran runtime comes from `llvm-toolchain-22`; reference LAPACK from `lapack`. apt
 //! finds them through `deb-src` entries derived from the root's own sources
-//! (`fortran::install::source_entries`), so no mirror is named in wheelforge. The mirror
+//! (`enable_sources`), so no mirror is named in wheelforge. The mirror
 //! sometimes lacks a sid revision's `.dsc` or Debian patch tarball while the upstream tarball
 //! (all wheelforge needs) is there, so apt's exit status is not the judge: the tarball's
 //! SHA-256 must equal the one apt reads from the index (`apt-get source --print-uris`). This
@@ -74,7 +74,7 @@ pub fn fetch(
                 String::from_utf8_lossy(&output.stdout),
                 String::from_utf8_lossy(&output.stderr)
             ),
-            help: "check that the root's apt sources have a deb-src entry (`wheelforge toolchain install --fortran` writes one) and that the version exists".into(),
+            help: "check that the root's apt sources have a deb-src entry (`enable_sources` derives one from its `deb` entries) and that the version exists".into(),
         });
     };
     let path = downloads.join(&name);
@@ -108,6 +108,116 @@ pub fn fetch(
     })
 }
 
+/// Where the derived `deb-src` entries live in the root, and the record that apt has read them.
+const SOURCE_ENTRIES: &str = "/etc/apt/sources.list.d/wheelforge-deb-src.sources";
+const SOURCE_ENTRIES_READ: &str = "/var/lib/wheelforge/deb-src-updated";
+
+/// Makes `apt-get source` work in the root: writes the `deb-src` entries derived from the
+/// root's own sources and runs `apt-get update`, unless the same entries were already read. A
+/// record of the read entries is written after the update succeeds, so an interrupted update
+/// is redone; a lock in the toolchain directory keeps concurrent callers from racing apt.
+pub fn enable_sources(toolchain: &WasiToolchain, log: &Path) -> Result<(), ToolchainError> {
+    if !matches!(toolchain.flavor, Flavor::DebianRoot { .. }) {
+        return Err(ToolchainError::Unsupported {
+            what: "Debian source packages need the Debian toolchain root".into(),
+            help: "unset WASI_SDK_PATH and run `wheelforge toolchain install`".into(),
+        });
+    }
+    let host = |inside: &str| toolchain.host_path(Path::new(inside));
+    let entries = source_entries(&host("/etc/apt"))?;
+    let read = host(SOURCE_ENTRIES_READ);
+    let is_current = |path: &Path| fs_err::read_to_string(path).is_ok_and(|text| text == entries);
+    if is_current(&read) {
+        return Ok(());
+    }
+    let lock_path = toolchain.dir.join("apt-sources.lock");
+    let lock = fs_err::File::create(&lock_path).map_err(io_error(&lock_path))?;
+    lock.file().lock().map_err(io_error(&lock_path))?;
+    if is_current(&read) {
+        return Ok(());
+    }
+    super::write_atomically(&host(SOURCE_ENTRIES), entries.as_bytes())?;
+    let mut command = toolchain
+        .sandbox()
+        .command("/usr/bin/apt-get", Path::new("/"), &[]);
+    command.args(["-o", "Acquire::Check-Valid-Until=false", "update"]);
+    let status = run_logged(&mut command, log).map_err(io_error(log))?;
+    if !status.success() {
+        return Err(ToolchainError::Step {
+            step: "reading the deb-src entries with apt-get update".into(),
+            tail: log_tail(log, 12),
+            log: log.to_path_buf(),
+        });
+    }
+    super::write_atomically(&read, entries.as_bytes())
+}
+
+/// `deb-src` entries for every `deb` entry of the root's own apt sources (one-line
+/// `sources.list` as debootstrap writes it, and deb822 `.sources` files), so `apt-get source`
+/// uses the same mirror and suites as the packages.
+pub fn source_entries(apt_dir: &Path) -> Result<String, ToolchainError> {
+    let mut stanzas = Vec::new();
+    let list = apt_dir.join("sources.list");
+    if list.is_file() {
+        let text = fs_err::read_to_string(&list).map_err(io_error(&list))?;
+        for line in text.lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() >= 4 && fields[0] == "deb" && !fields[1].starts_with('[') {
+                stanzas.push(format!(
+                    "Types: deb-src\nURIs: {}\nSuites: {}\nComponents: {}\n",
+                    fields[1],
+                    fields[2],
+                    fields[3..].join(" ")
+                ));
+            }
+        }
+    }
+    let list_dir = apt_dir.join("sources.list.d");
+    if list_dir.is_dir() {
+        let mut paths = Vec::new();
+        for entry in fs_err::read_dir(&list_dir).map_err(io_error(&list_dir))? {
+            paths.push(entry.map_err(io_error(&list_dir))?.path());
+        }
+        paths.sort();
+        for path in paths {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if !name.ends_with(".sources") || name.starts_with("wheelforge-") {
+                continue;
+            }
+            let text = fs_err::read_to_string(&path).map_err(io_error(&path))?;
+            for stanza in text.split("\n\n") {
+                let is_deb = stanza.lines().any(|line| {
+                    line.strip_prefix("Types:")
+                        .is_some_and(|types| types.split_whitespace().any(|t| t == "deb"))
+                });
+                if is_deb {
+                    let converted: Vec<String> = stanza
+                        .lines()
+                        .map(|line| {
+                            if line.starts_with("Types:") {
+                                "Types: deb-src".to_string()
+                            } else {
+                                line.to_string()
+                            }
+                        })
+                        .collect();
+                    stanzas.push(format!("{}\n", converted.join("\n")));
+                }
+            }
+        }
+    }
+    if stanzas.is_empty() {
+        return Err(ToolchainError::Unsupported {
+            what: format!(
+                "no `deb` entries in the root's apt sources ({})",
+                apt_dir.display()
+            ),
+            help: "reinstall the toolchain with `wheelforge toolchain install --force`".into(),
+        });
+    }
+    Ok(stanzas.join("\n"))
+}
+
 /// The upstream tarball's name and SHA-256 in `apt-get source --print-uris` output
 /// (`'URI' NAME SIZE SHA256:HEX` per file).
 pub fn upstream_entry(listing: &str) -> Option<(String, String)> {
@@ -124,7 +234,28 @@ pub fn upstream_entry(listing: &str) -> Option<(String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::upstream_entry;
+    use super::{source_entries, upstream_entry};
+
+    #[test]
+    fn deb_src_entries_mirror_the_roots_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::write(
+            dir.path().join("sources.list"),
+            "# debootstrap\ndeb http://mirror.invalid/debian sid main\ndeb-src http://x.invalid/debian sid main\n",
+        )
+        .unwrap();
+        fs_err::create_dir_all(dir.path().join("sources.list.d")).unwrap();
+        fs_err::write(
+            dir.path().join("sources.list.d/extra.sources"),
+            "Types: deb\nURIs: http://other.invalid/debian\nSuites: sid\nComponents: main contrib\n",
+        )
+        .unwrap();
+        assert_eq!(
+            source_entries(dir.path()).unwrap(),
+            "Types: deb-src\nURIs: http://mirror.invalid/debian\nSuites: sid\nComponents: main\n\n\
+             Types: deb-src\nURIs: http://other.invalid/debian\nSuites: sid\nComponents: main contrib\n"
+        );
+    }
 
     #[test]
     fn the_upstream_tarball_and_its_hash_come_from_apts_listing() {

@@ -64,6 +64,22 @@ pub(crate) fn io_error(
     }
 }
 
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
+/// that readers see the old file or the new one, never half of it.
+pub(crate) fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), ToolchainError> {
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    fs_err::create_dir_all(dir).map_err(io_error(dir))?;
+    let temporary = tempfile::NamedTempFile::new_in(dir).map_err(io_error(dir))?;
+    fs_err::write(temporary.path(), bytes).map_err(io_error(path))?;
+    temporary
+        .persist(path)
+        .map_err(|error| ToolchainError::Io {
+            path: path.to_path_buf(),
+            source: error.error,
+        })?;
+    Ok(())
+}
+
 /// Everything a pure build uses from the build machine.
 #[derive(Debug, Clone)]
 pub struct Toolchain {

@@ -134,15 +134,9 @@ impl WasiToolchain {
     /// Writes the manifest atomically (the last step of an install).
     pub fn save(&self) -> Result<(), ToolchainError> {
         let path = Self::manifest_path(&self.dir);
-        let temporary = tempfile::NamedTempFile::new_in(&self.dir).map_err(io_error(&self.dir))?;
-        let json = serde_json::to_vec_pretty(self).expect("manifests serialize");
-        fs_err::write(temporary.path(), json).map_err(io_error(&path))?;
-        temporary
-            .persist(&path)
-            .map_err(|error| ToolchainError::Io {
-                path: path.clone(),
-                source: error.error,
-            })?;
-        Ok(())
+        super::write_atomically(
+            &path,
+            &serde_json::to_vec_pretty(self).expect("manifests serialize"),
+        )
     }
 }

@@ -161,19 +161,10 @@ impl FortranToolchain {
 
     fn save(&self) -> Result<(), ToolchainError> {
         let path = Self::manifest_path(&self.dir);
-        let temporary = tempfile::NamedTempFile::new_in(&self.dir).map_err(io_error(&self.dir))?;
-        fs_err::write(
-            temporary.path(),
-            serde_json::to_vec_pretty(self).expect("manifests serialize"),
+        crate::toolchain::write_atomically(
+            &path,
+            &serde_json::to_vec_pretty(self).expect("manifests serialize"),
         )
-        .map_err(io_error(&path))?;
-        temporary
-            .persist(&path)
-            .map_err(|error| ToolchainError::Io {
-                path: path.clone(),
-                source: error.error,
-            })?;
-        Ok(())
     }
 }
 
@@ -240,9 +231,7 @@ pub fn install(
 
     reporter.message("fortran", "packages");
     if !done("packages").exists() {
-        let sources = source_entries(&host("/etc/apt"))?;
-        let path = host("/etc/apt/sources.list.d/wheelforge-deb-src.sources");
-        fs_err::write(&path, sources).map_err(io_error(&path))?;
+        crate::toolchain::debian_source::enable_sources(toolchain, &log)?;
         shell(
             &format!(
                 "set -e; {apt} update; DEBIAN_FRONTEND=noninteractive {apt} install -y {}; {apt} clean",
@@ -486,67 +475,6 @@ fn walk(directory: &Path) -> Result<Vec<PathBuf>, ToolchainError> {
     Ok(files)
 }
 
-/// `deb-src` entries for every `deb` entry of the root's own apt sources (one-line
-/// `sources.list` as debootstrap writes it, and deb822 `.sources` files), so `apt-get source`
-/// uses the same mirror and suites as the packages.
-pub fn source_entries(apt_dir: &Path) -> Result<String, ToolchainError> {
-    let mut stanzas = Vec::new();
-    let list = apt_dir.join("sources.list");
-    if list.is_file() {
-        let text = fs_err::read_to_string(&list).map_err(io_error(&list))?;
-        for line in text.lines() {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            if fields.len() >= 4 && fields[0] == "deb" && !fields[1].starts_with('[') {
-                stanzas.push(format!(
-                    "Types: deb-src\nURIs: {}\nSuites: {}\nComponents: {}\n",
-                    fields[1],
-                    fields[2],
-                    fields[3..].join(" ")
-                ));
-            }
-        }
-    }
-    let list_dir = apt_dir.join("sources.list.d");
-    if list_dir.is_dir() {
-        for path in walk(&list_dir)? {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if !name.ends_with(".sources") || name.starts_with("wheelforge-") {
-                continue;
-            }
-            let text = fs_err::read_to_string(&path).map_err(io_error(&path))?;
-            for stanza in text.split("\n\n") {
-                let is_deb = stanza.lines().any(|line| {
-                    line.strip_prefix("Types:")
-                        .is_some_and(|types| types.split_whitespace().any(|t| t == "deb"))
-                });
-                if is_deb {
-                    let converted: Vec<String> = stanza
-                        .lines()
-                        .map(|line| {
-                            if line.starts_with("Types:") {
-                                "Types: deb-src".to_string()
-                            } else {
-                                line.to_string()
-                            }
-                        })
-                        .collect();
-                    stanzas.push(format!("{}\n", converted.join("\n")));
-                }
-            }
-        }
-    }
-    if stanzas.is_empty() {
-        return Err(ToolchainError::Unsupported {
-            what: format!(
-                "no `deb` entries in the root's apt sources ({})",
-                apt_dir.display()
-            ),
-            help: "reinstall the toolchain with `wheelforge toolchain install --force`".into(),
-        });
-    }
-    Ok(stanzas.join("\n"))
-}
-
 fn package_versions(
     toolchain: &WasiToolchain,
     log: &Path,
@@ -595,31 +523,5 @@ fn run_step(
             tail: log_tail(log, 12),
             log: log.to_path_buf(),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::source_entries;
-
-    #[test]
-    fn deb_src_entries_mirror_the_roots_sources() {
-        let dir = tempfile::tempdir().unwrap();
-        fs_err::write(
-            dir.path().join("sources.list"),
-            "# debootstrap\ndeb http://mirror.invalid/debian sid main\ndeb-src http://x.invalid/debian sid main\n",
-        )
-        .unwrap();
-        fs_err::create_dir_all(dir.path().join("sources.list.d")).unwrap();
-        fs_err::write(
-            dir.path().join("sources.list.d/extra.sources"),
-            "Types: deb\nURIs: http://other.invalid/debian\nSuites: sid\nComponents: main contrib\n",
-        )
-        .unwrap();
-        assert_eq!(
-            source_entries(dir.path()).unwrap(),
-            "Types: deb-src\nURIs: http://mirror.invalid/debian\nSuites: sid\nComponents: main\n\n\
-             Types: deb-src\nURIs: http://other.invalid/debian\nSuites: sid\nComponents: main contrib\n"
-        );
     }
 }
