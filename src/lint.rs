@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::graph::{self, DependencyKind, GraphError, Target};
-use crate::recipe::{LoadedRecipe, RecipeError, RecipeSet, load_recipe, locate};
+use crate::graph::{self, GraphError, Target};
+use crate::recipe::{LoadedRecipe, PackageName, RecipeError, RecipeSet, load_recipe, locate};
 use crate::reporter::Reporter;
 use crate::source::{self, FetchSettings, FetchedSource, SourceCache, SourceError};
 use crate::tags::normalize_name;
@@ -366,25 +366,26 @@ fn finding_at(
 
 fn dependency_findings(recipe: &LoadedRecipe, known: &BTreeSet<String>) -> Vec<Finding> {
     let requirements = &recipe.recipe.requirements;
-    let lists = [
-        (
-            DependencyKind::Host,
-            ["requirements", "host"],
-            &requirements.host,
-        ),
-        (
-            DependencyKind::Run,
-            ["requirements", "run"],
-            &requirements.run,
-        ),
-        (
-            DependencyKind::Test,
-            ["test", "requires"],
-            &recipe.recipe.test.requires,
-        ),
+    let mut lists: Vec<(Vec<&str>, &Vec<PackageName>)> = vec![
+        (vec!["requirements", "host"], &requirements.host),
+        (vec!["requirements", "run"], &requirements.run),
+        (vec!["test", "requires"], &recipe.recipe.test.requires),
     ];
+    // A variant's requirements must have recipes too, though only its build uses them.
+    for (variant, added) in &recipe.recipe.variants {
+        for (key, names) in [
+            ("host", &added.requirements.host),
+            ("run", &added.requirements.run),
+        ] {
+            lists.push((
+                vec!["variants", variant.as_str(), "requirements", key],
+                names,
+            ));
+        }
+    }
     let mut findings = Vec::new();
-    for (kind, keys, names) in lists {
+    for (keys, names) in lists {
+        let place = keys.join(".");
         for name in names {
             let normalized = normalize_name(name.as_str());
             if known.contains(&normalized) {
@@ -396,15 +397,17 @@ fn dependency_findings(recipe: &LoadedRecipe, known: &BTreeSet<String>) -> Vec<F
                 )
             } else {
                 format!(
-                    "add recipes/{normalized}/meta.yaml (`wheelforge skeleton {name}` writes a first one), or remove it from {kind}"
+                    "add recipes/{normalized}/meta.yaml (`wheelforge skeleton {name}` writes a first one), or remove it from {place}"
                 )
             };
+            let mut path = keys.clone();
+            path.push(name.as_str());
             findings.push(finding_at(
                 recipe,
-                &[keys[0], keys[1], name.as_str()],
+                &path,
                 Severity::Error,
                 Check::MissingDependency,
-                format!("{kind} `{name}` has no recipe"),
+                format!("{place} `{name}` has no recipe"),
                 help,
             ));
         }

@@ -43,6 +43,30 @@ pub struct Settings {
     /// Keep building unrelated recipes after a failure.
     pub keep_going: bool,
     pub index_url: Option<String>,
+    /// Build this variant of the single named target (`--variant`), into
+    /// [`variant_out_dir`] rather than the index.
+    pub variant: Option<String>,
+}
+
+/// Where a variant's wheels go: an index of their own beside the main one, so that the
+/// default build stays what `pip install NAME` gets from the main index.
+pub fn variant_out_dir(out_dir: &Path, variant: &str) -> PathBuf {
+    out_dir.join("variants").join(variant)
+}
+
+/// The main index and, in a variant build, the variant's index.
+struct Indexes {
+    main: Index,
+    variant: Option<Index>,
+}
+
+impl Indexes {
+    fn of(&self, loaded: &LoadedRecipe) -> &Index {
+        match (&loaded.variant, &self.variant) {
+            (Some(_), Some(variant)) => variant,
+            _ => &self.main,
+        }
+    }
 }
 
 /// Errors that stop a whole run before any recipe builds.
@@ -56,6 +80,10 @@ pub enum PipelineError {
     Toolchain(#[from] crate::toolchain::ToolchainError),
     #[error(transparent)]
     Index(#[from] crate::index::IndexError),
+    #[error(
+        "--variant {variant} needs exactly one recipe name as the target\n  help: build the variant on its own, e.g. `wheelforge build numpy --variant {variant}`"
+    )]
+    VariantTargets { variant: String },
     #[error("cannot read patches for the build plan of `{recipe}`: {source}")]
     Plan {
         recipe: String,
@@ -130,7 +158,15 @@ pub fn run_build(
     reporter: &dyn Reporter,
 ) -> Result<RunSummary, PipelineError> {
     let _span = tracing::info_span!("run_build").entered();
-    let recipes = RecipeSet::load(&settings.recipes_dir, &settings.patches_dir)?;
+    let mut recipes = RecipeSet::load(&settings.recipes_dir, &settings.patches_dir)?;
+    if let Some(variant) = &settings.variant {
+        let [Target::Name(name)] = targets else {
+            return Err(PipelineError::VariantTargets {
+                variant: variant.clone(),
+            });
+        };
+        recipes.apply_variant(name, variant)?;
+    }
     let graph = graph::select(&recipes, targets)?;
     let toolchain = Toolchain::discover()?;
     let needs_wasi = graph.order().any(|name| {
@@ -157,7 +193,13 @@ pub fn run_build(
         wasi.as_ref(),
         fortran.as_ref(),
     )?;
-    let index = Index::open(&settings.out_dir)?;
+    let indexes = Indexes {
+        main: Index::open(&settings.out_dir)?,
+        variant: match &settings.variant {
+            Some(variant) => Some(Index::open(&variant_out_dir(&settings.out_dir, variant))?),
+            None => None,
+        },
+    };
     let sources = SourceCache::new(&settings.cache_dir);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.jobs.max(1))
@@ -176,7 +218,8 @@ pub fn run_build(
                 .par_iter()
                 .map(|name| {
                     let started = Instant::now();
-                    let work_dir = settings.build_dir.join(name);
+                    let loaded = &recipes.recipes[name];
+                    let work_dir = settings.build_dir.join(loaded.work_name());
                     let log = work_dir.join("build.log");
                     let blocked = blocked_by(name, &graph, &outcomes.lock().expect("not poisoned"))
                         .or_else(|| stop_reason.clone());
@@ -188,17 +231,17 @@ pub fn run_build(
                                 &graph,
                                 &recipes,
                                 &outcomes.lock().expect("not poisoned"),
-                                &index,
+                                &indexes,
                                 settings,
                             );
                             let job = RecipeJob {
-                                loaded: &recipes.recipes[name],
+                                loaded,
                                 plan: &plans[name],
                                 settings,
                                 toolchain: &toolchain,
                                 wasi: wasi.as_ref(),
                                 fortran: fortran.as_ref(),
-                                index: &index,
+                                index: indexes.of(loaded),
                                 host_wheels: &host_wheels,
                                 sources: &sources,
                                 work_dir: &work_dir,
@@ -273,19 +316,20 @@ fn host_wheels(
     graph: &BuildGraph,
     recipes: &RecipeSet,
     done: &BTreeMap<String, Outcome>,
-    index: &Index,
+    indexes: &Indexes,
     settings: &Settings,
 ) -> Vec<HostWheel> {
     graph.host[name]
         .iter()
         .map(|requirement| {
-            let dir = artifact_dir(&recipes.recipes[requirement], index, settings);
+            let loaded = &recipes.recipes[requirement];
+            let dir = artifact_dir(loaded, indexes.of(loaded), settings);
             let file = match done.get(requirement) {
                 Some(Outcome::Built { wheels } | Outcome::Cached { wheels }) => wheels.first(),
                 _ => None,
             };
             let sha256 = file.and_then(|file| {
-                read_state(&settings.build_dir.join(requirement))
+                read_state(&settings.build_dir.join(loaded.work_name()))
                     .and_then(|state| state.wheels.get(file).cloned())
             });
             HostWheel {

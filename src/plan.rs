@@ -4,7 +4,8 @@
 //! patches' digests, the tag, the toolchain identity and wheelforge's build version filled in.
 //! The plan is stored in every wheel (`<dist-info>/wheelforge.json`), so a wheel says how it was
 //! made. The rebuild key hashes everything that can change a build's output — the recipe
-//! without its `test` section, the patches, the source digest, the toolchain identity, this
+//! without its `test` section and its `variants` (a variant build hashes the variant applied
+//! and its name), the patches, the source digest, the toolchain identity, this
 //! version's build format and the keys of host dependencies — and nothing else (no mtimes, no
 //! comments). `test` says how a wheel is proven, not what is in it: editing a skip list reruns
 //! `wheelforge test`, it does not rebuild the wheel (as cargo does not rebuild a library when
@@ -31,8 +32,12 @@ pub struct PatchDigest {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BuildPlan {
     pub wheelforge_build_format: u32,
-    /// The recipe as built: its `test` section left out.
+    /// The recipe as built: its `test` section and its variants left out, the built variant
+    /// (if any) applied.
     pub recipe: Recipe,
+    /// The variant built (`wheelforge build NAME --variant V`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     pub patches: Vec<PatchDigest>,
     /// The tag the wheel gets.
     pub tag: String,
@@ -52,9 +57,14 @@ impl BuildPlan {
     ) -> std::io::Result<BuildPlan> {
         let mut built = loaded.recipe.clone();
         built.test = Test::default();
+        // Declaring a variant does not change the default build.
+        built.variants.clear();
         let recipe_json = serde_json::to_vec(&built).expect("recipes always serialize");
         let mut key = Sha256::new();
         key.update(format!("format {BUILD_FORMAT_VERSION}\n"));
+        if let Some(variant) = &loaded.variant {
+            key.update(format!("variant {variant}\n"));
+        }
         key.update(format!("recipe {}\n", recipe_json.len()));
         key.update(&recipe_json);
         let mut patches = Vec::new();
@@ -93,6 +103,7 @@ impl BuildPlan {
         Ok(BuildPlan {
             wheelforge_build_format: BUILD_FORMAT_VERSION,
             recipe: built,
+            variant: loaded.variant.clone(),
             patches,
             tag: tag_for(&loaded.recipe).to_string(),
             toolchain_identity: toolchain_identity.to_string(),
@@ -164,5 +175,48 @@ mod tests {
         ] {
             assert_ne!(key_of(dir.path(), &edited), key, "{edited}");
         }
+    }
+
+    #[test]
+    fn declaring_a_variant_keeps_the_default_key_and_building_one_changes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = key_of(dir.path(), RECIPE);
+        let with_variants = format!(
+            "{RECIPE}variants:\n  fast:\n    summary: Faster\n    build:\n      cflags: [-O3]\n      \
+             environment: {{DEMO: \"2\"}}\n    requirements:\n      host: [other]\n  \
+             plain:\n    summary: Nothing added\n"
+        );
+        assert_eq!(key_of(dir.path(), &with_variants), key);
+
+        let recipe = dir.path().join("demo/meta.yaml");
+        let loaded = crate::recipe::load_recipe(&recipe, &dir.path().join("patches")).unwrap();
+        let fast = loaded.with_variant("fast").unwrap();
+        assert_eq!(fast.work_name(), "demo+fast");
+        assert_eq!(fast.recipe.build.cflags, ["-O3"]);
+        assert_eq!(fast.recipe.build.environment["DEMO"], "2");
+        assert_eq!(fast.recipe.requirements.host[0].as_str(), "other");
+        assert!(fast.recipe.variants.is_empty());
+        let plan = |loaded: &LoadedRecipe| {
+            BuildPlan::evaluate(
+                loaded,
+                &dir.path().join("patches"),
+                "toolchain",
+                BTreeMap::new(),
+            )
+            .unwrap()
+        };
+        let fast_plan = plan(&fast);
+        assert_eq!(fast_plan.variant.as_deref(), Some("fast"));
+        assert_ne!(fast_plan.key, key);
+        // A variant that adds nothing still builds apart from the default.
+        let plain = plan(&loaded.with_variant("plain").unwrap());
+        assert_ne!(plain.key, key);
+        assert_ne!(plain.key, fast_plan.key);
+        let unknown = loaded.with_variant("slow").unwrap_err().to_string();
+        assert!(unknown.contains("has no variant `slow`"), "{unknown}");
+        assert!(
+            unknown.contains("its variants are: fast, plain"),
+            "{unknown}"
+        );
     }
 }

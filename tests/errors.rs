@@ -355,6 +355,8 @@ fn a_test_requirement_missing_from_the_index() {
         cache_dir: repo.root().join("cache"),
         pytest: true,
         native: true,
+        variant: None,
+        pytest_args: None,
     };
     let error =
         wheelforge::testing::test_recipe(&settings, "demo", &wheelforge::reporter::SilentReporter)

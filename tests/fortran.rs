@@ -626,3 +626,80 @@ fn compiling_the_same_source_twice_gives_the_same_object() {
         "two compiles of dbdsvdx.f differ"
     );
 }
+
+/// numpy's `lapack` variant (issue 6, part 4): numpy built against the `lapack` recipe (reference
+/// LAPACK, BLAS and CBLAS compiled from Fortran) instead of lapack_lite, into the variant's own
+/// index, and numpy.linalg's own tests under WASI against a native run. Ignored by default for
+/// the same reason as the LAPACK recipe test (it builds LAPACK and numpy: about half an hour on
+/// 2 cores from a clean clone).
+#[test]
+#[ignore = "about 30 minutes on 2 cores from a clean clone; run with --include-ignored"]
+fn numpy_on_the_lapack_recipe_passes_numpy_linalg_tests_under_wasi() {
+    fortran_toolchain();
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("numpy-lapack");
+    let build_dir = work.join("build");
+    let run = |args: &[&str]| {
+        let output = common::repository_wheelforge(&work, &build_dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?} failed:\n{}",
+            text(&output)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    run(&["build", "numpy", "--variant", "lapack"]);
+    let variant_packages = work.join("dist/variants/lapack/packages");
+    let wheel = fs_err::read_dir(&variant_packages)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| {
+            path.to_string_lossy()
+                .ends_with("-cp314-cp314-wasi_0_2_wasm32.whl")
+        })
+        .expect("the variant's wheel is in its own index");
+    // The default build's index has no numpy: the variant did not replace it.
+    assert!(
+        !fs_err::read_dir(work.join("dist/packages"))
+            .unwrap()
+            .flatten()
+            .any(|entry| entry.file_name().to_string_lossy().starts_with("numpy-")),
+        "a numpy wheel in the main index"
+    );
+    let entries = wheelforge::wheel::read_entries(&wheel).unwrap();
+    let plan = entries
+        .iter()
+        .find(|entry| entry.path.ends_with(".dist-info/wheelforge.json"))
+        .expect("the plan is stored");
+    let plan: serde_json::Value = serde_json::from_slice(&plan.data).unwrap();
+    assert_eq!(plan["variant"], "lapack");
+    assert_eq!(plan["recipe"]["requirements"]["host"][0], "lapack");
+    // numpy's build configuration names the LAPACK it found.
+    let config = entries
+        .iter()
+        .find(|entry| entry.path == "numpy/__config__.py")
+        .expect("numpy/__config__.py");
+    let config = String::from_utf8_lossy(&config.data);
+    assert!(
+        config.contains("\"name\": \"lapack\"") && !config.contains("lapack_lite"),
+        "{config}"
+    );
+
+    let stdout = run(&[
+        "test",
+        "numpy",
+        "--variant",
+        "lapack",
+        "--pytest-args",
+        "--pyargs numpy.linalg",
+    ]);
+    common::assert_suite_ratio(
+        &build_dir.join("numpy+lapack/test/pytest/report.json"),
+        400,
+        0.95,
+        &stdout,
+    );
+}

@@ -88,6 +88,7 @@ fn settings(repo: &Repo) -> Settings {
         force: false,
         keep_going: true,
         index_url: None,
+        variant: None,
     }
 }
 
@@ -255,4 +256,78 @@ fn sources_come_from_a_configured_index_url_and_are_verified() {
         "{error}"
     );
     assert!(!other_cache.join("sources/sha256").join(&sha256).exists());
+}
+
+#[test]
+fn a_variant_builds_into_its_own_index_with_its_host_requirements() {
+    let repo = Repo::new();
+    local_recipe(&repo, "alpha", GOOD_PATCH, &[]);
+    local_recipe(&repo, "beta", GOOD_PATCH, &[]);
+    let meta = repo.recipes().join("alpha/meta.yaml");
+    let text = fs_err::read_to_string(&meta).unwrap();
+    fs_err::write(
+        &meta,
+        format!(
+            "{text}variants:\n  with-beta:\n    summary: alpha built after beta\n    requirements:\n      host: [beta]\n"
+        ),
+    )
+    .unwrap();
+
+    let mut variant = settings(&repo);
+    variant.variant = Some("with-beta".into());
+    let summary = run_build(&variant, &[Target::Name("alpha".into())], &SilentReporter).unwrap();
+    assert!(summary.succeeded(), "{summary:?}");
+    let dist = repo.root().join("dist");
+    let wheel = dist.join("variants/with-beta/packages/alpha-1.0.0-py3-none-any.whl");
+    let plan: serde_json::Value =
+        serde_json::from_str(&wheel_file(&wheel, "alpha-1.0.0.dist-info/wheelforge.json")).unwrap();
+    assert_eq!(plan["variant"], "with-beta");
+    assert_eq!(plan["recipe"]["requirements"]["host"][0], "beta");
+    assert!(plan["recipe"].get("variants").is_none(), "{plan}");
+    // The host requirement went to the main index; the variant did not.
+    assert!(dist.join("packages/beta-1.0.0-py3-none-any.whl").is_file());
+    assert!(!dist.join("packages/alpha-1.0.0-py3-none-any.whl").exists());
+    assert!(
+        dist.join("variants/with-beta/simple/alpha/index.html")
+            .is_file()
+    );
+    assert!(
+        repo.root()
+            .join("build/alpha+with-beta/state.json")
+            .is_file()
+    );
+
+    // The default build is unaffected by the declaration and lands in the main index.
+    let summary = run_build(
+        &settings(&repo),
+        &[Target::Name("alpha".into())],
+        &SilentReporter,
+    )
+    .unwrap();
+    assert!(summary.succeeded(), "{summary:?}");
+    let wheel = dist.join("packages/alpha-1.0.0-py3-none-any.whl");
+    let plan: serde_json::Value =
+        serde_json::from_str(&wheel_file(&wheel, "alpha-1.0.0.dist-info/wheelforge.json")).unwrap();
+    assert!(plan.get("variant").is_none(), "{plan}");
+    assert_eq!(
+        plan["recipe"]["requirements"]["host"],
+        serde_json::json!([])
+    );
+
+    // A variant names one recipe, and one it has.
+    let error = run_build(&variant, &[Target::All], &SilentReporter).unwrap_err();
+    assert!(
+        error.to_string().contains("needs exactly one recipe name"),
+        "{error}"
+    );
+    let mut unknown = settings(&repo);
+    unknown.variant = Some("fast".into());
+    let error = run_build(&unknown, &[Target::Name("beta".into())], &SilentReporter).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("recipe `beta` has no variant `fast`")
+            && error.to_string().contains("declares no `variants:`"),
+        "{error}"
+    );
 }

@@ -57,7 +57,6 @@ pub(super) fn build(
     let binds: Vec<&Path> = vec![work, &wheelhouse];
     let sandbox = toolchain.sandbox();
     let python = toolchain.host_python.display().to_string();
-    let settings = config_settings(context, &toolchain.tools_dir);
     // Build tools' scripts (meson, ninja, cython) come first on PATH.
     let base_path = match sandbox {
         crate::toolchain::sandbox::Sandbox::Chroot { .. } => {
@@ -84,6 +83,12 @@ pub(super) fn build(
             work,
         )?)
     };
+
+    let settings = config_settings(
+        context,
+        &toolchain.tools_dir,
+        host_env.as_ref().map(|host_env| host_env.root.as_path()),
+    );
 
     let driver_command = |phase: &str, target: bool| -> Command {
         let mut command = sandbox.command(&python, context.source_root, &binds);
@@ -192,14 +197,28 @@ pub(super) fn build(
     Ok(out.join(name.trim()))
 }
 
-/// PEP 517 config settings for the recipe's backend flags.
-fn config_settings(context: &BackendContext<'_>, tools: &Path) -> String {
+/// PEP 517 config settings for the recipe's backend flags. With host requirements, meson also
+/// gets their `.pc` directories as `pkg_config_path`: in a cross build meson takes the host
+/// machine's search path from that option (the cross file's `pkg_config_libdir` replaces
+/// `PKG_CONFIG_LIBDIR`), so a static library recipe (`lapack`) is found by `dependency()`.
+fn config_settings(
+    context: &BackendContext<'_>,
+    tools: &Path,
+    host_env_root: Option<&Path>,
+) -> String {
     let tools = tools.display();
     let build = &context.loaded.recipe.build;
     let mut settings = serde_json::Map::new();
     match build.backend {
         BackendKind::Meson => {
             let mut setup = vec![format!("--cross-file={tools}/meson-cross.ini")];
+            if let Some(root) = host_env_root {
+                setup.push(format!(
+                    "-Dpkg_config_path={},{}",
+                    root.join("lib/pkgconfig").display(),
+                    root.join("share/pkgconfig").display()
+                ));
+            }
             if context.fortran.is_some() {
                 setup.push(format!(
                     "--cross-file={}",

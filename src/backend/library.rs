@@ -92,7 +92,8 @@ pub(super) fn build(
     Ok(InstalledPrefix { prefix })
 }
 
-/// `FC` and the Fortran CMake toolchain file; the meson cross file is a second `--cross-file`.
+/// `FC`, the Fortran CMake toolchain file, and the runtime for the C and C++ wrappers' links
+/// (Fortran objects linked by C); the meson cross file is a second `--cross-file`.
 pub(super) fn add_fortran_environment(
     command: &mut std::process::Command,
     toolchain: &WasiToolchain,
@@ -107,6 +108,10 @@ pub(super) fn add_fortran_environment(
         .env(
             "MESON_FORTRAN_CROSS_FILE",
             crate::toolchain::fortran::MESON_CROSS_FILE,
+        )
+        .env(
+            crate::toolchain::fortran::RUNTIME_VARIABLE,
+            crate::toolchain::fortran::RUNTIME_ARCHIVE,
         );
 }
 

@@ -80,6 +80,10 @@ enum Command {
         /// A PEP 503/691 index for sdists and build tools, instead of pip's configured one.
         #[arg(long, env = "WHEELFORGE_INDEX_URL")]
         index_url: Option<String>,
+        /// Build this variant of the (single) named recipe (its `variants:`), into the index
+        /// at `OUT/variants/VARIANT`.
+        #[arg(long, conflicts_with = "all")]
+        variant: Option<String>,
     },
     /// Prove built wheels under the embedded WASI runtime (install, link, run the recipe's test).
     Test {
@@ -92,6 +96,13 @@ enum Command {
         /// Run only the smoke test (imports and command), not the recipe's pytest suite.
         #[arg(long, conflicts_with = "no_native")]
         no_pytest: bool,
+        /// Test this variant's wheel (from `OUT/variants/VARIANT`).
+        #[arg(long)]
+        variant: Option<String>,
+        /// Run the recipe's pytest suite with these arguments instead of its `test.pytest.args`
+        /// (split at spaces; the skip list and pass ratio still apply), e.g. `--pyargs numpy.linalg`.
+        #[arg(long, allow_hyphen_values = true, conflicts_with = "no_pytest")]
+        pytest_args: Option<String>,
     },
     /// Regenerate the index pages from the wheels in the index directory, or merge indexes.
     Index {
@@ -266,6 +277,7 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             keep_going,
             no_keep_going,
             index_url,
+            variant,
         } => {
             let targets = parse_targets(all, &targets);
             let settings = Settings {
@@ -279,6 +291,7 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
                 force,
                 keep_going: !no_keep_going && (keep_going || all),
                 index_url,
+                variant,
             };
             let reporter = progress::BarReporter::new(cli.verbose == 0);
             let summary = run_build(&settings, &targets, &reporter)?;
@@ -320,6 +333,8 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             names,
             no_native,
             no_pytest,
+            variant,
+            pytest_args,
         } => {
             let settings = wheelforge::testing::TestSettings {
                 recipes_dir: cli.recipes,
@@ -329,6 +344,9 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
                 cache_dir,
                 pytest: !no_pytest,
                 native: !no_native,
+                variant,
+                pytest_args: pytest_args
+                    .map(|args| args.split_whitespace().map(str::to_string).collect()),
             };
             let reporter = progress::BarReporter::new(cli.verbose == 0);
             let mut failed = 0;
@@ -514,7 +532,16 @@ fn wrap(tool: &str, arguments: &[String]) -> anyhow::Result<ExitCode> {
         &fs_err::read(&config_path).context("the compiler wrapper has no configuration")?,
     )?;
     let host_prefix = HostPrefix::from_env(std::env::current_dir().unwrap_or_default());
-    let (program, rewritten) = rewrite(tool, &config, host_prefix.as_ref(), arguments);
+    let fortran_runtime = std::env::var_os(wheelforge::toolchain::fortran::RUNTIME_VARIABLE)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let (program, rewritten) = rewrite(
+        tool,
+        &config,
+        host_prefix.as_ref(),
+        fortran_runtime.as_deref(),
+        arguments,
+    );
     if std::env::var_os("WHEELFORGE_WRAP_LOG").is_some() {
         eprintln!(
             "wheelforge wrap: {} {}",

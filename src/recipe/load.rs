@@ -35,6 +35,13 @@ pub enum RecipeError {
     },
     #[error("no recipes directory at {dir}\n  help: run wheelforge from the repository root, or pass --recipes DIR", dir = dir.display())]
     NoRecipesDir { dir: PathBuf },
+    #[error("{path}: recipe `{name}` has no variant `{variant}`\n  help: {help}", path = path.display())]
+    UnknownVariant {
+        path: PathBuf,
+        name: String,
+        variant: String,
+        help: String,
+    },
 }
 
 const FORMAT_HELP: &str = "the recipe format is described in docs/recipes.md";
@@ -47,11 +54,54 @@ pub struct LoadedRecipe {
     pub path: PathBuf,
     /// The file's text as written, part of the rebuild-cache key.
     pub text: String,
+    /// The variant applied to `recipe` ([`LoadedRecipe::with_variant`]), if any.
+    pub variant: Option<String>,
 }
 
 impl LoadedRecipe {
     pub fn name(&self) -> &str {
         self.recipe.package.name.as_str()
+    }
+
+    /// The recipe's name in the build directory: `numpy`, or `numpy+lapack` for a variant, so
+    /// that a variant build keeps its own state, logs and test directory.
+    pub fn work_name(&self) -> String {
+        let name = normalize_name(self.name());
+        match &self.variant {
+            Some(variant) => format!("{name}+{variant}"),
+            None => name,
+        }
+    }
+
+    /// This recipe with its variant `variant` applied (see [`Recipe::with_variant`]).
+    pub fn with_variant(&self, variant: &str) -> Result<LoadedRecipe, RecipeError> {
+        let recipe =
+            self.recipe
+                .with_variant(variant)
+                .ok_or_else(|| RecipeError::UnknownVariant {
+                    path: self.path.clone(),
+                    name: self.name().to_string(),
+                    variant: variant.to_string(),
+                    help: if self.recipe.variants.is_empty() {
+                        "this recipe declares no `variants:`; build it without --variant".into()
+                    } else {
+                        format!(
+                            "its variants are: {}",
+                            self.recipe
+                                .variants
+                                .keys()
+                                .map(|v| v.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    },
+                })?;
+        Ok(LoadedRecipe {
+            recipe,
+            path: self.path.clone(),
+            text: self.text.clone(),
+            variant: Some(variant.to_string()),
+        })
     }
 
     /// The recipe's directory (`recipes/<name>`), where `extras` are found.
@@ -290,6 +340,7 @@ pub fn load_recipe(path: &Path, patches_root: &Path) -> Result<LoadedRecipe, Rec
         recipe,
         path: path.to_path_buf(),
         text,
+        variant: None,
     })
 }
 
@@ -443,6 +494,14 @@ pub fn recipe_files(recipes_dir: &Path) -> Result<Vec<PathBuf>, RecipeError> {
 
 impl RecipeSet {
     /// Loads `root/recipes/*/meta.yaml`, with patches from `root/patches/`.
+    /// Replaces recipe `name` with its variant `variant` (`wheelforge build NAME --variant V`).
+    pub fn apply_variant(&mut self, name: &str, variant: &str) -> Result<(), RecipeError> {
+        let loaded = self.get(name)?;
+        let applied = loaded.with_variant(variant)?;
+        self.recipes.insert(normalize_name(name), applied);
+        Ok(())
+    }
+
     pub fn load(recipes_dir: &Path, patches_dir: &Path) -> Result<RecipeSet, RecipeError> {
         let paths = recipe_files(recipes_dir)?;
         let mut recipes = BTreeMap::new();

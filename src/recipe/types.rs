@@ -115,6 +115,19 @@ validated_string!(
 );
 
 validated_string!(
+    /// A variant's name, e.g. `lapack`, used as `wheelforge build NAME --variant VARIANT`.
+    VariantName,
+    r"^[a-z0-9][a-z0-9-]*$",
+    |text| {
+        text.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && text
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    },
+    "a valid variant name (lowercase letters, digits and `-`)"
+);
+
+validated_string!(
     /// The file name of a patch in `patches/<name>/`, e.g. `0001-fix-build.patch`.
     PatchFile,
     r"^[^/\\]+\.patch$",
@@ -158,6 +171,87 @@ pub struct Recipe {
     #[serde(default)]
     pub test: Test,
     pub about: About,
+    /// Optional builds of the same package with other inputs (e.g. numpy on the LAPACK recipe
+    /// instead of its bundled lapack_lite), built with `wheelforge build NAME --variant V`
+    /// into their own index. The default build ignores them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variants: BTreeMap<VariantName, Variant>,
+}
+
+/// `variants.<name>:` — what a variant adds to the recipe. Lists are appended to the recipe's,
+/// `environment` is merged (the variant's value wins), `fortran: true` turns Fortran on.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Variant {
+    /// What the variant is, one line (shown by `wheelforge graph` and in the build report).
+    pub summary: String,
+    #[serde(default)]
+    pub build: VariantBuild,
+    #[serde(default)]
+    pub requirements: Requirements,
+}
+
+/// `variants.<name>.build:` — the build settings a variant adds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VariantBuild {
+    #[serde(default)]
+    pub cflags: Vec<String>,
+    #[serde(default)]
+    pub cxxflags: Vec<String>,
+    #[serde(default)]
+    pub ldflags: Vec<String>,
+    #[serde(default)]
+    pub backend_flags: Vec<String>,
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fortran: bool,
+}
+
+impl Recipe {
+    /// The recipe with `variant` applied and no variants left: what a variant build builds.
+    /// `None` when the recipe has no such variant.
+    pub fn with_variant(&self, variant: &str) -> Option<Recipe> {
+        let (_, added) = self
+            .variants
+            .iter()
+            .find(|(name, _)| name.as_str() == variant)?;
+        let mut recipe = self.clone();
+        recipe.variants.clear();
+        let build = &mut recipe.build;
+        build.cflags.extend(added.build.cflags.iter().cloned());
+        build.cxxflags.extend(added.build.cxxflags.iter().cloned());
+        build.ldflags.extend(added.build.ldflags.iter().cloned());
+        build
+            .backend_flags
+            .extend(added.build.backend_flags.iter().cloned());
+        build.environment.extend(
+            added
+                .build
+                .environment
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        build.fortran |= added.build.fortran;
+        let requirements = &mut recipe.requirements;
+        for (list, more) in [
+            (&mut requirements.host, &added.requirements.host),
+            (&mut requirements.run, &added.requirements.run),
+        ] {
+            for name in more {
+                if !list.contains(name) {
+                    list.push(name.clone());
+                }
+            }
+        }
+        for requirement in &added.requirements.build {
+            if !requirements.build.contains(requirement) {
+                requirements.build.push(requirement.clone());
+            }
+        }
+        Some(recipe)
+    }
 }
 
 /// `package:` — what is built.

@@ -95,6 +95,12 @@ pub struct TestSettings {
     pub pytest: bool,
     /// Also run the recipe's pytest suite natively, for the reference counts.
     pub native: bool,
+    /// Test this variant's wheel (`--variant`, from the variant's index); its test
+    /// requirements still come from the main index.
+    pub variant: Option<String>,
+    /// Replaces the recipe's `test.pytest.args` (the selection), keeping its skip list and
+    /// pass ratio (`--pytest-args`, e.g. one subpackage).
+    pub pytest_args: Option<Vec<String>>,
 }
 
 /// The outcome of one recipe's test.
@@ -143,7 +149,10 @@ pub fn test_recipe(
     reporter: &dyn Reporter,
 ) -> Result<TestReport, TestError> {
     let _span = tracing::info_span!("test", recipe = name).entered();
-    let recipes = RecipeSet::load(&settings.recipes_dir, &settings.patches_dir)?;
+    let mut recipes = RecipeSet::load(&settings.recipes_dir, &settings.patches_dir)?;
+    if let Some(variant) = &settings.variant {
+        recipes.apply_variant(name, variant)?;
+    }
     let loaded = recipes.get(name)?;
     if loaded.recipe.build.backend == crate::recipe::BackendKind::StaticLibrary {
         return library::test_library(settings, loaded, reporter);
@@ -151,10 +160,17 @@ pub fn test_recipe(
     let name = loaded.name().to_string();
     let version = loaded.recipe.package.version.to_string();
     let packages = settings.out_dir.join("packages");
-    let wheel = find_wheel(&packages, &name, &version).ok_or_else(|| TestError::NoWheel {
-        name: name.clone(),
-        version: version.clone(),
-        index: settings.out_dir.clone(),
+    // A variant's wheel is in the variant's own index.
+    let own_out = match &loaded.variant {
+        Some(variant) => crate::pipeline::variant_out_dir(&settings.out_dir, variant),
+        None => settings.out_dir.clone(),
+    };
+    let wheel = find_wheel(&own_out.join("packages"), &name, &version).ok_or_else(|| {
+        TestError::NoWheel {
+            name: name.clone(),
+            version: version.clone(),
+            index: own_out.clone(),
+        }
     })?;
     for requirement in &loaded.recipe.test.requires {
         let required = recipes.get(requirement.as_str())?;
@@ -174,7 +190,7 @@ pub fn test_recipe(
         let path = path.to_path_buf();
         move |source| TestError::Io { path, source }
     };
-    let work = settings.build_dir.join(normalize_name(&name)).join("test");
+    let work = settings.build_dir.join(loaded.work_name()).join("test");
     if work.exists() {
         fs_err::remove_dir_all(&work).map_err(io(&work))?;
     }
@@ -188,11 +204,14 @@ pub fn test_recipe(
     // The toolchain's CPython 3.14 runs pip, so that Requires-Python and markers are judged
     // for the target's Python version, as on a consumer's 3.14.
     let packages = fs_err::canonicalize(&packages).map_err(io(&packages))?;
+    let own_packages = own_out.join("packages");
+    let own_packages = fs_err::canonicalize(&own_packages).map_err(io(&own_packages))?;
     let python = toolchain.host_python.display().to_string();
-    let mut pip =
-        toolchain
-            .sandbox()
-            .command(&python, &work, &[work.as_path(), packages.as_path()]);
+    let mut binds = vec![work.as_path(), packages.as_path()];
+    if own_packages != packages {
+        binds.push(own_packages.as_path());
+    }
+    let mut pip = toolchain.sandbox().command(&python, &work, &binds);
     pip.args([
         "-m",
         "pip",
@@ -211,7 +230,8 @@ pub fn test_recipe(
         "--target",
     ])
     .arg(&deps)
-    .arg(format!("{name}=={version}"))
+    // The wheel itself by path: a variant's wheel has the default build's name.
+    .arg(own_packages.join(&wheel))
     .args(test_requirements(&recipes, &loaded.recipe.test.requires));
     if !run_logged(&mut pip, &log).map_err(io(&log))?.success() {
         return Err(TestError::Install {
@@ -227,7 +247,13 @@ pub fn test_recipe(
         .test
         .pytest
         .clone()
-        .filter(|_| settings.pytest);
+        .filter(|_| settings.pytest)
+        .map(|mut spec| {
+            if let Some(args) = &settings.pytest_args {
+                spec.args = args.clone();
+            }
+            spec
+        });
     let app = TestApp {
         imports: loaded.recipe.test.imports.clone(),
         command: loaded.recipe.test.command.clone(),

@@ -198,11 +198,14 @@ fn is_runtime_library(argument: &str) -> bool {
     )
 }
 
-/// Rewrites one invocation; returns the program to run and its arguments.
+/// Rewrites one invocation; returns the program to run and its arguments. `fortran_runtime`
+/// is the Fortran runtime archive to link after every link's inputs
+/// ([`crate::toolchain::fortran::RUNTIME_VARIABLE`]).
 pub fn rewrite(
     tool: Tool,
     config: &WrapConfig,
     host_prefix: Option<&HostPrefix>,
+    fortran_runtime: Option<&Path>,
     arguments: &[String],
 ) -> (PathBuf, Vec<String>) {
     match tool {
@@ -215,17 +218,43 @@ pub fn rewrite(
             } else {
                 config.clang.clone()
             };
-            (program, rewrite_compiler(config, host_prefix, arguments))
+            (
+                program,
+                rewrite_compiler(config, host_prefix, fortran_runtime, arguments),
+            )
         }
     }
+}
+
+/// Whether an invocation links: it neither stops before the link (`-c`, `-E`, `-S`, dependency
+/// output only) nor only asks the compiler about itself, and names an output or an input.
+fn is_link(arguments: &[String]) -> bool {
+    let stops = |a: &str| {
+        matches!(
+            a,
+            "-c" | "-E"
+                | "-S"
+                | "-M"
+                | "-MM"
+                | "--version"
+                | "-v"
+                | "-dumpversion"
+                | "-dumpmachine"
+        ) || a.starts_with("-print-")
+            || a.starts_with("--print-")
+    };
+    !arguments.iter().any(|a| stops(a))
+        && arguments.iter().any(|a| a == "-o" || !a.starts_with('-'))
 }
 
 fn rewrite_compiler(
     config: &WrapConfig,
     host_prefix: Option<&HostPrefix>,
+    fortran_runtime: Option<&Path>,
     arguments: &[String],
 ) -> Vec<String> {
     let shared = arguments.iter().any(|a| a == "-shared");
+    let link = is_link(arguments);
     let target_include = config.target_include.display().to_string();
     let host_python = |path: &str| {
         config
@@ -290,6 +319,16 @@ fn rewrite_compiler(
                 .map(|p| p.display().to_string()),
         );
     }
+    if let Some(runtime) = fortran_runtime.filter(|_| link) {
+        out.push(runtime.display().to_string());
+        if !shared {
+            out.extend(
+                crate::toolchain::fortran::EXECUTABLE_LIBRARIES
+                    .iter()
+                    .map(|l| l.to_string()),
+            );
+        }
+    }
     out
 }
 
@@ -314,7 +353,7 @@ mod tests {
 
     fn run(tool: Tool, line: &str) -> String {
         let arguments: Vec<String> = line.split_whitespace().map(str::to_string).collect();
-        let (program, out) = rewrite(tool, &config(), None, &arguments);
+        let (program, out) = rewrite(tool, &config(), None, None, &arguments);
         format!("{} {}", program.display(), out.join(" "))
     }
 
@@ -406,7 +445,7 @@ mod tests {
             "a.c".to_string(),
         ]
         .to_vec();
-        let (_, out) = rewrite(Tool::Cc, &config(), Some(&prefix), &arguments);
+        let (_, out) = rewrite(Tool::Cc, &config(), Some(&prefix), None, &arguments);
         let target = format!("{root}/host-env/site-packages/numpy/_core/include");
         assert_eq!(
             out,
@@ -446,5 +485,39 @@ mod tests {
                     .join("host-env/site-packages/numpy/_core/include")
             )
         );
+    }
+
+    fn run_with_fortran(line: &str) -> String {
+        let arguments: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        let runtime = Path::new("/opt/rt.a");
+        rewrite(Tool::Cc, &config(), None, Some(runtime), &arguments)
+            .1
+            .join(" ")
+    }
+
+    #[test]
+    fn with_the_fortran_runtime_named_links_get_it_and_compiles_do_not() {
+        // A side module: the runtime archive only (C++ and libc come from the consumer).
+        assert!(
+            run_with_fortran("-shared m.o -L/x -lblas -o m.so")
+                .ends_with("-o m.so /opt/wheelforge/lib/libwheelforge_eh.a /opt/rt.a")
+        );
+        // An executable (a build system's link probe): the runtime and what it needs.
+        assert!(
+            run_with_fortran("probe.c -o probe -lblas")
+                .ends_with("-lblas /opt/rt.a -lc++ -lc++abi -lwasi-emulated-signal -lwasi-emulated-process-clocks -lwasi-emulated-getpid")
+        );
+        for line in [
+            "-c x.c -o x.o",
+            "-E x.c",
+            "-S x.c -o x.s",
+            "--version",
+            "-dumpmachine",
+            "-print-search-dirs",
+        ] {
+            assert!(!run_with_fortran(line).contains("/opt/rt.a"), "{line}");
+        }
+        // Without it, links are as before.
+        assert!(!run(Tool::Cc, "probe.c -o probe").contains("-lc++"));
     }
 }

@@ -71,15 +71,6 @@ const FRONTEND_FLAGS: &[&str] = &[
     "-fopenacc",
 ];
 
-/// Libraries every Fortran executable links after the runtime.
-const EXECUTABLE_LIBRARIES: &[&str] = &[
-    "-lc++",
-    "-lc++abi",
-    "-lwasi-emulated-signal",
-    "-lwasi-emulated-process-clocks",
-    "-lwasi-emulated-getpid",
-];
-
 /// Parses a gfortran/flang-style command line.
 pub fn parse(arguments: &[String]) -> Result<Invocation, FortranError> {
     let mut invocation = Invocation {
@@ -267,13 +258,8 @@ pub fn run(config: &DriverConfig, invocation: &Invocation) -> Result<i32, Fortra
                 command.arg("-shared");
             }
             command.args(&objects).args(&invocation.link_arguments);
-            command.arg(&config.runtime);
-            if !invocation.shared {
-                // Executables link the C++ library the runtime uses and wasi-libc's emulations
-                // of signals and process clocks (the runtime is compiled with them); side
-                // modules import these from the consumer's shared libraries instead.
-                command.args(EXECUTABLE_LIBRARIES);
-            }
+            // The wrapper links the runtime (and, for executables, what it needs).
+            command.env(super::RUNTIME_VARIABLE, &config.runtime);
             if let Some(output) = &invocation.output {
                 command.arg("-o").arg(output);
             }

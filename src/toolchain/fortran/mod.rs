@@ -33,6 +33,27 @@ pub const CMAKE_TOOLCHAIN_FILE: &str = "/opt/wheelforge/fortran/wasi-fortran.cma
 /// The meson cross file addition with the driver (after the base `meson-cross.ini`).
 pub const MESON_CROSS_FILE: &str = "/opt/wheelforge/fortran/meson-fortran.ini";
 
+/// The Fortran runtime archive inside the root.
+pub const RUNTIME_ARCHIVE: &str = "/opt/wheelforge/fortran/lib/libflang_rt.runtime.a";
+
+/// Names the runtime archive to the C and C++ compiler wrappers (set for recipes with
+/// `build.fortran`, and by the driver for its own links): every link they rewrite then links
+/// it after its inputs, as gfortran's implicit libraries are, so that C code linking Fortran
+/// objects (numpy or scipy against LAPACK, build-system link probes) needs nothing more. An
+/// archive lends only the members a link references; a link without Fortran is unchanged.
+pub const RUNTIME_VARIABLE: &str = "WHEELFORGE_FORTRAN_RUNTIME";
+
+/// Libraries an *executable* that links the runtime needs after it: the C++ library the
+/// runtime uses and wasi-libc's emulations of signals and process clocks (the runtime is
+/// compiled with them). Side modules import these from the consumer's shared libraries.
+pub const EXECUTABLE_LIBRARIES: &[&str] = &[
+    "-lc++",
+    "-lc++abi",
+    "-lwasi-emulated-signal",
+    "-lwasi-emulated-process-clocks",
+    "-lwasi-emulated-getpid",
+];
+
 /// The configuration file the driver reads (default [`CONFIG_PATH`]).
 pub const CONFIG_VARIABLE: &str = "WHEELFORGE_FORTRAN_CONFIG";
 
@@ -66,7 +87,7 @@ impl DriverConfig {
             cc_wrapper: toolchain.tools_dir.join("bin/cc"),
             sysroot: toolchain.sysroot.clone(),
             module_dir: PathBuf::from(FORTRAN_DIR).join("include/flang"),
-            runtime: PathBuf::from(FORTRAN_DIR).join("lib/libflang_rt.runtime.a"),
+            runtime: PathBuf::from(RUNTIME_ARCHIVE),
         }
     }
 }
