@@ -22,6 +22,18 @@ fn text(output: &Output) -> String {
     )
 }
 
+/// Runs a wheelforge command with `args`; panics with its output unless it succeeds, returns
+/// its stdout.
+fn succeed(command: &mut Command, args: &[&str]) -> String {
+    let output = command.args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?} failed:\n{}",
+        text(&output)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fortran")
 }
@@ -330,18 +342,12 @@ fn a_fortran_side_module_carries_the_runtime_and_imports_only_libc() {
 #[test]
 fn installing_fortran_leaves_the_base_toolchain_unchanged() {
     let run = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
-            .arg("--cache-dir")
-            .arg(common::toolchain_cache())
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{args:?} failed:\n{}",
-            text(&output)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        succeed(
+            Command::new(env!("CARGO_BIN_EXE_wheelforge"))
+                .arg("--cache-dir")
+                .arg(common::toolchain_cache()),
+            args,
+        )
     };
     run(&["toolchain", "install"]);
     let dir = wheelforge::toolchain::install::toolchain_dir(&common::toolchain_cache());
@@ -479,23 +485,17 @@ fn the_lapack_recipe_builds_static_libraries_that_solve_under_wasi() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lapack-recipe");
     let repository = Path::new(env!("CARGO_MANIFEST_DIR"));
     let wheelforge = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
-            .current_dir(repository)
-            .arg("--cache-dir")
-            .arg(common::toolchain_cache())
-            .arg("--out")
-            .arg(dir.join("dist"))
-            .arg("--build-dir")
-            .arg(dir.join("build"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{args:?} failed:\n{}",
-            text(&output)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        succeed(
+            Command::new(env!("CARGO_BIN_EXE_wheelforge"))
+                .current_dir(repository)
+                .arg("--cache-dir")
+                .arg(common::toolchain_cache())
+                .arg("--out")
+                .arg(dir.join("dist"))
+                .arg("--build-dir")
+                .arg(dir.join("build")),
+            args,
+        )
     };
     let summary = wheelforge(&["build", "lapack"]);
     assert!(
@@ -638,18 +638,7 @@ fn numpy_on_the_lapack_recipe_passes_numpy_linalg_tests_under_wasi() {
     fortran_toolchain();
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("numpy-lapack");
     let build_dir = work.join("build");
-    let run = |args: &[&str]| {
-        let output = common::repository_wheelforge(&work, &build_dir)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{args:?} failed:\n{}",
-            text(&output)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    };
+    let run = |args: &[&str]| succeed(&mut common::repository_wheelforge(&work, &build_dir), args);
     run(&["build", "numpy", "--variant", "lapack"]);
     let variant_packages = work.join("dist/variants/lapack/packages");
     let wheel = fs_err::read_dir(&variant_packages)
