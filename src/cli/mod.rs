@@ -549,8 +549,46 @@ fn wrap(tool: &str, arguments: &[String]) -> anyhow::Result<ExitCode> {
             rewritten.join(" ")
         );
     }
-    let error = std::process::Command::new(&program).args(&rewritten).exec();
-    Err(anyhow::Error::new(error).context(format!("cannot run {}", program.display())))
+    if !wheelforge::toolchain::wrap::links_a_side_module(tool, arguments) {
+        let error = std::process::Command::new(&program).args(&rewritten).exec();
+        return Err(anyhow::Error::new(error).context(format!("cannot run {}", program.display())));
+    }
+    // A side-module link: its warnings are read for signature mismatches.
+    let output = std::process::Command::new(&program)
+        .args(&rewritten)
+        .stdin(std::process::Stdio::inherit())
+        .stdout(std::process::Stdio::inherit())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .with_context(|| format!("cannot run {}", program.display()))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprint!("{stderr}");
+    if !output.status.success() {
+        return Ok(ExitCode::from(
+            u8::try_from(output.status.code().unwrap_or(1)).unwrap_or(1),
+        ));
+    }
+    let mismatches = wheelforge::toolchain::wrap::signature_mismatches(&stderr);
+    if mismatches.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(output) = rewritten
+        .iter()
+        .position(|a| a == "-o")
+        .and_then(|i| rewritten.get(i + 1))
+    {
+        // The module would trap at these calls; it must not look built to the build system.
+        let _ = fs_err::remove_file(output);
+    }
+    eprintln!(
+        "wheelforge wrap: error: the link has calls whose signature differs from their \
+         callee's: {}. wasm-ld links such a call to a trap. Declare the callee's exact \
+         signature in the C prototypes (for Fortran routines: void results, and one trailing \
+         size_t per CHARACTER argument; docs/fortran.md, \"Calling Fortran from C\"), usually with a \
+         patch in the recipe.",
+        mismatches.join(", ")
+    );
+    Ok(ExitCode::from(1))
 }
 
 /// The table at the end of a build: one row per recipe, then the counts.

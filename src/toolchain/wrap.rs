@@ -67,17 +67,26 @@ impl HostPrefix {
         })
     }
 
-    /// The target's copy of `include`, when `include` lies inside a package of the build
-    /// environment and the target prefix has the same directory.
+    /// The target's copy of the directory `include`, when `include` lies inside a package of
+    /// the build environment and the target prefix has the same directory.
     pub fn map_include(&self, include: &str) -> Option<PathBuf> {
-        let path = normalize(&self.cwd.join(include));
+        self.target_copy(include).filter(|copy| copy.is_dir())
+    }
+
+    /// The target's copy of the file `path` (an archive or a source file given as an input),
+    /// when `path` lies inside a package of the build environment and the target prefix has
+    /// the same file. meson's `cc.find_library('npymath', dirs: <numpy>/_core/lib)` names
+    /// the build Python's x86_64 `libnpymath.a` this way; the target numpy's wheel has a
+    /// wasm32 one at the same place.
+    pub fn map_file(&self, path: &str) -> Option<PathBuf> {
+        self.target_copy(path).filter(|copy| copy.is_file())
+    }
+
+    fn target_copy(&self, path: &str) -> Option<PathBuf> {
+        let path = normalize(&self.cwd.join(path));
         self.build_site_packages.iter().find_map(|site| {
             let relative = path.strip_prefix(normalize(site)).ok()?;
-            if relative.as_os_str().is_empty() {
-                return None;
-            }
-            let candidate = self.target_site_packages.join(relative);
-            candidate.is_dir().then_some(candidate)
+            (!relative.as_os_str().is_empty()).then(|| self.target_site_packages.join(relative))
         })
     }
 }
@@ -274,17 +283,13 @@ fn rewrite_compiler(
         // Flags whose value may be the next argument.
         for flag in ["-I", "-isystem", "-L"] {
             if let Some(value) = argument.strip_prefix(flag) {
-                let (value, separate) = if value.is_empty() && index < arguments.len() {
+                let value = if value.is_empty() && index < arguments.len() {
                     index += 1;
-                    (arguments[index - 1].as_str(), true)
+                    arguments[index - 1].as_str()
                 } else {
-                    (value, false)
+                    value
                 };
-                let _ = separate;
-                let target_copy = match host_prefix {
-                    Some(prefix) if flag != "-L" => prefix.map_include(value),
-                    _ => None,
-                };
+                let target_copy = host_prefix.and_then(|prefix| prefix.map_include(value));
                 if flag != "-L" && host_python(value) {
                     out.push(format!("-I{target_include}"));
                 } else if let Some(target_copy) = target_copy {
@@ -308,7 +313,14 @@ fn rewrite_compiler(
             out.extend(SHARED_LINK_FLAGS.iter().map(|f| f.to_string()));
             continue;
         }
-        out.push(argument.to_string());
+        let is_output = out.last().is_some_and(|previous| previous == "-o");
+        let target_file = host_prefix
+            .filter(|_| !argument.starts_with('-') && !is_output)
+            .and_then(|prefix| prefix.map_file(argument));
+        match target_file {
+            Some(file) => out.push(file.display().to_string()),
+            None => out.push(argument.to_string()),
+        }
     }
     if shared {
         // After the inputs, so that their undefined `__cxa_*` symbols select shim members.
@@ -330,6 +342,28 @@ fn rewrite_compiler(
         }
     }
     out
+}
+
+/// The symbols of wasm-ld's "function signature mismatch" warnings in a link's standard error.
+/// On wasm32 a call must match its callee's type exactly; where they disagree (a C prototype
+/// that omits a Fortran CHARACTER length, an f2c-style `int` result of a subroutine), wasm-ld
+/// only warns and links the call to a stub that traps when it runs. The wrapper fails a
+/// side-module link that has any, so that the build stops instead of the program.
+pub fn signature_mismatches(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter_map(|line| {
+            line.split_once("function signature mismatch: ")
+                .map(|(_, s)| s.trim())
+        })
+        .collect()
+}
+
+/// Whether an invocation links a side module (a Python extension module); these are the links
+/// whose signature mismatches fail ([`signature_mismatches`]). Configure checks link
+/// executables whose deliberately vague declarations (`char f(void)`) mismatch by design.
+pub fn links_a_side_module(tool: Tool, arguments: &[String]) -> bool {
+    matches!(tool, Tool::Cc | Tool::Cxx) && arguments.iter().any(|a| a == "-shared")
 }
 
 #[cfg(test)]
@@ -414,9 +448,17 @@ mod tests {
             "build-env/static/numpy/_core/include",
             "build-env/static/Cython/Includes",
             "host-env/site-packages/numpy/_core/include",
+            "build-env/static/numpy/_core/lib",
+            "host-env/site-packages/numpy/_core/lib",
             "source/build/cp314",
         ] {
             fs_err::create_dir_all(work.path().join(dir)).unwrap();
+        }
+        for archive in [
+            "build-env/static/numpy/_core/lib/libnpymath.a",
+            "host-env/site-packages/numpy/_core/lib/libnpymath.a",
+        ] {
+            fs_err::write(work.path().join(archive), "!<arch>\n").unwrap();
         }
         let prefix = HostPrefix {
             target_site_packages: work.path().join("host-env/site-packages"),
@@ -485,6 +527,62 @@ mod tests {
                     .join("host-env/site-packages/numpy/_core/include")
             )
         );
+    }
+
+    #[test]
+    fn the_build_pythons_numpy_archives_become_the_target_numpys() {
+        let (work, prefix) = numpy_layout();
+        let root = work.path().display().to_string();
+        let line = format!(
+            "-shared -o {root}/build-env/static/numpy/_core/lib/libnpymath.a a.o \
+             {root}/build-env/static/numpy/_core/lib/libnpymath.a \
+             -L{root}/build-env/static/numpy/_core/lib -L /usr/lib -lnpymath"
+        );
+        let arguments: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        let (_, out) = rewrite(Tool::Cc, &config(), Some(&prefix), None, &arguments);
+        let target = format!("{root}/host-env/site-packages/numpy/_core/lib");
+        // The output is never redirected, even where a target file of that name exists.
+        let output = out.iter().position(|a| a == "-o").unwrap();
+        assert_eq!(
+            out[output + 1],
+            format!("{root}/build-env/static/numpy/_core/lib/libnpymath.a")
+        );
+        assert_eq!(
+            out[output + 2..output + 6],
+            [
+                "a.o".to_string(),
+                format!("{target}/libnpymath.a"),
+                format!("-L{target}"),
+                "-lnpymath".to_string(),
+            ]
+        );
+        // A file the target prefix lacks stays where it is.
+        assert_eq!(
+            prefix.map_file(&format!("{root}/build-env/static/numpy/_core/lib/other.a")),
+            None
+        );
+    }
+
+    #[test]
+    fn signature_mismatch_warnings_name_their_symbols() {
+        let stderr = "wasm-ld-22: warning: function signature mismatch: ehg183a_\n\
+            >>> defined as (i32, i32, i32, i32, i32, i32) -> void in loessf.f.o\n\
+            >>> defined as (i32, i32, i32, i32, i32) -> void in loessc.c.o\n\
+            wasm-ld-22: warning: something else\n\
+            wasm-ld-22: warning: function signature mismatch: dgemm_\n";
+        assert_eq!(signature_mismatches(stderr), ["ehg183a_", "dgemm_"]);
+        assert!(signature_mismatches("wasm-ld-22: warning: something else\n").is_empty());
+        let args = |line: &str| {
+            line.split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert!(links_a_side_module(Tool::Cc, &args("-shared -o m.so a.o")));
+        assert!(!links_a_side_module(
+            Tool::Cc,
+            &args("-o conftest conftest.c")
+        ));
+        assert!(!links_a_side_module(Tool::Ar, &args("rcs -shared")));
     }
 
     fn run_with_fortran(line: &str) -> String {
