@@ -98,6 +98,18 @@ pub(super) fn index_command(action: Option<IndexAction>, out: &Path) -> anyhow::
                 summary.index.projects,
                 summary.index.files
             );
+            for (name, variant) in &summary.variants {
+                println!(
+                    "variant {name}: merged {} wheels ({} copied)",
+                    variant.wheels, variant.copied
+                );
+            }
+            if summary.libraries.0 > 0 {
+                println!(
+                    "libraries: {} archives ({} copied)",
+                    summary.libraries.0, summary.libraries.1
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,18 +1,20 @@
 //! Merging index directories (a CI run's shard outputs) into one index.
 //!
 //! Every input is an index root as `wheelforge build --out DIR` leaves it; only its wheels are
-//! taken (its pages and `.metadata` files are regenerated). Two files of one name must have the
+//! taken (its pages and `.metadata` files are regenerated), with its variant indexes
+//! (`variants/NAME`) and library archives (`libraries/`). Two files of one name must have the
 //! same bytes, in the inputs and in the output's existing wheels; otherwise nothing is written.
 //! Wheels are copied into the output through temporary files and renames, then every page is
 //! regenerated, all under the output's lock, so the result depends only on the set of wheels:
 //! the same inputs in any order give byte-identical output.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::atomic::{copy_atomically, hash_file};
 use super::metadata::read_metadata;
 use super::{Index, IndexError, IndexSummary};
+use crate::library::LIBRARIES_DIR;
 
 /// Why a merge was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -57,12 +59,18 @@ impl std::fmt::Display for Conflict {
 /// What `merge` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MergeSummary {
-    /// Distinct wheel files found in the inputs.
+    /// Distinct wheel files found in the inputs' main indexes.
     pub wheels: usize,
-    /// Wheels copied into the output (the others were there already, with the same bytes).
+    /// Of these, wheels copied into the output (the others were there already, with the same
+    /// bytes).
     pub copied: usize,
     /// The regeneration of the output's pages.
     pub index: IndexSummary,
+    /// The variant indexes (`variants/NAME`, [`crate::pipeline::variant_out_dir`]), by name,
+    /// merged the same way.
+    pub variants: BTreeMap<String, MergeSummary>,
+    /// Library archives (`libraries/`, [`crate::library::LIBRARIES_DIR`]) found and copied.
+    pub libraries: (usize, usize),
 }
 
 /// One wheel file: where it is and its SHA-256.
@@ -72,32 +80,116 @@ struct Candidate {
     sha256: String,
 }
 
-/// Merges the wheels of the index directories `inputs` into the index at `out` (created if
-/// absent; its own wheels are kept), and regenerates its pages.
+/// Merges the index directories `inputs` into the index at `out` (created if absent; its own
+/// files are kept) and regenerates its pages: the wheels of the main indexes, those of each
+/// variant index `variants/NAME` into the output's `variants/NAME`, and the library archives
+/// in `libraries/`. Every conflict, in any of these, is found before anything is written.
 pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, MergeError> {
-    let mut wanted: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     for input in inputs {
-        let index = Index {
-            root: input.clone(),
-        };
-        if !index.packages_dir().is_dir() {
+        if !input.join("packages").is_dir() {
             return Err(MergeError::NotAnIndex { dir: input.clone() });
         }
-        for (name, candidate) in wheels(&index)? {
+    }
+    let mut variant_names = BTreeSet::new();
+    for input in inputs {
+        for entry in read_dir_if_any(&input.join(VARIANTS_DIR))? {
+            if entry.join("packages").is_dir() {
+                variant_names.insert(entry.file_name().unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    // Refuse conflicts among the inputs, and wheels that cannot be indexed, before the output
+    // is created or touched.
+    let main = choose_wheels(inputs.iter().cloned(), out)?;
+    let mut variants = BTreeMap::new();
+    for name in &variant_names {
+        let roots = inputs
+            .iter()
+            .map(|input| input.join(VARIANTS_DIR).join(name))
+            .filter(|root| root.join("packages").is_dir());
+        variants.insert(
+            name.clone(),
+            choose_wheels(roots, &out.join(VARIANTS_DIR).join(name))?,
+        );
+    }
+    let mut libraries: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+    for input in inputs {
+        for path in read_dir_if_any(&input.join(LIBRARIES_DIR))? {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            // Temporary files of an interrupted write are not archives.
+            if path.is_file() && !name.starts_with('.') {
+                let (sha256, _) = hash_file(&path)?;
+                libraries
+                    .entry(name)
+                    .or_default()
+                    .push(Candidate { path, sha256 });
+            }
+        }
+    }
+    let libraries = agree(libraries, out)?;
+
+    let index = Index::open(out)?;
+    let _lock = index.lock()?;
+    // Against the output's own files, in every area, before the first copy.
+    check_existing(&index, &main, out)?;
+    for (name, chosen) in &variants {
+        let root = out.join(VARIANTS_DIR).join(name);
+        if root.join("packages").is_dir() {
+            check_existing(&Index { root }, chosen, out)?;
+        }
+    }
+    let library_dir = out.join(LIBRARIES_DIR);
+    for (name, candidate) in &libraries {
+        let there = library_dir.join(name);
+        if there.is_file() {
+            let (sha256, _) = hash_file(&there)?;
+            if sha256 != candidate.sha256 {
+                let there = Candidate {
+                    path: there,
+                    sha256,
+                };
+                return Err(conflict(name, &there, candidate, out));
+            }
+        }
+    }
+
+    let mut summary = copy_and_rebuild(&index, &main)?;
+    for (name, chosen) in &variants {
+        let variant = Index::open(&out.join(VARIANTS_DIR).join(name))?;
+        let _lock = variant.lock()?;
+        summary
+            .variants
+            .insert(name.clone(), copy_and_rebuild(&variant, chosen)?);
+    }
+    let mut copied_libraries = 0;
+    for (name, candidate) in &libraries {
+        let to = library_dir.join(name);
+        if !to.is_file() {
+            fs_err::create_dir_all(&library_dir).map_err(IndexError::from)?;
+            copy_atomically(&candidate.path, &to)?;
+            copied_libraries += 1;
+        }
+    }
+    summary.libraries = (libraries.len(), copied_libraries);
+    Ok(summary)
+}
+
+/// The directory of variant indexes under an index root.
+const VARIANTS_DIR: &str = "variants";
+
+/// The wheels of the index roots `roots`, one per file name, refusing two of one name with
+/// other bytes and any wheel that cannot be indexed.
+fn choose_wheels(
+    roots: impl Iterator<Item = PathBuf>,
+    out: &Path,
+) -> Result<BTreeMap<String, Candidate>, MergeError> {
+    let mut wanted: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+    for root in roots {
+        for (name, candidate) in wheels(&Index { root })? {
             wanted.entry(name).or_default().push(candidate);
         }
     }
-    // Refuse conflicts among the inputs before the output is created or touched.
-    let mut chosen = BTreeMap::new();
-    for (name, candidates) in &mut wanted {
-        candidates.sort();
-        candidates.dedup();
-        if let Some(other) = candidates.iter().find(|c| c.sha256 != candidates[0].sha256) {
-            return Err(conflict(name, &candidates[0], other, out));
-        }
-        chosen.insert(name.clone(), candidates[0].clone());
-    }
-    // A wheel that cannot be indexed is refused now, not halfway through the copies.
+    let chosen = agree(wanted, out)?;
     for (name, candidate) in &chosen {
         let filename = super::metadata::parse_wheel_filename(name).map_err(|reason| {
             IndexError::NotAWheel {
@@ -107,30 +199,75 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, MergeError>
         })?;
         read_metadata(&candidate.path, &filename)?;
     }
+    Ok(chosen)
+}
 
-    let index = Index::open(out)?;
-    let _lock = index.lock()?;
-    let existing = wheels(&index)?;
-    for (name, candidate) in &chosen {
+/// One file per name, when all files of that name have the same bytes.
+fn agree(
+    mut wanted: BTreeMap<String, Vec<Candidate>>,
+    out: &Path,
+) -> Result<BTreeMap<String, Candidate>, MergeError> {
+    let mut chosen = BTreeMap::new();
+    for (name, candidates) in &mut wanted {
+        candidates.sort();
+        candidates.dedup();
+        if let Some(other) = candidates.iter().find(|c| c.sha256 != candidates[0].sha256) {
+            return Err(conflict(name, &candidates[0], other, out));
+        }
+        chosen.insert(name.clone(), candidates[0].clone());
+    }
+    Ok(chosen)
+}
+
+fn check_existing(
+    index: &Index,
+    chosen: &BTreeMap<String, Candidate>,
+    out: &Path,
+) -> Result<(), MergeError> {
+    let existing = wheels(index)?;
+    for (name, candidate) in chosen {
         if let Some(there) = existing.get(name)
             && there.sha256 != candidate.sha256
         {
             return Err(conflict(name, there, candidate, out));
         }
     }
+    Ok(())
+}
+
+/// Copies the chosen wheels the (locked) index lacks, then regenerates its pages.
+fn copy_and_rebuild(
+    index: &Index,
+    chosen: &BTreeMap<String, Candidate>,
+) -> Result<MergeSummary, MergeError> {
+    let existing = wheels(index)?;
     let mut copied = 0;
-    for (name, candidate) in &chosen {
+    for (name, candidate) in chosen {
         if !existing.contains_key(name) {
             copy_atomically(&candidate.path, &index.packages_dir().join(name))?;
             copied += 1;
         }
     }
-    let summary = index.rebuild_locked()?;
     Ok(MergeSummary {
         wheels: chosen.len(),
         copied,
-        index: summary,
+        index: index.rebuild_locked()?,
+        variants: BTreeMap::new(),
+        libraries: (0, 0),
     })
+}
+
+/// The entries of `dir`, sorted; none when it does not exist.
+fn read_dir_if_any(dir: &Path) -> Result<Vec<PathBuf>, IndexError> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut entries = Vec::new();
+    for entry in fs_err::read_dir(dir)? {
+        entries.push(entry?.path());
+    }
+    entries.sort();
+    Ok(entries)
 }
 
 /// The wheels in an index's `packages/`, by file name.
@@ -256,6 +393,78 @@ mod tests {
             "{error}"
         );
         assert_eq!(tree(&out), before);
+    }
+
+    #[test]
+    fn variant_indexes_and_library_archives_are_merged_too() {
+        let work = tempfile::tempdir().unwrap();
+        let wheels = work.path().join("wheels");
+        fs_err::create_dir_all(&wheels).unwrap();
+        let alpha = make_wheel(&wheels, "alpha", "1.0", None);
+        let beta = make_wheel(&wheels, "beta", "2.0", None);
+        // Shard one built the default alpha and a library; shard two alpha's `fast` variant
+        // (its own index) and the same library.
+        let one = shard(&work.path().join("one"), &[&alpha]);
+        let two = shard(&work.path().join("two"), &[]);
+        shard(&two.join("variants/fast"), &[&beta]);
+        for root in [&one, &two] {
+            fs_err::create_dir_all(root.join("libraries")).unwrap();
+            fs_err::write(
+                root.join("libraries/lib-1.0-wasi_0_2_wasm32.tar.gz"),
+                "archive",
+            )
+            .unwrap();
+        }
+        fs_err::write(two.join("libraries/.lib.tmp"), "partial").unwrap();
+
+        let out = work.path().join("out");
+        let summary = merge(&out, &[one.clone(), two.clone()]).unwrap();
+        assert_eq!((summary.wheels, summary.copied), (1, 1));
+        assert_eq!(summary.variants["fast"].copied, 1);
+        assert_eq!(summary.libraries, (1, 1));
+        let merged = tree(&out);
+        assert!(merged.contains_key("simple/alpha/index.html"));
+        assert!(
+            !merged.contains_key("simple/beta/index.html"),
+            "a variant in the main index"
+        );
+        assert!(merged.contains_key("variants/fast/simple/beta/index.html"));
+        assert!(merged.contains_key("variants/fast/packages/beta-2.0-py3-none-any.whl"));
+        assert_eq!(
+            merged["libraries/lib-1.0-wasi_0_2_wasm32.tar.gz"],
+            b"archive"
+        );
+        assert!(!merged.keys().any(|name| name.contains(".lib.tmp")));
+        // In any order, the same bytes.
+        let backward = work.path().join("backward");
+        merge(&backward, &[two.clone(), one.clone()]).unwrap();
+        assert_eq!(tree(&backward), merged);
+
+        // A library of one name with other bytes: refused before anything is written, even
+        // the main index's new wheels.
+        let three = shard(&work.path().join("three"), &[&beta]);
+        fs_err::create_dir_all(three.join("libraries")).unwrap();
+        fs_err::write(
+            three.join("libraries/lib-1.0-wasi_0_2_wasm32.tar.gz"),
+            "other",
+        )
+        .unwrap();
+        let error = merge(&out, std::slice::from_ref(&three)).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("two different files are named lib-1.0-wasi_0_2_wasm32.tar.gz"),
+            "{error}"
+        );
+        assert_eq!(tree(&out), merged);
+        // So is a variant wheel that differs from the output's.
+        fs_err::create_dir_all(work.path().join("other")).unwrap();
+        let other_beta = make_wheel(&work.path().join("other"), "beta", "2.0", Some(">=3.9"));
+        let four = shard(&work.path().join("four"), &[&alpha]);
+        shard(&four.join("variants/fast"), &[&other_beta]);
+        let error = merge(&out, &[four]).unwrap_err();
+        assert!(matches!(error, MergeError::Conflict(_)), "{error}");
+        assert_eq!(tree(&out), merged);
     }
 
     #[test]
