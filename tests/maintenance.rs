@@ -211,6 +211,16 @@ fn graph_of_real_recipes() {
     ));
     insta::assert_snapshot!("graph_real_dot", dot);
     dot_accepts(&dot);
+    // numpy's `lapack` variant: the LAPACK recipe becomes a host requirement.
+    let variant = success(wheelforge(
+        manifest_dir(),
+        &["graph", "numpy", "--variant", "lapack"],
+    ));
+    assert!(
+        variant.starts_with("numpy 2.4.6 (variant lapack)\n├── lapack 3.12.1 [host]\n"),
+        "{variant}"
+    );
+    assert!(!text.contains("lapack"), "{text}");
 }
 
 #[test]

@@ -148,9 +148,19 @@ pub fn graph(
     patches_dir: PathBuf,
     targets: &[String],
     format: GraphFormat,
+    variant: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
-    let set = RecipeSet::load(&recipes_dir, &patches_dir)?;
+    let mut set = RecipeSet::load(&recipes_dir, &patches_dir)?;
     let selection = super::parse_targets(false, targets);
+    if let Some(variant) = variant {
+        let [Target::Name(name)] = selection.as_slice() else {
+            return Err(wheelforge::pipeline::PipelineError::VariantTargets {
+                variant: variant.to_string(),
+            }
+            .into());
+        };
+        set.apply_variant(name, variant)?;
+    }
     let selected = graph::select(&set, &selection)?;
     // Roots: the named recipes, or every recipe with a requested tag.
     let mut requested = Vec::new();

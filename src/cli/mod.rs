@@ -175,6 +175,9 @@ enum Command {
         targets: Vec<String>,
         #[arg(long, value_enum, default_value = "text")]
         format: maint::GraphFormat,
+        /// Show this variant of the (single) named recipe, as `build --variant` builds it.
+        #[arg(long)]
+        variant: Option<String>,
     },
     /// The WASI toolchain: install it, or show what is installed.
     Toolchain {
@@ -424,7 +427,11 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             &project,
             cli.verbose,
         ),
-        Command::Graph { targets, format } => maint::graph(cli.recipes, patches, &targets, format),
+        Command::Graph {
+            targets,
+            format,
+            variant,
+        } => maint::graph(cli.recipes, patches, &targets, format, variant.as_deref()),
         Command::Publish(arguments) => publish::run(arguments, &cli.out),
         Command::Schema => {
             let schema = wheelforge::recipe::json_schema();

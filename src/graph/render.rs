@@ -48,14 +48,14 @@ impl GraphView {
         let mut nodes = BTreeMap::new();
         let mut edges: BTreeMap<String, Vec<Edge>> = BTreeMap::new();
         for name in graph.order() {
-            let recipe = &set.recipes[name].recipe;
-            nodes.insert(
-                name.clone(),
-                (
-                    recipe.package.name.to_string(),
-                    recipe.package.version.to_string(),
-                ),
-            );
+            let loaded = &set.recipes[name];
+            let recipe = &loaded.recipe;
+            // A recipe with a variant applied (`graph NAME --variant V`) says so.
+            let version = match &loaded.variant {
+                Some(variant) => format!("{} (variant {variant})", recipe.package.version),
+                None => recipe.package.version.to_string(),
+            };
+            nodes.insert(name.clone(), (recipe.package.name.to_string(), version));
             let lists = [
                 (DependencyKind::Host, &recipe.requirements.host),
                 (DependencyKind::Run, &recipe.requirements.run),
