@@ -229,6 +229,76 @@ fn publish_to_dir_replaces_its_own_site_and_refuses_other_directories() {
 }
 
 #[test]
+fn publish_to_dir_carries_variant_indexes_and_library_archives() {
+    // An index with a variant index (as `build NAME --variant fast` leaves it) and a library
+    // archive (as a static_library recipe leaves it).
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("dist");
+    for file in files_under(dist()) {
+        if !file.ends_with(".lock") {
+            fs_err::create_dir_all(out.join(&file).parent().unwrap()).unwrap();
+            fs_err::copy(dist().join(&file), out.join(&file)).unwrap();
+        }
+    }
+    let variant = out.join("variants/fast");
+    fs_err::create_dir_all(variant.join("packages")).unwrap();
+    fs_err::copy(
+        dist().join("packages").join(SIX),
+        variant.join("packages").join(SIX),
+    )
+    .unwrap();
+    let index = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
+        .arg("--out")
+        .arg(&variant)
+        .arg("index")
+        .output()
+        .unwrap();
+    assert!(index.status.success(), "{}", text(&index));
+    fs_err::create_dir_all(out.join("libraries")).unwrap();
+    fs_err::write(
+        out.join("libraries/lib-1.0-wasi_0_2_wasm32.tar.gz"),
+        "archive",
+    )
+    .unwrap();
+    fs_err::write(out.join("libraries/.partial"), "temporary").unwrap();
+
+    let site = work.path().join("site");
+    let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
+        .arg("--out")
+        .arg(&out)
+        .args(["publish", "--to-dir"])
+        .arg(&site)
+        .env_remove("GITHUB_TOKEN")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let files = files_under(&site);
+    for file in [
+        format!("variants/fast/packages/{SIX}"),
+        format!("variants/fast/packages/{SIX}.metadata"),
+        "variants/fast/simple/six/index.html".to_string(),
+        "variants/fast/simple/index.json".to_string(),
+        "libraries/lib-1.0-wasi_0_2_wasm32.tar.gz".to_string(),
+        format!("packages/{DATEUTIL}"),
+    ] {
+        assert!(files.contains(&file), "{file} not in {files:?}");
+    }
+    assert!(!files.iter().any(|f| f.contains(".partial")), "{files:?}");
+    // 13 files of the main site, 6 of the variant (wheel, metadata, 4 pages), 1 archive.
+    assert_eq!(files.len(), 20, "{files:?}");
+
+    // pip installs the variant from its own index URL on the site.
+    let (mut server, url) = static_server(&site);
+    let deps = work.path().join("deps");
+    let index_url = format!("{url}variants/fast/simple/");
+    let pip = common::consumer_pip(&deps, &["--index-url", &index_url], "six");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(pip.status.success(), "pip failed:\n{}", text(&pip));
+    assert!(deps.join("six.py").is_file());
+}
+
+#[test]
 fn release_publish_uploads_the_wheels_then_the_page_and_again_is_a_no_op() {
     let mock = MockGitHub::start(TOKEN);
     let first = release_publish(&mock, &[]);

@@ -1,7 +1,8 @@
 //! `publish --to-dir`: the index as a static site that GitHub Pages (or any static host) serves.
 //!
 //! This module owns the site's layout: the index's `packages/` and `simple/` as they are (their
-//! links are relative, so the site works under any URL prefix), plus `.nojekyll` (GitHub Pages
+//! links are relative, so the site works under any URL prefix), its variant indexes
+//! (`variants/NAME/`) and library archives (`libraries/`) at the same places, plus `.nojekyll` (GitHub Pages
 //! then serves the files as they are instead of running Jekyll over them),
 //! a root `index.html` saying how to install from it, and the marker `.wheelforge-site` that
 //! lets the next publish replace a directory it wrote and refuse any other. The site is built
@@ -89,6 +90,7 @@ pub fn publish_to_dir(
         )?;
     }
     drop(index_lock);
+    let extra = copy_variants_and_libraries(index.root(), staging.path())?;
     write_file(&staging.path().join(".nojekyll"), b"")?;
     write_file(
         &staging.path().join("index.html"),
@@ -102,7 +104,7 @@ pub fn publish_to_dir(
         dir: dir.clone(),
         projects: snapshot.projects.len(),
         wheels: snapshot.wheels.len(),
-        files: snapshot.files.len() + 3,
+        files: snapshot.files.len() + extra + 3,
         changed: true,
     };
 
@@ -116,6 +118,51 @@ pub fn publish_to_dir(
     swap_into_place(staging, &dir, &parent, &staging_prefix)?;
     fs_err::File::open(&parent)?.sync_all()?;
     Ok(summary)
+}
+
+/// Copies the variant indexes (`variants/NAME/`, each read as one snapshot under its own lock)
+/// and the library archives (`libraries/`) of the index at `root` into the site at `site`,
+/// at the same places: a variant's pages link relatively, so pip reads it at
+/// `URL/variants/NAME/simple/`. Returns the number of files copied.
+fn copy_variants_and_libraries(root: &Path, site: &Path) -> Result<usize, PublishError> {
+    let mut copied = 0;
+    for variant in sorted_entries(&root.join("variants"))? {
+        if !variant.join("packages").is_dir() {
+            continue;
+        }
+        let relative = variant.strip_prefix(root).unwrap_or(&variant);
+        let (snapshot, lock) = Snapshot::read(&Index::open(&variant)?)?;
+        for file in &snapshot.files {
+            copy_file(&snapshot.root.join(file), &site.join(relative).join(file))?;
+            copied += 1;
+        }
+        drop(lock);
+    }
+    let libraries = root.join(crate::library::LIBRARIES_DIR);
+    for archive in sorted_entries(&libraries)? {
+        let hidden = archive
+            .file_name()
+            .is_some_and(|name| name.to_string_lossy().starts_with('.'));
+        if archive.is_file() && !hidden {
+            let relative = archive.strip_prefix(root).unwrap_or(&archive);
+            copy_file(&archive, &site.join(relative))?;
+            copied += 1;
+        }
+    }
+    Ok(copied)
+}
+
+/// The entries of `dir`, sorted; none when it does not exist.
+fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, PublishError> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut entries = Vec::new();
+    for entry in fs_err::read_dir(dir)? {
+        entries.push(entry?.path());
+    }
+    entries.sort();
+    Ok(entries)
 }
 
 /// Whether `dir` may be replaced: an empty directory, or a site a publish wrote.
