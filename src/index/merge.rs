@@ -92,7 +92,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, MergeError>
     }
     let mut variant_names = BTreeSet::new();
     for input in inputs {
-        for entry in read_dir_if_any(&input.join(VARIANTS_DIR))? {
+        for entry in super::sorted_entries(&input.join(VARIANTS_DIR)).map_err(IndexError::from)? {
             if entry.join("packages").is_dir() {
                 variant_names.insert(entry.file_name().unwrap().to_string_lossy().into_owned());
             }
@@ -114,7 +114,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, MergeError>
     }
     let mut libraries: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     for input in inputs {
-        for path in read_dir_if_any(&input.join(LIBRARIES_DIR))? {
+        for path in super::sorted_entries(&input.join(LIBRARIES_DIR)).map_err(IndexError::from)? {
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             // Temporary files of an interrupted write are not archives.
             if path.is_file() && !name.starts_with('.') {
@@ -255,19 +255,6 @@ fn copy_and_rebuild(
         variants: BTreeMap::new(),
         libraries: (0, 0),
     })
-}
-
-/// The entries of `dir`, sorted; none when it does not exist.
-fn read_dir_if_any(dir: &Path) -> Result<Vec<PathBuf>, IndexError> {
-    if !dir.is_dir() {
-        return Ok(Vec::new());
-    }
-    let mut entries = Vec::new();
-    for entry in fs_err::read_dir(dir)? {
-        entries.push(entry?.path());
-    }
-    entries.sort();
-    Ok(entries)
 }
 
 /// The wheels in an index's `packages/`, by file name.

@@ -417,6 +417,20 @@ fn describe(
 }
 
 /// Escapes text for HTML content and double-quoted attribute values (the index pages' rules).
+/// The entries of `dir`, sorted by path; none when it does not exist (an index's optional
+/// areas: `variants/`, `libraries/`).
+pub(crate) fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut entries = Vec::new();
+    for entry in fs_err::read_dir(dir)? {
+        entries.push(entry?.path());
+    }
+    entries.sort();
+    Ok(entries)
+}
+
 pub(crate) fn html_escape(text: &str) -> String {
     html::escape(text)
 }

@@ -126,7 +126,7 @@ pub fn publish_to_dir(
 /// `URL/variants/NAME/simple/`. Returns the number of files copied.
 fn copy_variants_and_libraries(root: &Path, site: &Path) -> Result<usize, PublishError> {
     let mut copied = 0;
-    for variant in sorted_entries(&root.join("variants"))? {
+    for variant in crate::index::sorted_entries(&root.join("variants"))? {
         if !variant.join("packages").is_dir() {
             continue;
         }
@@ -139,7 +139,7 @@ fn copy_variants_and_libraries(root: &Path, site: &Path) -> Result<usize, Publis
         drop(lock);
     }
     let libraries = root.join(crate::library::LIBRARIES_DIR);
-    for archive in sorted_entries(&libraries)? {
+    for archive in crate::index::sorted_entries(&libraries)? {
         let hidden = archive
             .file_name()
             .is_some_and(|name| name.to_string_lossy().starts_with('.'));
@@ -150,19 +150,6 @@ fn copy_variants_and_libraries(root: &Path, site: &Path) -> Result<usize, Publis
         }
     }
     Ok(copied)
-}
-
-/// The entries of `dir`, sorted; none when it does not exist.
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, PublishError> {
-    if !dir.is_dir() {
-        return Ok(Vec::new());
-    }
-    let mut entries = Vec::new();
-    for entry in fs_err::read_dir(dir)? {
-        entries.push(entry?.path());
-    }
-    entries.sort();
-    Ok(entries)
 }
 
 /// Whether `dir` may be replaced: an empty directory, or a site a publish wrote.
