@@ -130,6 +130,17 @@ fn static_server(dir: &Path) -> (Child, String) {
     (child, url)
 }
 
+/// Stock pip (as a consumer runs it) installs `project` into `deps` from the site at `site`,
+/// served over HTTP on 127.0.0.1, with the index at `index_path` under the site's URL.
+fn pip_install_from_site(site: &Path, index_path: &str, project: &str, deps: &Path) {
+    let (mut server, url) = static_server(site);
+    let index_url = format!("{url}{index_path}");
+    let pip = common::consumer_pip(deps, &["--index-url", &index_url], project);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(pip.status.success(), "pip failed:\n{}", text(&pip));
+}
+
 #[test]
 fn publish_to_dir_writes_a_static_site_that_stock_pip_installs_from() {
     let work = tempfile::tempdir().unwrap();
@@ -182,13 +193,8 @@ fn publish_to_dir_writes_a_static_site_that_stock_pip_installs_from() {
     );
     insta::assert_snapshot!(fs_err::read_to_string(site.join("index.html")).unwrap());
 
-    let (mut server, url) = static_server(&site);
     let deps = work.path().join("deps");
-    let index_url = format!("{url}simple/");
-    let pip = common::consumer_pip(&deps, &["--index-url", &index_url], "python-dateutil");
-    server.kill().unwrap();
-    server.wait().unwrap();
-    assert!(pip.status.success(), "pip failed:\n{}", text(&pip));
+    pip_install_from_site(&site, "simple/", "python-dateutil", &deps);
     assert_installed(&deps);
 
     // Reproducible: publishing the same index again leaves the site alone.
@@ -288,13 +294,8 @@ fn publish_to_dir_carries_variant_indexes_and_library_archives() {
     assert_eq!(files.len(), 20, "{files:?}");
 
     // pip installs the variant from its own index URL on the site.
-    let (mut server, url) = static_server(&site);
     let deps = work.path().join("deps");
-    let index_url = format!("{url}variants/fast/simple/");
-    let pip = common::consumer_pip(&deps, &["--index-url", &index_url], "six");
-    server.kill().unwrap();
-    server.wait().unwrap();
-    assert!(pip.status.success(), "pip failed:\n{}", text(&pip));
+    pip_install_from_site(&site, "variants/fast/simple/", "six", &deps);
     assert!(deps.join("six.py").is_file());
 }
 
