@@ -365,9 +365,10 @@ fn evaluate_plans(
     wasi: Option<&WasiToolchain>,
     fortran: Option<&FortranToolchain>,
 ) -> Result<BTreeMap<String, BuildPlan>, PipelineError> {
+    let wasi_identity = wasi.map(WasiToolchain::build_identity);
     let identities = Identities::new(
         toolchain.identity(),
-        wasi.map(|wasi| wasi.identity.as_str()),
+        wasi_identity.as_deref(),
         fortran.map(|fortran| fortran.identity.as_str()),
     );
     let mut plans: BTreeMap<String, BuildPlan> = BTreeMap::new();

@@ -163,6 +163,37 @@ fn a_cxx_throw_links_and_aborts_with_a_message() {
 }
 
 #[test]
+fn a_longjmp_aborts_with_a_message() {
+    let (output, all) = test_variant(
+        "wf-cdemo",
+        "    assert wf_cdemo.guarded_double(21) == 42\n",
+        "    assert wf_cdemo.guarded_double(21) == 42\n    wf_cdemo.jump()\n",
+    );
+    assert!(!output.status.success(), "{all}");
+    assert!(
+        all.contains(", 7) called, but wasi_0_2_wasm32 side modules have no setjmp/longjmp (no WebAssembly exception handling); aborting"),
+        "{all}"
+    );
+    assert!(all.contains("the guest trapped"), "{all}");
+    assert!(all.contains("wf-cdemo: FAILED"), "{all}");
+}
+
+#[test]
+fn starting_a_cxx_thread_aborts_with_a_message() {
+    let (output, all) = test_variant(
+        "wf-cxxdemo",
+        "    assert wf_cxxdemo.sum_to(100) == 5050\n",
+        "    assert wf_cxxdemo.sum_to(100) == 5050\n    wf_cxxdemo.start_thread()\n",
+    );
+    assert!(!output.status.success(), "{all}");
+    assert!(
+        all.contains("wheelforge: std::thread (wasm32 WASI side modules run in one thread) is not available on wasi_0_2_wasm32; aborting"),
+        "{all}"
+    );
+    assert!(all.contains("the guest trapped"), "{all}");
+}
+
+#[test]
 fn a_second_toolchain_install_is_a_no_op() {
     let toolchain = toolchain();
     let log = toolchain.dir.join("install.log");
@@ -184,6 +215,45 @@ fn a_second_toolchain_install_is_a_no_op() {
         fs_err::read(&log).unwrap(),
         before,
         "the second install did work"
+    );
+}
+
+#[test]
+fn stale_tool_files_are_rewritten_without_a_reinstall() {
+    let toolchain = toolchain();
+    let install_log = fs_err::read(toolchain.dir.join("install.log")).unwrap();
+    // As another wheelforge would have left them: another digest, a header missing.
+    let manifest = toolchain.dir.join("toolchain.json");
+    let mut recorded: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(&manifest).unwrap()).unwrap();
+    recorded["tools"] = serde_json::json!("from another wheelforge");
+    fs_err::write(&manifest, serde_json::to_vec_pretty(&recorded).unwrap()).unwrap();
+    let header = toolchain.host_path(&toolchain.tools_dir.join("include/setjmp.h"));
+    fs_err::remove_file(&header).unwrap();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
+        .arg("--cache-dir")
+        .arg(cache_dir())
+        .args(["toolchain", "install"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(header.is_file(), "setjmp.h was not written again");
+    let reloaded = wheelforge::toolchain::WasiToolchain::load(&toolchain.dir).unwrap();
+    assert_eq!(
+        reloaded.tools,
+        wheelforge::toolchain::install::tools_digest()
+    );
+    assert_eq!(reloaded.identity, toolchain.identity);
+    assert_eq!(
+        fs_err::read(toolchain.dir.join("install.log")).unwrap(),
+        install_log,
+        "the toolchain was reinstalled"
+    );
+    assert!(
+        fs_err::read_to_string(toolchain.dir.join("tools.log"))
+            .unwrap()
+            .contains("sjlj-shim")
     );
 }
 

@@ -57,10 +57,11 @@ pub fn toolchain_dir(cache_dir: &Path) -> PathBuf {
     WasiToolchain::directory(cache_dir, flavor)
 }
 
-/// Loads the installed toolchain, installing it first if needed.
+/// Loads the installed toolchain, installing it first if needed, and brings its tool files up
+/// to this wheelforge's.
 pub fn ensure(cache_dir: &Path, reporter: &dyn Reporter) -> Result<WasiToolchain, ToolchainError> {
     match WasiToolchain::load(&toolchain_dir(cache_dir)) {
-        Ok(toolchain) => Ok(toolchain),
+        Ok(toolchain) => refresh_tool_files(toolchain, reporter),
         // Not installed, or installed by another wheelforge version: (re)install, resuming
         // from the finished steps.
         Err(ToolchainError::NotInstalled { .. } | ToolchainError::Manifest { .. }) => {
@@ -68,6 +69,82 @@ pub fn ensure(cache_dir: &Path, reporter: &dyn Reporter) -> Result<WasiToolchain
         }
         Err(other) => Err(other),
     }
+}
+
+/// The files [`write_tool_files`] installs, as this wheelforge has them, and the revision of
+/// what it does with them.
+const TOOL_SOURCES: [(&str, &str); 5] = [
+    (
+        "meson-cross.ini.in",
+        include_str!("../../toolchain/meson-cross.ini.in"),
+    ),
+    (
+        "wasi.cmake.in",
+        include_str!("../../toolchain/wasi.cmake.in"),
+    ),
+    ("eh-shim.c", include_str!("../../toolchain/eh-shim.c")),
+    ("sjlj-shim.c", include_str!("../../toolchain/sjlj-shim.c")),
+    ("revision", "2"),
+];
+
+/// The compatibility headers, by name in [`COMPAT_INCLUDE`]: `setjmp.h` without exception
+/// handling, and single-thread `<mutex>`, `<condition_variable>` and `<thread>` for a libc++
+/// built without threads.
+const COMPAT_HEADERS: [(&str, &str); 5] = [
+    ("setjmp.h", include_str!("../../toolchain/compat/setjmp.h")),
+    (
+        "__wheelforge_threads.h",
+        include_str!("../../toolchain/compat/__wheelforge_threads.h"),
+    ),
+    ("mutex", include_str!("../../toolchain/compat/mutex")),
+    (
+        "condition_variable",
+        include_str!("../../toolchain/compat/condition_variable"),
+    ),
+    ("thread", include_str!("../../toolchain/compat/thread")),
+];
+
+/// The digest of the tool files this wheelforge writes.
+pub fn tools_digest() -> String {
+    let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+    for (name, text) in TOOL_SOURCES.iter().chain(&COMPAT_HEADERS) {
+        sha2::Digest::update(&mut hasher, format!("{name} {}\n", text.len()));
+        sha2::Digest::update(&mut hasher, text);
+    }
+    hex::encode(sha2::Digest::finalize(hasher))
+}
+
+/// Rewrites an installed toolchain's tool files if another wheelforge wrote them, under the
+/// install lock, and records the new digest.
+fn refresh_tool_files(
+    toolchain: WasiToolchain,
+    reporter: &dyn Reporter,
+) -> Result<WasiToolchain, ToolchainError> {
+    if toolchain.tools == tools_digest() {
+        return Ok(toolchain);
+    }
+    let lock_path = toolchain.dir.join("install.lock");
+    let lock = fs_err::File::create(&lock_path).map_err(io_error(&lock_path))?;
+    lock.file().lock().map_err(io_error(&lock_path))?;
+    let toolchain = WasiToolchain::load(&toolchain.dir)?;
+    refresh_tool_files_locked(toolchain, reporter)
+}
+
+/// [`refresh_tool_files`] for a caller that holds the install lock.
+fn refresh_tool_files_locked(
+    mut toolchain: WasiToolchain,
+    reporter: &dyn Reporter,
+) -> Result<WasiToolchain, ToolchainError> {
+    if toolchain.tools == tools_digest() {
+        return Ok(toolchain);
+    }
+    reporter.message("toolchain", "updating the tool files");
+    let log = toolchain.dir.join("tools.log");
+    fs_err::write(&log, "").map_err(io_error(&log))?;
+    write_tool_files(&toolchain, &log)?;
+    toolchain.tools = tools_digest();
+    toolchain.save()?;
+    Ok(toolchain)
 }
 
 /// Installs the toolchain (a no-op when it is installed and `force` is false).
@@ -78,7 +155,7 @@ pub fn install(
 ) -> Result<WasiToolchain, ToolchainError> {
     let dir = toolchain_dir(cache_dir);
     if !force && let Ok(existing) = WasiToolchain::load(&dir) {
-        return Ok(existing);
+        return refresh_tool_files(existing, reporter);
     }
     // One install at a time per cache (parallel builds and tests share it); whoever waited
     // finds the toolchain installed.
@@ -87,7 +164,7 @@ pub fn install(
     let lock = fs_err::File::create(&lock_path).map_err(io_error(&lock_path))?;
     lock.file().lock().map_err(io_error(&lock_path))?;
     if !force && let Ok(existing) = WasiToolchain::load(&dir) {
-        return Ok(existing);
+        return refresh_tool_files_locked(existing, reporter);
     }
     if let Some(sdk) = wasi_sdk_path() {
         return install_wasi_sdk(&dir, &sdk, reporter);
@@ -191,12 +268,14 @@ pub fn install(
         pyconfig_template: "/usr/include/x86_64-linux-gnu/python3.14/pyconfig.h".into(),
         target: Default::default(),
         identity: String::new(),
+        tools: String::new(),
     };
 
     step("target environment");
     toolchain.target = target::prepare(&toolchain, &log)?;
     write_tool_files(&toolchain, &log)?;
     toolchain.identity = toolchain.compute_identity();
+    toolchain.tools = tools_digest();
     toolchain.save()?;
     Ok(toolchain)
 }
@@ -325,11 +404,13 @@ fn install_wasi_sdk(
         pyconfig_template,
         target: Default::default(),
         identity: String::new(),
+        tools: String::new(),
     };
     reporter.message("toolchain", "target environment");
     toolchain.target = target::prepare(&toolchain, &log)?;
     write_tool_files(&toolchain, &log)?;
     toolchain.identity = toolchain.compute_identity();
+    toolchain.tools = tools_digest();
     toolchain.save()?;
     Ok(toolchain)
 }
@@ -466,6 +547,10 @@ fn builtins_archive(toolchain: &WasiToolchain) -> Result<PathBuf, ToolchainError
     Ok(PathBuf::from(path))
 }
 
+/// Where the compatibility headers (`setjmp.h`) go, under the tools directory; the wrappers put
+/// it on every compile's include path.
+pub const COMPAT_INCLUDE: &str = "include";
+
 /// The compiler wrapper configuration for this toolchain.
 pub fn wrap_config(toolchain: &WasiToolchain, builtins: PathBuf) -> super::wrap::WrapConfig {
     super::wrap::WrapConfig {
@@ -479,6 +564,7 @@ pub fn wrap_config(toolchain: &WasiToolchain, builtins: PathBuf) -> super::wrap:
         target_include: toolchain.target.include_dir.clone(),
         host_python_includes: vec![toolchain.host_python_include.clone()],
         shared_link_extras: vec![toolchain.tools_dir.join("lib/libwheelforge_eh.a"), builtins],
+        compat_include: Some(toolchain.tools_dir.join(COMPAT_INCLUDE)),
     }
 }
 
@@ -532,14 +618,27 @@ pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), Too
         fs_err::write(&path, fill(template)).map_err(io_error(&path))?;
     }
 
+    let include = host(&format!("{tools}/{COMPAT_INCLUDE}"));
+    fs_err::create_dir_all(&include).map_err(io_error(&include))?;
+    for (name, text) in COMPAT_HEADERS {
+        let path = include.join(name);
+        fs_err::write(&path, text).map_err(io_error(&path))?;
+    }
+
     let lib = format!("{tools}/lib");
     let host_lib = host(&lib);
     fs_err::create_dir_all(&host_lib).map_err(io_error(&host_lib))?;
-    let shim = host_lib.join("eh-shim.c");
-    fs_err::write(&shim, include_str!("../../toolchain/eh-shim.c")).map_err(io_error(&shim))?;
+    for (name, text) in [
+        ("eh-shim.c", include_str!("../../toolchain/eh-shim.c")),
+        ("sjlj-shim.c", include_str!("../../toolchain/sjlj-shim.c")),
+    ] {
+        let shim = host_lib.join(name);
+        fs_err::write(&shim, text).map_err(io_error(&shim))?;
+    }
     let script = format!(
-        "set -e; cd {lib}; {clang} --target={triple} --sysroot={sysroot} -O2 -fPIC -c eh-shim.c -o eh-shim.o; \
-         {ar} rcs libwheelforge_eh.a eh-shim.o",
+        "set -e; cd {lib}; for shim in eh-shim sjlj-shim; do \
+         {clang} --target={triple} --sysroot={sysroot} -O2 -fPIC -c $shim.c -o $shim.o; done; \
+         rm -f libwheelforge_eh.a; {ar} rcs libwheelforge_eh.a eh-shim.o sjlj-shim.o",
         clang = toolchain.clang.display(),
         triple = toolchain.triple,
         sysroot = toolchain.sysroot.display(),
@@ -547,7 +646,11 @@ pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), Too
     );
     let mut command = toolchain.sandbox().command("/bin/sh", Path::new("/"), &[]);
     command.args(["-c", &script]);
-    run_step("building the C++ exception shim", &mut command, log)
+    run_step(
+        "building the exception and longjmp shims",
+        &mut command,
+        log,
+    )
 }
 
 #[cfg(test)]

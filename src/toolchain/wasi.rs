@@ -62,6 +62,11 @@ pub struct WasiToolchain {
     pub pyconfig_template: PathBuf,
     pub target: TargetEnvironment,
     pub identity: String,
+    /// The digest of the tool files written into the toolchain (wrappers' configuration, cross
+    /// files, compatibility headers, shims): [`super::install::tools_digest`]. When this
+    /// wheelforge's differs, `ensure` rewrites them (seconds) instead of reinstalling.
+    #[serde(default)]
+    pub tools: String,
 }
 
 impl WasiToolchain {
@@ -108,6 +113,13 @@ impl WasiToolchain {
         hasher.update(serde_json::to_vec(&self.target).expect("target serializes"));
         hasher.update(self.triple.as_bytes());
         hex::encode(hasher.finalize())
+    }
+
+    /// What a compiled recipe's rebuild key records of this toolchain: its identity and the
+    /// tool files' digest, so that a changed shim or cross file rebuilds the wheels built with
+    /// it (the Fortran part is keyed on [`Self::identity`] alone and is not rebuilt).
+    pub fn build_identity(&self) -> String {
+        format!("{}+tools:{}", self.identity, self.tools)
     }
 
     /// The consumer runtime's standard library (host path), copied from componentize-py by the

@@ -33,6 +33,10 @@ pub struct WrapConfig {
     /// link C++ modules with `cc` as often as with `c++`.
     #[serde(default)]
     pub shared_link_extras: Vec<PathBuf>,
+    /// Headers that replace the C library's where it has none for the target (`setjmp.h`),
+    /// searched before the system directories.
+    #[serde(default)]
+    pub compat_include: Option<PathBuf>,
 }
 
 /// The target prefix of a cross build with host requirements, passed to the wrappers in
@@ -276,6 +280,9 @@ fn rewrite_compiler(
         format!("--sysroot={}", config.sysroot.display()),
         "-fPIC".to_string(),
     ];
+    if let Some(compat) = &config.compat_include {
+        out.push(format!("-isystem{}", compat.display()));
+    }
     let mut index = 0;
     while index < arguments.len() {
         let argument = arguments[index].as_str();
@@ -382,7 +389,24 @@ mod tests {
             target_include: "/opt/wheelforge/target/include/python3.14".into(),
             host_python_includes: vec!["/usr/include/python3.14".into()],
             shared_link_extras: vec!["/opt/wheelforge/lib/libwheelforge_eh.a".into()],
+            compat_include: None,
         }
+    }
+
+    #[test]
+    fn the_compatibility_headers_come_before_the_system_ones() {
+        let config = WrapConfig {
+            compat_include: Some("/opt/wheelforge/include".into()),
+            ..config()
+        };
+        let arguments: Vec<String> = ["-Iinclude", "-c", "ccallback.c"]
+            .map(str::to_string)
+            .to_vec();
+        let (_, out) = rewrite(Tool::Cc, &config, None, None, &arguments);
+        assert_eq!(
+            out.join(" "),
+            "--target=wasm32-wasip1 --sysroot=/usr -fPIC -isystem/opt/wheelforge/include -Iinclude -c ccallback.c"
+        );
     }
 
     fn run(tool: Tool, line: &str) -> String {
