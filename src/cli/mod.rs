@@ -533,6 +533,10 @@ fn wrap(tool: &str, arguments: &[String]) -> anyhow::Result<ExitCode> {
     use std::os::unix::process::CommandExt;
     use wheelforge::toolchain::wrap::{HostPrefix, Tool, WrapConfig, rewrite};
     let tool: Tool = tool.parse().map_err(anyhow::Error::msg)?;
+    let arguments = &match tool {
+        Tool::Cc | Tool::Cxx => wheelforge::toolchain::wrap::expand_response_files(arguments),
+        _ => arguments.to_vec(),
+    };
     let config_path = std::env::var_os("WHEELFORGE_WRAP_CONFIG")
         .map_or_else(|| PathBuf::from("/opt/wheelforge/wrap.json"), PathBuf::from);
     let config: WrapConfig = serde_json::from_slice(

@@ -88,9 +88,9 @@ const TOOL_SOURCES: [(&str, &str); 5] = [
 ];
 
 /// The compatibility headers, by name in [`COMPAT_INCLUDE`]: `setjmp.h` without exception
-/// handling, and single-thread `<mutex>`, `<condition_variable>` and `<thread>` for a libc++
-/// built without threads.
-const COMPAT_HEADERS: [(&str, &str); 5] = [
+/// handling, single-thread `<mutex>`, `<condition_variable>` and `<thread>` for a libc++
+/// built without threads, and `<fstream>` for one built without filesystem support.
+const COMPAT_HEADERS: [(&str, &str); 6] = [
     ("setjmp.h", include_str!("../../toolchain/compat/setjmp.h")),
     (
         "__wheelforge_threads.h",
@@ -102,6 +102,7 @@ const COMPAT_HEADERS: [(&str, &str); 5] = [
         include_str!("../../toolchain/compat/condition_variable"),
     ),
     ("thread", include_str!("../../toolchain/compat/thread")),
+    ("fstream", include_str!("../../toolchain/compat/fstream")),
 ];
 
 /// The digest of the tool files this wheelforge writes.

@@ -192,6 +192,79 @@ fn is_host_only_flag(argument: &str) -> bool {
         argument,
         "-m64" | "-m32" | "-pthread" | "-lpthread" | "-fopenmp"
     ) || PREFIXES.iter().any(|prefix| argument.starts_with(prefix))
+        || is_host_fortran_runtime(argument)
+}
+
+/// The build machine's Fortran runtimes, which Meson names for links by the Fortran compiler
+/// (`-lflang -lpgmath` for flang, `-lgfortran -lquadmath` for gfortran). The target's runtime
+/// is the one the wrapper appends ([`crate::toolchain::fortran::RUNTIME_VARIABLE`]).
+fn is_host_fortran_runtime(argument: &str) -> bool {
+    matches!(
+        argument,
+        "-lflang"
+            | "-lpgmath"
+            | "-lFortranRuntime"
+            | "-lFortranDecimal"
+            | "-lflang_rt.runtime"
+            | "-lgfortran"
+            | "-lquadmath"
+    )
+}
+
+/// Replaces `@FILE` arguments (response files, which Ninja and Meson use for long link lines)
+/// by the arguments in the file, so that they are rewritten like the others. The file's syntax
+/// is GCC's: arguments separated by white space, single or double quotes around arguments with
+/// spaces, a backslash escaping the next character. An `@` argument that names no file is kept.
+pub fn expand_response_files(arguments: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for argument in arguments {
+        let text = argument
+            .strip_prefix('@')
+            .and_then(|path| std::fs::read_to_string(path).ok());
+        match text {
+            Some(text) => out.extend(split_response_file(&text)),
+            None => out.push(argument.clone()),
+        }
+    }
+    out
+}
+
+fn split_response_file(text: &str) -> Vec<String> {
+    let mut arguments = Vec::new();
+    let mut current = String::new();
+    let mut in_argument = false;
+    let mut quote: Option<char> = None;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (c, quote) {
+            ('\\', _) => {
+                if let Some(next) = chars.next() {
+                    current.push(next);
+                }
+                in_argument = true;
+            }
+            (q, Some(open)) if q == open => quote = None,
+            (_, Some(_)) => current.push(c),
+            ('\'' | '"', None) => {
+                quote = Some(c);
+                in_argument = true;
+            }
+            (c, None) if c.is_whitespace() => {
+                if in_argument {
+                    arguments.push(std::mem::take(&mut current));
+                    in_argument = false;
+                }
+            }
+            (c, None) => {
+                current.push(c);
+                in_argument = true;
+            }
+        }
+    }
+    if in_argument {
+        arguments.push(current);
+    }
+    arguments
 }
 
 /// Libraries the consumer's component provides at link time; a side module must not link them.
@@ -391,6 +464,44 @@ mod tests {
             shared_link_extras: vec!["/opt/wheelforge/lib/libwheelforge_eh.a".into()],
             compat_include: None,
         }
+    }
+
+    #[test]
+    fn response_files_are_expanded_and_their_host_flags_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let rsp = dir.path().join("m.so.rsp");
+        fs_err::write(
+            &rsp,
+            "-Wl,--as-needed -shared -fPIC -o m.so 'dir with space/a.o' \"q\\\"uote.o\" b\\ c.o\n-lflang -lpgmath -lm\n",
+        )
+        .unwrap();
+        let arguments = vec![format!("@{}", rsp.display()), "@missing.rsp".to_string()];
+        let expanded = expand_response_files(&arguments);
+        assert_eq!(
+            expanded,
+            [
+                "-Wl,--as-needed",
+                "-shared",
+                "-fPIC",
+                "-o",
+                "m.so",
+                "dir with space/a.o",
+                "q\"uote.o",
+                "b c.o",
+                "-lflang",
+                "-lpgmath",
+                "-lm",
+                "@missing.rsp"
+            ]
+        );
+        assert!(links_a_side_module(Tool::Cc, &expanded));
+        let (_, out) = rewrite(Tool::Cc, &config(), None, None, &expanded);
+        let out = out.join(" ");
+        assert!(
+            !out.contains("--as-needed") && !out.contains("-lflang") && !out.contains("-lpgmath"),
+            "{out}"
+        );
+        assert!(out.contains("-Wl,--no-entry"), "{out}");
     }
 
     #[test]
