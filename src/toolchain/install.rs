@@ -72,7 +72,9 @@ pub fn ensure(cache_dir: &Path, reporter: &dyn Reporter) -> Result<WasiToolchain
 }
 
 /// The files [`write_tool_files`] installs, as this wheelforge has them, and the revision of
-/// what it does with them.
+/// what it and the wrappers do with them: bump it when the wrappers' rewriting changes the
+/// code they produce (revision 3: side modules export `__wasm_call_ctors`), so that wheels
+/// built by the old wrappers are rebuilt.
 const TOOL_SOURCES: [(&str, &str); 5] = [
     (
         "meson-cross.ini.in",
@@ -84,7 +86,7 @@ const TOOL_SOURCES: [(&str, &str); 5] = [
     ),
     ("eh-shim.c", include_str!("../../toolchain/eh-shim.c")),
     ("sjlj-shim.c", include_str!("../../toolchain/sjlj-shim.c")),
-    ("revision", "2"),
+    ("revision", "3"),
 ];
 
 /// The compatibility headers, by name in [`COMPAT_INCLUDE`]: `setjmp.h` without exception

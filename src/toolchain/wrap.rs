@@ -146,6 +146,10 @@ pub const SHARED_LINK_FLAGS: &[&str] = &[
     "-Wl,--no-entry",
     "-Wl,--experimental-pic",
     "-Wl,--unresolved-symbols=import-dynamic",
+    // A side module's static constructors (C++ globals with constructors, `unordered_map`s,
+    // `__attribute__((constructor))`) are run by whoever loads it through this export; without
+    // it they never run and the globals stay zero-filled.
+    "-Wl,--export-if-defined=__wasm_call_ctors",
 ];
 
 const HOST_DIRECTORIES: &[&str] = &[
@@ -544,7 +548,7 @@ mod tests {
                 Tool::Cc,
                 "-shared -Wl,-O1 -Wl,-z,relro -L/usr/lib/x86_64-linux-gnu build/demo.o -lm -lpthread -o demo.cpython-314-wasm32-wasi.so"
             ),
-            "/usr/bin/clang-22 --target=wasm32-wasip1 --sysroot=/usr -fPIC -shared -nostdlib -Wl,--no-entry -Wl,--experimental-pic -Wl,--unresolved-symbols=import-dynamic build/demo.o -o demo.cpython-314-wasm32-wasi.so /opt/wheelforge/lib/libwheelforge_eh.a"
+            "/usr/bin/clang-22 --target=wasm32-wasip1 --sysroot=/usr -fPIC -shared -nostdlib -Wl,--no-entry -Wl,--experimental-pic -Wl,--unresolved-symbols=import-dynamic -Wl,--export-if-defined=__wasm_call_ctors build/demo.o -o demo.cpython-314-wasm32-wasi.so /opt/wheelforge/lib/libwheelforge_eh.a"
         );
     }
 
@@ -552,7 +556,7 @@ mod tests {
     fn a_cxx_shared_link_gets_the_exception_shim() {
         assert_eq!(
             run(Tool::Cxx, "-shared x.o -lstdc++ -o x.so"),
-            "/usr/bin/clang++-22 --target=wasm32-wasip1 --sysroot=/usr -fPIC -shared -nostdlib -Wl,--no-entry -Wl,--experimental-pic -Wl,--unresolved-symbols=import-dynamic x.o -o x.so /opt/wheelforge/lib/libwheelforge_eh.a"
+            "/usr/bin/clang++-22 --target=wasm32-wasip1 --sysroot=/usr -fPIC -shared -nostdlib -Wl,--no-entry -Wl,--experimental-pic -Wl,--unresolved-symbols=import-dynamic -Wl,--export-if-defined=__wasm_call_ctors x.o -o x.so /opt/wheelforge/lib/libwheelforge_eh.a"
         );
     }
 
