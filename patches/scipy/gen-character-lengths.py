@@ -89,22 +89,6 @@ def _statements(path):
     return [s.upper() for s in out if s.strip()]
 
 
-def _split_top(s):
-    parts, depth, cur = [], 0, ''
-    for ch in s:
-        if ch == '(':
-            depth += 1
-        elif ch == ')':
-            depth -= 1
-        if ch == ',' and depth == 0:
-            parts.append(cur)
-            cur = ''
-        else:
-            cur += ch
-    parts.append(cur)
-    return [p.strip() for p in parts if p.strip()]
-
-
 def parse_file(path):
     res = {}
     unit = None
@@ -125,7 +109,7 @@ def parse_file(path):
         c = CHARDECL.match(st)
         if c and not st.startswith('CHARACTER FUNCTION'):
             rest = st.split('::', 1)[1] if '::' in st else c.group(4)
-            for v in _split_top(rest):
+            for v in split_top(rest):
                 v = re.split(r'[(*=]', v)[0].strip().lower()
                 unit['charvars'].add(v)
     for u in res.values():
