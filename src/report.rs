@@ -7,7 +7,7 @@
 //! file and renamed into place. It does not run builds or tests.
 
 use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -312,25 +312,9 @@ fn human_size(bytes: u64) -> String {
 
 /// `target` as a URL path relative to the directory `base` (both made absolute first).
 fn relative_link(base: &Path, target: &Path) -> String {
-    let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let parts = |path: &Path| -> Vec<String> {
-        let mut parts: Vec<String> = Vec::new();
-        for component in absolute(path).components() {
-            match component {
-                Component::Normal(part) => parts.push(part.to_string_lossy().into_owned()),
-                Component::ParentDir => {
-                    parts.pop();
-                }
-                _ => {}
-            }
-        }
-        parts
-    };
-    let (base, target) = (parts(base), parts(target));
-    let common = base.iter().zip(&target).take_while(|(a, b)| a == b).count();
-    let mut link: Vec<String> = vec!["..".to_string(); base.len() - common];
-    link.extend(target[common..].iter().cloned());
-    link.join("/")
+    let relative = crate::paths::relative_path(base, target);
+    let parts: Vec<_> = relative.iter().map(|part| part.to_string_lossy()).collect();
+    parts.join("/")
 }
 
 #[cfg(test)]

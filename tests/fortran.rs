@@ -627,6 +627,50 @@ fn compiling_the_same_source_twice_gives_the_same_object() {
     );
 }
 
+/// Found with the lapack recipe: flang records a source's name in the object (for run-time I/O
+/// error messages), and CMake passes absolute paths, so archives depended on the build
+/// directory. The same tree compiled in two places must give the same object.
+#[test]
+fn the_same_source_in_two_build_directories_gives_the_same_object() {
+    let toolchain = fortran_toolchain();
+    let work = tempfile::tempdir().unwrap();
+    let lapack = lapack_sources(&toolchain, work.path());
+    let mut objects = Vec::new();
+    for tree in ["first", "second"] {
+        let root = work.path().join(tree);
+        fs_err::create_dir_all(root.join("src")).unwrap();
+        // xerbla.f writes a formatted message: its object names the source.
+        fs_err::copy(lapack.join("SRC/xerbla.f"), root.join("src/xerbla.f")).unwrap();
+        let source = root.join("src/xerbla.f");
+        inside(
+            &toolchain,
+            &root,
+            "/opt/wheelforge/bin/wheelforge-fortran",
+            &[
+                "-O2",
+                "-fPIC",
+                "-c",
+                &source.to_string_lossy(),
+                "-o",
+                "xerbla.o",
+            ],
+        );
+        let object = fs_err::read(root.join("xerbla.o")).unwrap();
+        let name = root.to_string_lossy().into_owned();
+        assert!(
+            !object
+                .windows(name.len())
+                .any(|window| window == name.as_bytes()),
+            "the object names its build directory {name}"
+        );
+        objects.push(object);
+    }
+    assert!(
+        objects[0] == objects[1],
+        "xerbla.f compiled in two directories differs"
+    );
+}
+
 /// numpy's `lapack` variant (issue 6, part 4): numpy built against the `lapack` recipe (reference
 /// LAPACK, BLAS and CBLAS compiled from Fortran) instead of lapack_lite, into the variant's own
 /// index, and numpy.linalg's own tests under WASI against a native run. Ignored by default for

@@ -74,7 +74,8 @@ pub fn ensure(cache_dir: &Path, reporter: &dyn Reporter) -> Result<WasiToolchain
 /// The files [`write_tool_files`] installs, as this wheelforge has them, and the revision of
 /// what it and the wrappers do with them: bump it when the wrappers' rewriting changes the
 /// code they produce (revision 3: side modules export `__wasm_call_ctors`), so that wheels
-/// built by the old wrappers are rebuilt.
+/// built by the old wrappers are rebuilt. Changes that leave the code alone (the source names
+/// the Fortran driver records) do not bump it.
 const TOOL_SOURCES: [(&str, &str); 5] = [
     (
         "meson-cross.ini.in",

@@ -10,7 +10,8 @@
 //! 2. HLFIR fix: [`ir::fix_assumed_size_extent`];
 //! 3. `fir-opt --external-name-interop` (`_QPsaxpy` → `saxpy_`, as flang's own driver does);
 //! 4. `tco --target=i386-unknown-linux-gnu`: FIR to LLVM IR with the i386 calling convention;
-//! 5. LLVM IR fixes: [`ir::fix_llvm_ir`] (triple, COMMON, complex(4) results, `main`);
+//! 5. LLVM IR fixes: [`ir::fix_llvm_ir`] (triple, COMMON, complex(4) results, `main`), and
+//!    [`ir::relative_source_names`] (source names relative to the working directory);
 //! 6. `clang --target=wasm32-wasip1 -fPIC -c`: the wasm32 object.
 //!
 //! Without `-c`, the objects are linked by the C compiler wrapper with the Fortran runtime.
@@ -269,6 +270,18 @@ pub fn run(config: &DriverConfig, invocation: &Invocation) -> Result<i32, Fortra
 }
 
 /// `dir/name.f90` → `name.o` (in the working directory, as compilers do).
+/// An existing file's path relative to the working directory (the build system's), for the
+/// source names flang records in objects: the same tree built elsewhere gives the same object.
+fn relative_to_cwd(path: &str) -> Option<String> {
+    let cwd = std::env::current_dir().ok()?;
+    let path = Path::new(path);
+    path.is_file().then(|| {
+        crate::paths::relative_path(&cwd, path)
+            .to_string_lossy()
+            .into_owned()
+    })
+}
+
 fn default_object(source: &Path) -> PathBuf {
     let stem = source.file_stem().unwrap_or_default();
     PathBuf::from(stem).with_extension("o")
@@ -369,7 +382,8 @@ pub fn compile(
 
     // 5. The ABI fixes.
     let lowered = fs_err::read_to_string(file("lowered.ll")).map_err(io(&file("lowered.ll")))?;
-    fs_err::write(file("wasm32.ll"), ir::fix_llvm_ir(&lowered)).map_err(io(&file("wasm32.ll")))?;
+    let fixed = ir::relative_source_names(&ir::fix_llvm_ir(&lowered), relative_to_cwd);
+    fs_err::write(file("wasm32.ll"), fixed).map_err(io(&file("wasm32.ll")))?;
 
     // 6. The wasm32 object (position-independent: it may end up in a side module).
     let object = std::path::absolute(object).map_err(io(object))?;

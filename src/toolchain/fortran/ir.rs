@@ -145,6 +145,71 @@ pub fn bridge_main(ir: &str) -> String {
     out
 }
 
+/// flang records the name of the source (and of INCLUDEd files) in the object, as the absolute
+/// path, for the Fortran runtime's I/O error messages: a NUL-terminated string constant named
+/// after its content, `@_QQclX<hex> = linkonce constant [N x i8] c"/abs/x.f\00", comdat`. flang
+/// has no `-ffile-prefix-map`, so objects would depend on where the build directory is. Each
+/// such constant whose content `relative` maps to a new name is rewritten to that name (and
+/// renamed after its new content, as flang names short strings), everywhere it is used.
+pub fn relative_source_names(ir: &str, relative: impl Fn(&str) -> Option<String>) -> String {
+    let mut renames = Vec::new();
+    let ir = map_lines(ir, |line| {
+        let (name, rest) = line
+            .strip_prefix("@_QQclX")?
+            .split_once(" = linkonce constant [")?;
+        let (_, rest) = rest.split_once(" x i8] c\"")?;
+        let (content, tail) = rest.split_once("\\00\"")?;
+        let path = unescape(content)?;
+        if !path.starts_with('/') {
+            return None;
+        }
+        let new_path = relative(&path)?;
+        let mut bytes = new_path.into_bytes();
+        bytes.push(0);
+        let new_name: String = bytes.iter().map(|byte| format!("{byte:02X}")).collect();
+        let escaped = escape(&bytes[..bytes.len() - 1]);
+        renames.push((format!("_QQclX{name}"), format!("_QQclX{new_name}")));
+        Some(format!(
+            "@_QQclX{new_name} = linkonce constant [{} x i8] c\"{escaped}\\00\"{tail}",
+            bytes.len()
+        ))
+    });
+    renames.iter().fold(ir, |ir, (old, new)| {
+        let ir = replace_symbol(&ir, old, new);
+        // The comdat of the constant (`$name = comdat any`, `comdat($name)`).
+        ir.replace(&format!("${old} "), &format!("${new} "))
+            .replace(&format!("${old})"), &format!("${new})"))
+    })
+}
+
+/// The bytes of an LLVM IR string constant's content (`\XX` escapes), if it is UTF-8.
+fn unescape(content: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(content.len());
+    let mut rest = content.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        if byte == b'\\' {
+            let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(byte);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// `bytes` as an LLVM IR string constant's content.
+fn escape(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&byte| match byte {
+            b' '..=b'~' if byte != b'"' && byte != b'\\' => char::from(byte).to_string(),
+            _ => format!("\\{byte:02X}"),
+        })
+        .collect()
+}
+
 /// Replaces whole-symbol references `@name` (followed by a non-identifier character).
 fn replace_symbol(ir: &str, name: &str, new: &str) -> String {
     let needle = format!("@{name}");
@@ -170,7 +235,7 @@ fn replace_symbol(ir: &str, name: &str, new: &str) -> String {
 }
 
 /// Applies `change` to every line; `None` keeps the line.
-fn map_lines(text: &str, change: impl Fn(&str) -> Option<String>) -> String {
+fn map_lines(text: &str, mut change: impl FnMut(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         let (body, end) = match line.strip_suffix('\n') {
@@ -189,6 +254,34 @@ fn map_lines(text: &str, change: impl Fn(&str) -> Option<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absolute_source_names_become_relative_and_are_renamed_after_their_content() {
+        let ir = "$_QQclX2F772F782E6600 = comdat any\n\
+                  $_QQclX4df4 = comdat any\n\
+                  @_QQclX4df4 = linkonce constant [3 x i8] c\"(a)\", comdat\n\
+                  @_QQclX2F772F782E6600 = linkonce constant [7 x i8] c\"/w/x.f\\00\", comdat\n\
+                  @_QQclX2F6F7468657200 = linkonce constant [7 x i8] c\"/other\\00\", comdat\n\
+                  \x20 %8 = call ptr @Begin(ptr @_QQclX4df4, i64 3, ptr @_QQclX2F772F782E6600, i32 87)\n";
+        let fixed =
+            relative_source_names(ir, |path| (path == "/w/x.f").then(|| "src/x.f".to_string()));
+        assert_eq!(
+            fixed,
+            "$_QQclX7372632F782E6600 = comdat any\n\
+             $_QQclX4df4 = comdat any\n\
+             @_QQclX4df4 = linkonce constant [3 x i8] c\"(a)\", comdat\n\
+             @_QQclX7372632F782E6600 = linkonce constant [8 x i8] c\"src/x.f\\00\", comdat\n\
+             @_QQclX2F6F7468657200 = linkonce constant [7 x i8] c\"/other\\00\", comdat\n\
+             \x20 %8 = call ptr @Begin(ptr @_QQclX4df4, i64 3, ptr @_QQclX7372632F782E6600, i32 87)\n"
+        );
+    }
+
+    #[test]
+    fn escaped_names_round_trip() {
+        assert_eq!(unescape("/a b\\22c\\5Cd").as_deref(), Some("/a b\"c\\d"));
+        assert_eq!(escape(b"/a b\"c\\d\n"), "/a b\\22c\\5Cd\\0A");
+        assert_eq!(unescape("\\zz"), None);
+    }
 
     #[test]
     fn assumed_size_extent_becomes_minus_one() {

@@ -1,0 +1,59 @@
+//! Path helpers shared by the stages.
+
+use std::path::{Component, Path, PathBuf};
+
+/// `target` relative to the directory `base`, both made absolute first and compared by their
+/// components (`..` in either is resolved lexically, without following symbolic links).
+pub fn relative_path(base: &Path, target: &Path) -> PathBuf {
+    let parts = |path: &Path| -> Vec<std::ffi::OsString> {
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let mut parts = Vec::new();
+        for component in absolute.components() {
+            match component {
+                Component::Normal(part) => parts.push(part.to_os_string()),
+                Component::ParentDir => {
+                    parts.pop();
+                }
+                _ => {}
+            }
+        }
+        parts
+    };
+    let (base, target) = (parts(base), parts(target));
+    let common = base.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    let mut relative: PathBuf =
+        std::iter::repeat_n(Component::ParentDir.as_os_str(), base.len() - common).collect();
+    relative.extend(&target[common..]);
+    relative
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_path;
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn paths_are_relative_to_the_base_directory() {
+        let cases = [
+            ("/w/build", "/w/build/six/build.log", "six/build.log"),
+            (
+                "/w/build",
+                "/w/dist/packages/six.whl",
+                "../dist/packages/six.whl",
+            ),
+            (
+                "/w/build/lapack/build",
+                "/w/build/lapack/source/SRC/x.f",
+                "../source/SRC/x.f",
+            ),
+            ("/w/a/../b", "/w/b/c", "c"),
+        ];
+        for (base, target, expected) in cases {
+            assert_eq!(
+                relative_path(Path::new(base), Path::new(target)),
+                PathBuf::from(expected),
+                "{target} from {base}"
+            );
+        }
+    }
+}
