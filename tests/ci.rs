@@ -140,6 +140,26 @@ fn the_real_recipes_split_into_levels_after_their_requirements_and_at_most_n_sha
         assert_eq!(shard["native"], native, "{shard}");
         assert_eq!(shard["sources_key"].as_str().unwrap().len(), 16);
     }
+    // numpy's `lapack` variant is built by numpy's shard, which then needs the Fortran part.
+    let numpy = shards
+        .iter()
+        .find(|shard| {
+            shard["recipes"]
+                .as_str()
+                .unwrap()
+                .split(' ')
+                .any(|n| n == "numpy")
+        })
+        .unwrap();
+    assert!(
+        numpy["variants"]
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .any(|v| v == "numpy:lapack"),
+        "{numpy}"
+    );
+    assert_eq!(numpy["fortran"], true, "{numpy}");
     for (level, count) in per_level {
         let recipes = levels.values().filter(|at| **at == level).count();
         assert_eq!(count, recipes.min(2), "level {level}");

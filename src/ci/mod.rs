@@ -84,6 +84,10 @@ pub struct Shard {
     pub level: usize,
     /// The shard's recipe names, separated by spaces, for `wheelforge build` and `test`.
     pub recipes: String,
+    /// The variants its recipes declare, as `NAME:VARIANT` separated by spaces (empty when
+    /// none): the shard builds and tests each with `--variant` after its recipes, into the
+    /// variant's own index (`variants/VARIANT/`).
+    pub variants: String,
     /// Whether the shard's closure has a native recipe (it needs the WASI toolchain to build;
     /// every shard needs it to test).
     pub native: bool,
@@ -243,25 +247,53 @@ fn shard(
     names: Vec<String>,
 ) -> Result<Shard, CiError> {
     let targets: Vec<Target> = names.iter().map(|n| Target::Name(n.clone())).collect();
-    let closure = graph::select(set, &targets)?;
-    let mut sources = String::new();
+    // The recipes' closure, and each declared variant's (which may need more: numpy's
+    // `lapack` variant needs the Fortran `lapack` recipe).
+    let mut closures = vec![(
+        None,
+        set.clone(),
+        graph::select(set, &targets)?
+            .order()
+            .cloned()
+            .collect::<Vec<_>>(),
+    )];
+    for name in &names {
+        for variant in set.recipes[name].recipe.variants.keys() {
+            let mut applied = set.clone();
+            applied.apply_variant(name, variant.as_str())?;
+            let order = graph::select(&applied, &[Target::Name(name.clone())])?
+                .order()
+                .cloned()
+                .collect::<Vec<_>>();
+            closures.push((Some(format!("{name}:{}", variant.as_str())), applied, order));
+        }
+    }
+    let mut sources = BTreeSet::new();
     let mut native = false;
     let mut fortran = false;
-    for name in closure.order().collect::<BTreeSet<_>>() {
-        let recipe = &set.recipes[name].recipe;
-        native |= recipe.build.backend != BackendKind::Pure;
-        fortran |= recipe.build.fortran;
-        let source = recipe
-            .source
-            .sha256
-            .as_ref()
-            .map_or_else(|| "local".to_string(), |digest| digest.to_string());
-        sources.push_str(&format!("{name} {source}\n"));
+    for (_, recipes, order) in &closures {
+        for name in order {
+            let recipe = &recipes.recipes[name].recipe;
+            native |= recipe.build.backend != BackendKind::Pure;
+            fortran |= recipe.build.fortran;
+            let source = recipe
+                .source
+                .sha256
+                .as_ref()
+                .map_or_else(|| "local".to_string(), |digest| digest.to_string());
+            sources.insert(format!("{name} {source}\n"));
+        }
     }
+    let sources: String = sources.into_iter().collect();
+    let variants: Vec<&str> = closures
+        .iter()
+        .filter_map(|(v, _, _)| v.as_deref())
+        .collect();
     Ok(Shard {
         shard: format!("{level}-{index}"),
         level,
         recipes: names.join(" "),
+        variants: variants.join(" "),
         native,
         fortran,
         toolchain_key: format!(

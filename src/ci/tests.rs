@@ -184,3 +184,69 @@ fn a_fortran_recipe_puts_the_fortran_part_in_every_shards_toolchain_key() {
         );
     }
 }
+
+#[test]
+fn a_shard_lists_its_recipes_variants_and_needs_what_they_need() {
+    let dir = tempfile::tempdir().unwrap();
+    recipes(
+        dir.path(),
+        &[
+            ("plain", &[], &[], &[]),
+            ("user", &[], &[], &[]),
+            ("lib", &[], &[], &[]),
+        ],
+    );
+    // `lib` becomes a Fortran library recipe, which only `user`'s variant `fast` needs.
+    let lib = dir.path().join("recipes/lib/meta.yaml");
+    let text = fs_err::read_to_string(&lib)
+        .unwrap()
+        .replace(
+            "build:\n  backend: pure\n",
+            "build:\n  backend: static_library\n  fortran: true\n  script: make install\n",
+        )
+        .replace("test:\n  requires: []\n", "");
+    fs_err::write(&lib, text).unwrap();
+    let user = dir.path().join("recipes/user/meta.yaml");
+    let declared = fs_err::read_to_string(&user).unwrap();
+    let text = declared.clone()
+        + "variants:\n  fast:\n    summary: on lib\n    requirements:\n      host: [lib]\n  slow:\n    summary: plain\n";
+    fs_err::write(&user, text).unwrap();
+    let set = RecipeSet::load(&dir.path().join("recipes"), &dir.path().join("patches")).unwrap();
+
+    let shards = matrix(&set, None, 3).unwrap();
+    let rows: Vec<(&str, &str, bool)> = shards
+        .include
+        .iter()
+        .map(|shard| {
+            (
+                shard.recipes.as_str(),
+                shard.variants.as_str(),
+                shard.fortran,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("lib", "", true),
+            ("plain", "", false),
+            ("user", "user:fast user:slow", true)
+        ]
+    );
+    assert!(
+        serde_json::to_string(&shards)
+            .unwrap()
+            .contains(r#""variants":"user:fast user:slow""#)
+    );
+    // The variant's closure (lib's source) is part of the shard's source-cache key.
+    let only_user = BTreeSet::from(["user".to_string()]);
+    let with_variants = matrix(&set, Some(&only_user), 3).unwrap();
+    fs_err::write(&user, &declared).unwrap();
+    let set = RecipeSet::load(&dir.path().join("recipes"), &dir.path().join("patches")).unwrap();
+    let without_variants = matrix(&set, Some(&only_user), 3).unwrap();
+    assert_eq!(without_variants.include[0].variants, "");
+    assert_ne!(
+        with_variants.include[0].sources_key,
+        without_variants.include[0].sources_key
+    );
+}
