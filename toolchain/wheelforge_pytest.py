@@ -10,8 +10,9 @@ The configuration is a JSON file:
    "done": [nodeid, ...], "ignore": [path, ...]}
 A skip entry is a node id, or a prefix of one ending at a `::` or `[` boundary, or a file or a
 directory (ending in `/`). `done` (tests finished by an earlier attempt) are deselected and
-`ignore` (files whose collection crashed an earlier attempt) are not collected: a wasm trap
-ends the whole guest, so wheelforge restarts the run after one and continues where it stopped.
+`ignore` (files whose collection crashed or failed in an earlier attempt) are not collected: a
+wasm trap ends the whole guest, so wheelforge restarts the run after one and continues where it
+stopped.
 
 Progress goes to `progress.jsonl` in the results directory, one flushed JSON object a line:
   {"collect": path}             before a file is collected

@@ -91,8 +91,9 @@ struct Progress {
     outcomes: BTreeMap<String, String>,
     /// Node id → the test's duration as pytest measured it.
     seconds: BTreeMap<String, f64>,
-    /// Files whose collection crashed.
-    crashed_files: Vec<String>,
+    /// Files whose collection crashed or failed: later attempts do not collect them again
+    /// (a file that fails to collect would fail the same way in every attempt).
+    uncollected_files: Vec<String>,
     unused_skips: Vec<String>,
     /// In the last attempt: the test started and not finished, the file being collected.
     pending_test: Option<String>,
@@ -162,11 +163,12 @@ fn read_progress(path: &Path) -> Progress {
                 if progress.pending_test.as_deref() == Some(test.as_str()) {
                     progress.pending_test = None;
                 }
-                if (outcome == "crashed" || outcome == "timeout")
+                if matches!(outcome.as_str(), "crashed" | "timeout" | "error")
                     && test.ends_with(".py")
                     && !test.contains("::")
+                    && !progress.uncollected_files.contains(&test)
                 {
-                    progress.crashed_files.push(test.clone());
+                    progress.uncollected_files.push(test.clone());
                 }
                 progress.outcomes.insert(test, outcome);
             }
@@ -234,7 +236,7 @@ pub fn run_suite(
             "roots": config.roots,
             "skips": config.skips,
             "done": done,
-            "ignore": progress.crashed_files,
+            "ignore": progress.uncollected_files,
         });
         fs_err::write(&config_path, body.to_string()).map_err(io(&config_path))?;
         append(&progress_path, serde_json::json!({ "attempt": attempts }))?;
@@ -586,6 +588,46 @@ mod tests {
             json!(["p/test_a.py::t1", "p/test_a.py::t2", "p/test_b.py"])
         );
         assert_eq!(lines.len(), 2, "{lines:?}");
+    }
+
+    #[test]
+    fn a_file_that_fails_to_collect_is_not_collected_again() {
+        use serde_json::json;
+        let dir = tempfile::tempdir().unwrap();
+        let mut driver = Scripted {
+            progress: dir.path().join("progress.jsonl"),
+            attempts: vec![
+                vec![
+                    json!({"collect": "p/test_c.py"}),
+                    json!({"test": "p/test_c.py", "outcome": "error"}),
+                    json!({"collect": "p/test_a.py"}),
+                    json!({"start": "p/test_a.py::t1"}),
+                ],
+                vec![
+                    json!({"start": "p/test_a.py::t2"}),
+                    json!({"test": "p/test_a.py::t2", "outcome": "passed"}),
+                    json!({"exit": 1}),
+                ],
+            ],
+            configs: Vec::new(),
+        };
+        let config = DriverConfig {
+            args: vec!["--pyargs".into(), "p".into()],
+            roots: vec!["/1".into()],
+            skips: vec![],
+        };
+        let result = run_suite(&config, dir.path(), &mut driver, &mut |_| {}).unwrap();
+        assert_eq!(result.attempts, 2);
+        assert_eq!(driver.configs[1]["ignore"], json!(["p/test_c.py"]));
+        assert_eq!(
+            result.counts,
+            Counts {
+                passed: 1,
+                errors: 1,
+                crashed: 1,
+                ..Default::default()
+            }
+        );
     }
 
     #[test]
