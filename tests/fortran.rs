@@ -746,40 +746,15 @@ fn numpy_on_the_lapack_recipe_passes_numpy_linalg_tests_under_wasi() {
 /// first: about 4 minutes on 2 cores.
 #[test]
 fn scikit_misc_builds_its_fortran_with_the_driver_and_passes_its_tests_under_wasi() {
-    fortran_toolchain();
-    let work = tempfile::tempdir().unwrap();
-    let work = work.path();
-    let build_dir = work.join("build");
-    let run = |args: &[&str]| succeed(&mut common::repository_wheelforge(work, &build_dir), args);
-    run(&["build", "scikit-misc"]);
-    let wheel = work.join("dist/packages/scikit_misc-0.5.3-cp314-cp314-wasi_0_2_wasm32.whl");
-    let entries = wheelforge::wheel::read_entries(&wheel).unwrap();
-    let module = entries
-        .iter()
-        .find(|entry| entry.path == "skmisc/loess/_loess.cpython-314-wasm32-wasi.so")
-        .expect("the loess extension module");
-    let engine = wasmtime::Engine::default();
-    let module = wasmtime::Module::new(&engine, &module.data).unwrap();
-    let imports: Vec<String> = module
-        .imports()
-        .map(|import| import.name().to_string())
-        .collect();
     // lowesd_ … ehg131_ are loessf.f's; the C callbacks it calls with CHARACTER messages
     // (patch 0002) are linked too.
-    for fortran in ["lowesd_", "lowesf_", "ehg131_", "dqrsl_", "ehg184a_"] {
-        assert!(
-            !imports.iter().any(|import| import == fortran),
-            "{fortran} is imported: {imports:?}"
-        );
-    }
-
-    let stdout = run(&["test", "scikit-misc"]);
-    assert!(stdout.contains("scikit-misc 0.5.3 loess:"), "{stdout}");
-    common::assert_suite_ratio(
-        &build_dir.join("scikit-misc/test/pytest/report.json"),
-        10,
-        0.95,
-        &stdout,
+    assert_fortran_package_passes(
+        "scikit-misc",
+        "scikit_misc-0.5.3",
+        "skmisc/loess/_loess.cpython-314-wasm32-wasi.so",
+        &["lowesd_", "lowesf_", "ehg131_", "dqrsl_", "ehg184a_"],
+        "scikit-misc 0.5.3 loess:",
+        (10, 0.95),
     );
 }
 
@@ -793,38 +768,63 @@ fn scikit_misc_builds_its_fortran_with_the_driver_and_passes_its_tests_under_was
 #[test]
 #[ignore = "about 90 minutes on 2 cores from a clean clone; run with --include-ignored"]
 fn scipy_builds_against_the_lapack_recipe_and_passes_its_subset_under_wasi() {
+    // FITPACK's Fortran is defined in the module that wraps it, not imported.
+    assert_fortran_package_passes(
+        "scipy",
+        "scipy-1.17.1",
+        "scipy/interpolate/_dfitpack.cpython-314-wasm32-wasi.so",
+        &["curfit_", "splev_", "surfit_"],
+        "scipy 1.17.1 solve:",
+        (10_000, 0.90),
+    );
+}
+
+/// Builds `recipe` (and what it needs) in a fresh directory; checks that the wheel
+/// `{wheel}-cp314-cp314-wasi_0_2_wasm32.whl` has `module`, which defines the Fortran routines
+/// `defined` rather than importing them; runs `wheelforge test`, whose smoke test prints
+/// `smoke`, and requires its suite to have at least `min_native` natively passing tests and
+/// `ratio` of them passing under WASI.
+fn assert_fortran_package_passes(
+    recipe: &str,
+    wheel: &str,
+    module: &str,
+    defined: &[&str],
+    smoke: &str,
+    (min_native, ratio): (u64, f64),
+) {
     fortran_toolchain();
     let work = tempfile::tempdir().unwrap();
     let work = work.path();
     let build_dir = work.join("build");
     let run = |args: &[&str]| succeed(&mut common::repository_wheelforge(work, &build_dir), args);
-    run(&["build", "scipy"]);
-    let wheel = work.join("dist/packages/scipy-1.17.1-cp314-cp314-wasi_0_2_wasm32.whl");
+    run(&["build", recipe]);
+    let wheel = work.join(format!(
+        "dist/packages/{wheel}-cp314-cp314-wasi_0_2_wasm32.whl"
+    ));
     let entries = wheelforge::wheel::read_entries(&wheel).unwrap();
-    // FITPACK's Fortran is defined in the module that wraps it, not imported.
-    let dfitpack = entries
+    let entry = entries
         .iter()
-        .find(|entry| entry.path == "scipy/interpolate/_dfitpack.cpython-314-wasm32-wasi.so")
-        .expect("the FITPACK f2py module");
+        .find(|entry| entry.path == module)
+        .unwrap_or_else(|| panic!("{module} is not in {}", wheel.display()));
     let engine = wasmtime::Engine::default();
-    let module = wasmtime::Module::new(&engine, &dfitpack.data).unwrap();
-    let imports: Vec<String> = module
+    let compiled = wasmtime::Module::new(&engine, &entry.data).unwrap();
+    let imports: Vec<String> = compiled
         .imports()
         .map(|import| import.name().to_string())
         .collect();
-    for fortran in ["curfit_", "splev_", "surfit_"] {
+    for fortran in defined {
         assert!(
             !imports.iter().any(|import| import == fortran),
             "{fortran} is imported: {imports:?}"
         );
     }
 
-    let stdout = run(&["test", "scipy"]);
-    assert!(stdout.contains("scipy 1.17.1 solve:"), "{stdout}");
+    let stdout = run(&["test", recipe]);
+    assert!(stdout.contains(smoke), "{stdout}");
     common::assert_suite_ratio(
-        &build_dir.join("scipy/test/pytest/report.json"),
-        10_000,
-        0.90,
+        &build_dir.join(format!("{recipe}/test/pytest/report.json")),
+        min_native,
+        ratio,
         &stdout,
     );
 }

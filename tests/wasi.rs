@@ -186,11 +186,8 @@ fn starting_a_cxx_thread_aborts_with_a_message() {
     );
 }
 
-#[test]
-fn a_second_toolchain_install_is_a_no_op() {
-    let toolchain = toolchain();
-    let log = toolchain.dir.join("install.log");
-    let before = fs_err::read(&log).unwrap();
+/// `wheelforge toolchain install` into the tests' cache, which must succeed.
+fn toolchain_install() -> Output {
     let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
         .arg("--cache-dir")
         .arg(cache_dir())
@@ -198,6 +195,15 @@ fn a_second_toolchain_install_is_a_no_op() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output));
+    output
+}
+
+#[test]
+fn a_second_toolchain_install_is_a_no_op() {
+    let toolchain = toolchain();
+    let log = toolchain.dir.join("install.log");
+    let before = fs_err::read(&log).unwrap();
+    let output = toolchain_install();
     assert!(
         String::from_utf8_lossy(&output.stdout)
             .contains(&format!("identity:      {}", toolchain.identity)),
@@ -224,13 +230,7 @@ fn stale_tool_files_are_rewritten_without_a_reinstall() {
     let header = toolchain.host_path(&toolchain.tools_dir.join("include/setjmp.h"));
     fs_err::remove_file(&header).unwrap();
 
-    let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
-        .arg("--cache-dir")
-        .arg(cache_dir())
-        .args(["toolchain", "install"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
+    toolchain_install();
     assert!(header.is_file(), "setjmp.h was not written again");
     let reloaded = wheelforge::toolchain::WasiToolchain::load(&toolchain.dir).unwrap();
     assert_eq!(
