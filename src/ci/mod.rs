@@ -247,32 +247,11 @@ fn shard(
     names: Vec<String>,
 ) -> Result<Shard, CiError> {
     let targets: Vec<Target> = names.iter().map(|n| Target::Name(n.clone())).collect();
-    // The recipes' closure, and each declared variant's (which may need more: numpy's
-    // `lapack` variant needs the Fortran `lapack` recipe).
-    let mut closures = vec![(
-        None,
-        set.clone(),
-        graph::select(set, &targets)?
-            .order()
-            .cloned()
-            .collect::<Vec<_>>(),
-    )];
-    for name in &names {
-        for variant in set.recipes[name].recipe.variants.keys() {
-            let mut applied = set.clone();
-            applied.apply_variant(name, variant.as_str())?;
-            let order = graph::select(&applied, &[Target::Name(name.clone())])?
-                .order()
-                .cloned()
-                .collect::<Vec<_>>();
-            closures.push((Some(format!("{name}:{}", variant.as_str())), applied, order));
-        }
-    }
     let mut sources = BTreeSet::new();
     let mut native = false;
     let mut fortran = false;
-    for (_, recipes, order) in &closures {
-        for name in order {
+    let mut account = |recipes: &RecipeSet, targets: &[Target]| -> Result<(), CiError> {
+        for name in graph::select(recipes, targets)?.order() {
             let recipe = &recipes.recipes[name].recipe;
             native |= recipe.build.backend != BackendKind::Pure;
             fortran |= recipe.build.fortran;
@@ -283,12 +262,21 @@ fn shard(
                 .map_or_else(|| "local".to_string(), |digest| digest.to_string());
             sources.insert(format!("{name} {source}\n"));
         }
+        Ok(())
+    };
+    account(set, &targets)?;
+    // Each declared variant's closure too, which may need more (numpy's `lapack` variant needs
+    // the Fortran `lapack` recipe).
+    let mut variants = Vec::new();
+    for name in &names {
+        for variant in set.recipes[name].recipe.variants.keys() {
+            let mut applied = set.clone();
+            applied.apply_variant(name, variant.as_str())?;
+            account(&applied, &[Target::Name(name.clone())])?;
+            variants.push(format!("{name}:{}", variant.as_str()));
+        }
     }
     let sources: String = sources.into_iter().collect();
-    let variants: Vec<&str> = closures
-        .iter()
-        .filter_map(|(v, _, _)| v.as_deref())
-        .collect();
     Ok(Shard {
         shard: format!("{level}-{index}"),
         level,
