@@ -80,6 +80,9 @@ fn numpy_builds_for_wasi_and_solves_and_transforms_under_the_runtime() {
         "{all}"
     );
     // numpy's own suite ran under WASI and natively, and the report says how they compare.
+    // The 95 % is of the natively passing tests with the build machine's CPU-target tests
+    // left out (issue 16: with them, a build machine with AVX-512 had 705 more natively
+    // passing tests and 94.03 %); `native_passing` in report.json already excludes them.
     common::assert_suite_ratio(
         &work.path().join("build/numpy/test/pytest/report.json"),
         1000,

@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+mod cpu_target;
+pub use cpu_target::{CPU_TARGET_TESTS, cpu_target_entry};
+
 /// At most this many attempts per run: each crash costs one.
 const MAX_ATTEMPTS: usize = 60;
 
@@ -307,7 +310,7 @@ pub fn run_suite(
 /// How the WASI run compares with the native one.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Comparison {
-    /// Tests that pass natively.
+    /// Tests that pass natively, CPU-target tests left out.
     pub native_passing: usize,
     /// Of those, the ones that pass under WASI.
     pub also_passing: usize,
@@ -321,9 +324,19 @@ pub struct Comparison {
     /// are paired with its WASI-only ids that passed, as many as both sides have.
     #[serde(default)]
     pub paired: BTreeMap<String, usize>,
+    /// Natively passing tests of the build machine's own CPU targets, per entry of
+    /// [`CPU_TARGET_TESTS`]: left out of `native_passing` and of `also_passing`, so that the
+    /// ratio does not depend on the CPU of the build machine (see [`cpu_target_entry`]).
+    #[serde(default)]
+    pub cpu_target: BTreeMap<String, usize>,
 }
 
 impl Comparison {
+    /// Natively passing CPU-target tests, left out of the ratio.
+    pub fn cpu_target_total(&self) -> usize {
+        self.cpu_target.values().sum()
+    }
+
     /// 0 when nothing passed natively: a comparison with nothing proves nothing.
     pub fn ratio(&self) -> f64 {
         if self.native_passing == 0 {
@@ -334,15 +347,24 @@ impl Comparison {
     }
 }
 
+/// Compares the WASI run with the native one over the natively passing tests. Tests of the
+/// build machine's own CPU targets ([`cpu_target_entry`]) are counted apart and left out of
+/// both sides of the ratio: how many there are depends on the build machine's CPU, and none
+/// can apply to wasm32.
 pub fn compare(wasi: &RunResult, native: &RunResult) -> Comparison {
     let mut comparison = Comparison {
         native_passing: 0,
         also_passing: 0,
         regressions: BTreeMap::new(),
         paired: BTreeMap::new(),
+        cpu_target: BTreeMap::new(),
     };
     for (test, outcome) in &native.outcomes {
         if outcome != "passed" {
+            continue;
+        }
+        if let Some(entry) = cpu_target_entry(test) {
+            *comparison.cpu_target.entry(entry.to_string()).or_default() += 1;
             continue;
         }
         comparison.native_passing += 1;
@@ -371,6 +393,7 @@ fn pair_parameter_ids(wasi: &RunResult, native: &RunResult, comparison: &mut Com
     for (test, outcome) in &wasi.outcomes {
         if outcome == "passed"
             && !native.outcomes.contains_key(test)
+            && cpu_target_entry(test).is_none()
             && let Some(function) = parametrized_function(test)
         {
             *wasi_only.entry(function).or_default() += 1;
@@ -450,6 +473,12 @@ impl SuiteReport {
                 comparison.ratio() * 100.0,
                 self.required_ratio * 100.0
             ));
+            let cpu_target = comparison.cpu_target_total();
+            if cpu_target > 0 {
+                text.push_str(&format!(
+                    "  left out: {cpu_target} natively passing tests of the build machine's CPU targets (numpy's SIMD and CPU-dispatch tests; `cpu_target` in report.json)\n"
+                ));
+            }
             let paired: usize = comparison.paired.values().sum();
             if paired > 0 {
                 text.push_str(&format!(
