@@ -445,6 +445,13 @@ struct RecipeJob<'a> {
 impl RecipeJob<'_> {
     fn run(&self) -> Outcome {
         let _span = tracing::info_span!("recipe", name = self.loaded.name()).entered();
+        // Another wheelforge process may be building this recipe in the same build directory:
+        // wait for it (its work directory would be deleted under it), then find its wheel
+        // cached, as cargo does with its build directory.
+        let _work_lock = match self.lock_work_dir() {
+            Ok(lock) => lock,
+            Err(error) => return Outcome::Failed { error },
+        };
         if !self.settings.force
             && let Some(wheels) = self.cached_wheels()
         {
@@ -455,6 +462,24 @@ impl RecipeJob<'_> {
             Ok(wheels) => Outcome::Built { wheels },
             Err(error) => Outcome::Failed { error },
         }
+    }
+
+    /// Takes `build/<name>.lock`, beside the work directory (the build deletes and recreates
+    /// what is inside it), telling the reporter whom it waits for.
+    fn lock_work_dir(&self) -> Result<crate::lock::Held, String> {
+        let mut path = self.work_dir.as_os_str().to_owned();
+        path.push(".lock");
+        let path = PathBuf::from(path);
+        crate::lock::exclusive(&path, |holder| {
+            self.reporter.waiting(
+                self.loaded.name(),
+                &format!(
+                    "waiting for another wheelforge build using {} ({holder})",
+                    self.work_dir.display()
+                ),
+            );
+        })
+        .map_err(|error| format!("cannot lock {}: {error}", path.display()))
     }
 
     fn state_path(&self) -> PathBuf {

@@ -45,6 +45,12 @@ pub trait Reporter: Send + Sync {
     fn message(&self, subject: &str, message: &str) {
         let _ = (subject, message);
     }
+    /// The work on `subject` waits for a lock another wheelforge process holds; `message` says
+    /// whom it waits for. Unlike progress, this is worth a line of its own even when nobody
+    /// watches a terminal (a CI log that stalls should say why).
+    fn waiting(&self, subject: &str, message: &str) {
+        self.message(subject, message);
+    }
     /// A recipe finished; `summary` is one line such as `built six-1.17.0-py3-none-any.whl`.
     fn finished(&self, recipe: &str, summary: &str) {
         let _ = (recipe, summary);

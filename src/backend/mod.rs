@@ -36,6 +36,10 @@ pub enum BackendError {
         tail: String,
         log: PathBuf,
     },
+    #[error(
+        "the build sandbox for `{recipe}` could not be set up:\n{tail}\n  help: builds run package code in a private mount namespace (`unshare --mount`); run wheelforge as root, or enable unprivileged user namespaces (`sysctl kernel.unprivileged_userns_clone=1`, or `kernel.apparmor_restrict_unprivileged_userns=0` on Ubuntu); docs/architecture.md#sandbox"
+    )]
+    Sandbox { recipe: String, tail: String },
     #[error(transparent)]
     HostEnv(#[from] host_env::HostEnvError),
     #[error("{path}: {source}", path = path.display())]

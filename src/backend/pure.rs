@@ -3,12 +3,18 @@
 //! Build tools (the `[build-system] requires` of `pyproject.toml`, plus the recipe's
 //! `requirements.build`) are downloaded once into a wheelhouse in the cache; the build itself
 //! runs with `--no-index` against that wheelhouse, so a rebuild needs no network.
+//!
+//! Downloading wheels runs no package code; the build does (`setup.py`, a backend's hooks), so
+//! it runs in the build machine's sandbox ([`isolated_command`]): it writes only into its work
+//! directory (which holds the source tree), reads the wheelhouse, and sees neither the home nor
+//! `/tmp` of the build machine.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{BackendContext, BackendError};
 use crate::process::{log_tail, run_logged};
+use crate::toolchain::sandbox::{Bind, ISOLATION_FAILED, isolated_command};
 
 /// Prints the static build requirements of a source tree as one per line (PEP 518 defaults
 /// when there is no `[build-system]`).
@@ -83,7 +89,8 @@ pub(super) fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendErro
     if out.exists() {
         fs_err::remove_dir_all(&out).map_err(io(&out))?;
     }
-    let mut command = python.pip();
+    // The package's own code runs from here on: in the sandbox.
+    let mut command = sandboxed_pip(context, &wheelhouse).map_err(io(context.work_dir))?;
     command
         .args(["wheel", "--no-deps", "--no-index", "--find-links"])
         .arg(&wheelhouse)
@@ -91,10 +98,14 @@ pub(super) fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendErro
         .arg(&out)
         .arg(context.source_root)
         .envs(&context.loaded.recipe.build.environment);
-    if !run_logged(&mut command, context.log)
-        .map_err(io(context.log))?
-        .success()
-    {
+    let status = run_logged(&mut command, context.log).map_err(io(context.log))?;
+    if status.code() == Some(ISOLATION_FAILED) {
+        return Err(BackendError::Sandbox {
+            recipe: recipe.to_string(),
+            tail: log_tail(context.log, 5),
+        });
+    }
+    if !status.success() {
         return Err(failed("the PEP 517 build"));
     }
     let wheels: Vec<PathBuf> = fs_err::read_dir(&out)
@@ -107,4 +118,23 @@ pub(super) fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendErro
         [wheel] => Ok(wheel.clone()),
         _ => Err(failed("the PEP 517 build (expected exactly one wheel)")),
     }
+}
+
+/// `python -m pip` in the sandbox: the work directory writable; the wheelhouse and the Python
+/// installation read-only.
+fn sandboxed_pip(context: &BackendContext<'_>, wheelhouse: &Path) -> std::io::Result<Command> {
+    let python = &context.toolchain.host_python;
+    let mut binds = vec![Bind::Writable(context.work_dir), Bind::ReadOnly(wheelhouse)];
+    binds.extend(
+        python
+            .installation
+            .iter()
+            .filter(|dir| dir.is_dir())
+            .map(|dir| Bind::ReadOnly(dir)),
+    );
+    let staging = context.work_dir.join("sandbox");
+    let mut command = isolated_command(&python.path, context.work_dir, &staging, &binds)?;
+    crate::toolchain::HostPython::as_pip(&mut command);
+    command.env("PIP_NO_CACHE_DIR", "1");
+    Ok(command)
 }

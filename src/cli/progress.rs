@@ -11,6 +11,7 @@ use wheelforge::reporter::{Reporter, Stage};
 
 pub struct BarReporter {
     multi: MultiProgress,
+    show: bool,
     bars: Mutex<HashMap<String, ProgressBar>>,
 }
 
@@ -23,6 +24,7 @@ impl BarReporter {
         };
         BarReporter {
             multi: MultiProgress::with_draw_target(target),
+            show,
             bars: Mutex::new(HashMap::new()),
         }
     }
@@ -55,6 +57,14 @@ impl Reporter for BarReporter {
 
     fn message(&self, subject: &str, message: &str) {
         self.bar(subject).set_message(message.to_string());
+    }
+
+    fn waiting(&self, subject: &str, message: &str) {
+        let line = format!("{subject}: {message}");
+        // A hidden target (not a terminal, or -v) drops println: the line goes to stderr.
+        if !self.show || self.multi.is_hidden() || self.multi.println(&line).is_err() {
+            eprintln!("{line}");
+        }
     }
 
     fn download(&self, recipe: &str, done: u64, total: Option<u64>) {

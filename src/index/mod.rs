@@ -281,31 +281,31 @@ impl Index {
     /// Takes the index lock shared, for readers that copy the index elsewhere (`publish`):
     /// updates wait until the returned guard is dropped, so the reader sees pages and wheels
     /// from one state of the index.
-    pub fn read_lock(&self) -> Result<fs_err::File, IndexError> {
+    pub fn read_lock(&self) -> Result<crate::lock::Held, IndexError> {
         self.lock_file(false)
     }
 
-    /// Takes the index lock; it is released when the returned file is dropped.
-    fn lock(&self) -> Result<fs_err::File, IndexError> {
+    /// Takes the index lock; it is released when the returned guard is dropped.
+    fn lock(&self) -> Result<crate::lock::Held, IndexError> {
         self.lock_file(true)
     }
 
-    /// Opens the lock file and locks it, exclusively or shared.
-    fn lock_file(&self, exclusive: bool) -> Result<fs_err::File, IndexError> {
+    /// Takes the lock file, exclusively or shared. Updates hold it for milliseconds, so a wait
+    /// is only traced (`-v`), with the holder's pid.
+    fn lock_file(&self, exclusive: bool) -> Result<crate::lock::Held, IndexError> {
         let path = self.root.join(LOCK_FILE);
-        let file = fs_err::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)?;
-        let locked = if exclusive {
-            file.file().lock()
-        } else {
-            file.file().lock_shared()
+        let on_wait = |holder: &crate::lock::Holder| {
+            tracing::info!(
+                "waiting for another wheelforge process using the index {} ({holder})",
+                self.root.display()
+            );
         };
-        locked.map_err(|source| IndexError::Lock { path, source })?;
-        Ok(file)
+        let locked = if exclusive {
+            crate::lock::exclusive(&path, on_wait)
+        } else {
+            crate::lock::shared(&path, on_wait)
+        };
+        locked.map_err(|source| IndexError::Lock { path, source })
     }
 
     /// Classifies every entry of `packages/`.

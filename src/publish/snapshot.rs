@@ -40,7 +40,7 @@ impl Snapshot {
     /// Reads the index while holding its shared lock, and returns the lock with the snapshot:
     /// a caller that copies the files keeps it until it is done, so that no build changes the
     /// index halfway through the copy.
-    pub fn read(index: &Index) -> Result<(Snapshot, fs_err::File), PublishError> {
+    pub fn read(index: &Index) -> Result<(Snapshot, crate::lock::Held), PublishError> {
         let lock = index.read_lock()?;
         let root = index.root().to_path_buf();
         let packages = index.packages_dir();

@@ -54,7 +54,7 @@ pub fn fetch(
     let apt = |directory: &Path, arguments: &[&str]| {
         let mut command = toolchain
             .sandbox()
-            .command("/usr/bin/apt-get", directory, &binds);
+            .admin_command("/usr/bin/apt-get", directory, &binds);
         command
             .args(["-o", "Acquire::Check-Valid-Until=false", "source"])
             .args(arguments)
@@ -139,7 +139,7 @@ pub fn enable_sources(toolchain: &WasiToolchain, log: &Path) -> Result<(), Toolc
     super::write_atomically(&host(SOURCE_ENTRIES), entries.as_bytes())?;
     let mut command = toolchain
         .sandbox()
-        .command("/usr/bin/apt-get", Path::new("/"), &[]);
+        .admin_command("/usr/bin/apt-get", Path::new("/"), &[]);
     command.args(["-o", "Acquire::Check-Valid-Until=false", "update"]);
     let status = run_logged(&mut command, log).map_err(io_error(log))?;
     if !status.success() {

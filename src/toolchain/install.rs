@@ -229,7 +229,7 @@ pub fn install(
         DEBIAN_PACKAGES.join(" ")
     );
     if !done("packages").exists() {
-        let mut command = sandbox.command("/bin/sh", Path::new("/"), &[]);
+        let mut command = sandbox.admin_command("/bin/sh", Path::new("/"), &[]);
         command.args(["-c", &script]);
         run_step("installing the Debian packages", &mut command, &log)?;
         finish("packages")?;
@@ -241,7 +241,7 @@ pub fn install(
          /opt/wheelforge/venv/bin/pip install --disable-pip-version-check componentize-py=={COMPONENTIZE_PY_VERSION}"
     );
     if !done("componentize-py").exists() {
-        let mut command = sandbox.command("/bin/sh", Path::new("/"), &[]);
+        let mut command = sandbox.admin_command("/bin/sh", Path::new("/"), &[]);
         command.args(["-c", &script]);
         run_step("installing componentize-py", &mut command, &log)?;
         finish("componentize-py")?;
@@ -648,7 +648,9 @@ pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), Too
         sysroot = toolchain.sysroot.display(),
         ar = toolchain.ar.display(),
     );
-    let mut command = toolchain.sandbox().command("/bin/sh", Path::new("/"), &[]);
+    let mut command = toolchain
+        .sandbox()
+        .admin_command("/bin/sh", Path::new("/"), &[]);
     command.args(["-c", &script]);
     run_step(
         "building the exception and longjmp shims",

@@ -223,7 +223,9 @@ pub fn install(
     let done = |name: &str| fortran_dir.join(format!(".step-{name}"));
     let finish = |name: &str| fs_err::write(done(name), "").map_err(io_error(&fortran_dir));
     let shell = |script: &str, step: &str| -> Result<(), ToolchainError> {
-        let mut command = toolchain.sandbox().command("/bin/sh", Path::new("/"), &[]);
+        let mut command = toolchain
+            .sandbox()
+            .admin_command("/bin/sh", Path::new("/"), &[]);
         command.args(["-c", script]);
         run_step(step, &mut command, &log)
     };
