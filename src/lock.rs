@@ -13,7 +13,18 @@ use std::path::{Path, PathBuf};
 /// A held lock; dropping it releases the lock.
 #[derive(Debug)]
 pub struct Held {
-    _file: fs_err::File,
+    file: fs_err::File,
+    exclusive: bool,
+}
+
+impl Drop for Held {
+    /// An exclusive holder takes its pid out while it still holds the lock, so that a waiter
+    /// never names a process that is gone (a shared holder writes none).
+    fn drop(&mut self) {
+        if self.exclusive {
+            let _ = self.file.set_len(0);
+        }
+    }
 }
 
 /// Who holds a lock a caller is about to wait for.
@@ -44,14 +55,20 @@ pub fn exclusive(path: &Path, on_wait: impl FnOnce(&Holder)) -> io::Result<Held>
     file.rewind()?;
     write!(file, "{}", std::process::id())?;
     file.flush()?;
-    Ok(Held { _file: file })
+    Ok(Held {
+        file,
+        exclusive: true,
+    })
 }
 
 /// Takes `path` shared (readers), creating it; `on_wait` as for [`exclusive`].
 pub fn shared(path: &Path, on_wait: impl FnOnce(&Holder)) -> io::Result<Held> {
     let mut file = open(path)?;
     acquire(&mut file, path, false, on_wait)?;
-    Ok(Held { _file: file })
+    Ok(Held {
+        file,
+        exclusive: false,
+    })
 }
 
 fn open(path: &Path) -> io::Result<fs_err::File> {
@@ -130,6 +147,11 @@ mod tests {
         drop(held);
         finished.recv_timeout(Duration::from_secs(10)).unwrap();
         waiter.join().unwrap();
+        assert_eq!(
+            fs_err::read_to_string(&path).unwrap(),
+            "",
+            "a released lock names nobody"
+        );
     }
 
     #[test]

@@ -489,3 +489,54 @@ fn a_guest_without_progress_is_interrupted() {
     );
     assert_eq!(run.exit_code, 134);
 }
+
+/// Issue 16: package code in a native build runs inside the toolchain root, which it must not
+/// change (the next build would inherit it): the root is read-only, `/tmp` and `/root` are
+/// private and empty, and only the work directory is writable.
+#[test]
+fn a_native_build_sees_the_toolchain_read_only_and_private_tmp_and_home() {
+    let toolchain = toolchain();
+    if toolchain.sandbox() == wheelforge::toolchain::sandbox::Sandbox::Native {
+        return; // An official wasi-sdk: no root to protect.
+    }
+    let work = tempfile::tempdir().unwrap();
+    let tag = work
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let script = format!(
+        "for path in /usr/wf-{tag} /opt/wheelforge/wf-{tag} /tmp/wf-{tag} /root/wf-{tag} {work}/ok; do \
+           if touch \"$path\" 2>/dev/null; then echo \"wrote $path\"; fi; \
+         done",
+        work = work.path().display()
+    );
+    let output = toolchain
+        .sandbox()
+        .command("/bin/sh", work.path(), &[work.path()])
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!(
+            "wrote /tmp/wf-{tag}\nwrote /root/wf-{tag}\nwrote {}/ok\n",
+            work.path().display()
+        ),
+        "only the private /tmp and /root and the work directory are writable"
+    );
+    for inside in ["usr", "opt/wheelforge", "tmp", "root"] {
+        let leftover = toolchain
+            .host_path(Path::new("/"))
+            .join(inside)
+            .join(format!("wf-{tag}"));
+        assert!(
+            !leftover.exists(),
+            "{} was left in the root",
+            leftover.display()
+        );
+    }
+    assert!(work.path().join("ok").is_file());
+}

@@ -42,6 +42,8 @@ if [ "$access" = build ]; then
   mount -o bind,remount,ro "$root"
   mount -t tmpfs wheelforge-tmp "$root/tmp"
   mount -t tmpfs wheelforge-home "$root/root"
+  # Mount points under the new /tmp and /root (the ones made above are hidden now).
+  action=make_point; for_binds "$@"
 fi
 mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"
