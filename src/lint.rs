@@ -12,6 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use pep508_rs::VerbatimUrl;
+
 use crate::graph::{self, GraphError, Target};
 use crate::recipe::{LoadedRecipe, PackageName, RecipeError, RecipeSet, load_recipe, locate};
 use crate::reporter::Reporter;
@@ -416,32 +418,44 @@ fn dependency_findings(recipe: &LoadedRecipe, known: &BTreeSet<String>) -> Vec<F
 }
 
 /// `requirements.build` holds PEP 508 strings: a project name, then extras, a version
-/// specifier, a URL or a marker.
+/// specifier, a URL or a marker. The finding points at where pep508_rs stopped understanding.
 fn build_requirement_findings(recipe: &LoadedRecipe) -> Vec<Finding> {
     let mut findings = Vec::new();
     for requirement in &recipe.recipe.requirements.build {
-        let text = requirement.trim();
-        let name_end = text
-            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-            .unwrap_or(text.len());
-        let (name, rest) = text.split_at(name_end);
-        let valid_name = name.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && name.ends_with(|c: char| c.is_ascii_alphanumeric());
-        let rest = rest.trim_start();
-        let valid_rest =
-            rest.is_empty() || rest.starts_with(['[', '(', '<', '>', '=', '!', '~', ';', '@']);
-        if !(valid_name && valid_rest) {
-            findings.push(finding_at(
-                recipe,
-                &["requirements", "build", requirement.as_str()],
-                Severity::Error,
-                Check::BuildRequirement,
-                format!("requirements.build `{requirement}` is not a requirement string"),
-                "write a PEP 508 requirement, e.g. `cython>=3` or `meson-python`; recipes the build links against belong in requirements.host".to_string(),
-            ));
-        }
+        let Err(error) = requirement.parse::<pep508_rs::Requirement<VerbatimUrl>>() else {
+            continue;
+        };
+        let reason = error.to_string();
+        let reason = reason.lines().next().unwrap_or_default();
+        let mut finding = finding_at(
+            recipe,
+            &["requirements", "build", requirement.as_str()],
+            Severity::Error,
+            Check::BuildRequirement,
+            format!("requirements.build `{requirement}` is not a requirement string: {reason}"),
+            "write a PEP 508 requirement, e.g. `cython>=3` or `meson-python`; recipes the build links against belong in requirements.host".to_string(),
+        );
+        point_into(recipe, &mut finding, requirement, error.start);
+        findings.push(finding);
     }
     findings
+}
+
+/// Moves a finding that points at the list item `item` (or at its opening quote) to the
+/// byte `offset` inside it.
+fn point_into(recipe: &LoadedRecipe, finding: &mut Finding, item: &str, offset: usize) {
+    let Some(rest) = recipe
+        .text
+        .lines()
+        .nth(finding.line - 1)
+        .and_then(|line| line.get(finding.column - 1..))
+    else {
+        return;
+    };
+    let quote = usize::from(rest.starts_with(['"', '\'']));
+    if rest[quote..].starts_with(item) {
+        finding.column += quote + offset;
+    }
 }
 
 fn test_findings(recipe: &LoadedRecipe) -> Vec<Finding> {

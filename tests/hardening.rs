@@ -158,7 +158,9 @@ fn check_index(dist: &Path) -> Result<(), String> {
             .map_err(|e| format!("the root lists {project} but: {e}"))?;
         for link in page.split("href=\"").skip(1) {
             let link = link.split('"').next().unwrap();
-            let (file, digest) = link.split_once("#sha256=").ok_or(format!("{link}: no sha256 fragment"))?;
+            let (file, digest) = link
+                .split_once("#sha256=")
+                .ok_or(format!("{link}: no sha256 fragment"))?;
             let file = file.rsplit('/').next().unwrap();
             let path = dist.join("packages").join(file);
             let actual = wheelforge::source::sha256_file(&path)

@@ -136,6 +136,27 @@ fn lint_offline_says_which_patches_it_did_not_apply() {
     );
 }
 
+/// Issue 16: `cython>=3 junk` passed as a requirement string (only its first characters were
+/// checked); the finding points at the junk.
+#[test]
+fn lint_rejects_a_build_requirement_with_trailing_junk() {
+    let repo = Repo::new();
+    repo.recipe(
+        "demo",
+        &format!(
+            "package:\n  name: demo\n  version: 1.0.0\nsource:\n  pypi: demo\n  sha256: {}\nbuild:\n  backend: setuptools\nrequirements:\n  build: [meson-python, cython>=3 junk]\ntest:\n  imports: [demo]\nabout:\n  license: MIT\n  summary: demo\n",
+            "0".repeat(64)
+        ),
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
+        .current_dir(repo.root())
+        .args(["--cache-dir", "cache", "lint", "--offline"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    insta::assert_snapshot!(stdout(&output));
+}
+
 /// A repository with host, run and test edges, a run cycle and a shared requirement.
 fn graph_repo() -> Repo {
     let repo = Repo::new();

@@ -283,6 +283,42 @@ fn the_target_pyconfig_agrees_with_the_consumer_runtime() {
     assert_eq!(toolchain.target.sizeof_long, 4);
 }
 
+/// Issue 16: `Requires-Dist` markers are judged on what the consumer runtime says about itself
+/// (the probe at install), not on constants; a release candidate of the runtime would be
+/// `3.14.0rc1` there, and `python_full_version >= "3.14"` false on it.
+#[test]
+fn the_probe_records_the_marker_environment_of_the_consumer_runtime() {
+    let toolchain = toolchain();
+    let probe: serde_json::Value = serde_json::from_str(
+        &fs_err::read_to_string(toolchain.dir.join("runtime-sysconfig.json")).unwrap(),
+    )
+    .unwrap();
+    let markers = toolchain.target.markers.as_ref().unwrap_or_else(|| {
+        panic!(
+            "no marker values recorded; the probe said {}",
+            probe["markers"]
+        )
+    });
+    assert_eq!(
+        markers.python_full_version,
+        probe["version"].as_str().unwrap()
+    );
+    assert_eq!(markers.python_version, "3.14");
+    assert_eq!(markers.sys_platform, "wasi");
+    assert_eq!(markers.platform_machine, "wasm32");
+    assert_eq!(markers.implementation_name, "cpython");
+    let environment = toolchain.marker_environment().unwrap();
+    let judge = |text: &str| {
+        let requirement: pep508_rs::Requirement = text.parse().unwrap();
+        requirement.marker.evaluate(&environment, &[])
+    };
+    assert!(judge(
+        "demo; sys_platform == 'wasi' and python_version >= '3.14'"
+    ));
+    assert!(!judge("demo; python_version < '3.11'"));
+    assert!(!judge("demo; platform_system == 'Linux'"));
+}
+
 fn serve(work: &Path) -> (std::process::Child, String) {
     let mut command = wheelforge(&fixtures(), work);
     command.args(["serve", "--port", "0"]);

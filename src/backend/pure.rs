@@ -92,7 +92,16 @@ pub(super) fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendErro
     // The package's own code runs from here on: in the sandbox.
     let mut command = sandboxed_pip(context, &wheelhouse).map_err(io(context.work_dir))?;
     command
-        .args(["wheel", "--no-deps", "--no-index", "--find-links"])
+        // `--use-pep517`: a tree without pyproject.toml still builds in an isolated environment
+        // from the wheelhouse, never by the legacy `setup.py bdist_wheel` with whatever
+        // setuptools the host Python happens to have.
+        .args([
+            "wheel",
+            "--use-pep517",
+            "--no-deps",
+            "--no-index",
+            "--find-links",
+        ])
         .arg(&wheelhouse)
         .arg("--wheel-dir")
         .arg(&out)

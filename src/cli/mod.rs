@@ -423,6 +423,7 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
                 output_dir: output_dir.unwrap_or(cli.recipes),
                 version,
                 index_url,
+                cache_dir,
             },
             &project,
             cli.verbose,

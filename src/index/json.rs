@@ -5,8 +5,7 @@
 //! alphabetical order (so keys come out sorted), lists are sorted, and every page ends with a
 //! newline. It does not decide which files exist or write anything to disk; `super` does that.
 
-use std::cmp::Ordering;
-
+use pep440_rs::Version;
 use serde::Serialize;
 
 use super::FileEntry;
@@ -79,8 +78,7 @@ pub(super) fn project_page(
     let mut sorted: Vec<&FileEntry> = files.iter().collect();
     sorted.sort_by(|a, b| a.filename.cmp(&b.filename));
     let mut versions: Vec<&str> = files.iter().map(|file| file.version.as_str()).collect();
-    versions.sort_by(|a, b| compare_versions(a, b));
-    versions.dedup();
+    sort_versions(&mut versions);
     let page = ProjectPage {
         files: sorted
             .into_iter()
@@ -107,49 +105,19 @@ pub(super) fn project_page(
     render(&page)
 }
 
+/// PEP 440 order (`1.0rc1 < 1.0 < 1.0.post1`, `1.9 < 1.10`), then by spelling, so that equal
+/// versions spelled apart (`1.0`, `1.0.0`) keep one order; each spelling once. Installers do
+/// not rely on this order; people reading do. Filenames are checked to be PEP 440 before they
+/// are listed; a version that still does not parse sorts first.
+fn sort_versions(versions: &mut Vec<&str>) {
+    versions.sort_by_cached_key(|version| (version.parse::<Version>().ok(), *version));
+    versions.dedup();
+}
+
 fn render(page: &impl Serialize) -> Result<String, serde_json::Error> {
     let mut text = serde_json::to_string_pretty(page)?;
     text.push('\n');
     Ok(text)
-}
-
-/// A deterministic, mostly PEP 440-like order: runs of digits compare as numbers, everything
-/// else as text (`1.9 < 1.10`). Installers do not rely on this order; people reading do.
-fn compare_versions(a: &str, b: &str) -> Ordering {
-    let (mut a, mut b) = (a, b);
-    loop {
-        match (a.is_empty(), b.is_empty()) {
-            (true, true) => return Ordering::Equal,
-            (true, false) => return Ordering::Less,
-            (false, true) => return Ordering::Greater,
-            _ => {}
-        }
-        let (chunk_a, rest_a) = split_chunk(a);
-        let (chunk_b, rest_b) = split_chunk(b);
-        let digits = |s: &str| s.starts_with(|c: char| c.is_ascii_digit());
-        let order = if digits(chunk_a) && digits(chunk_b) {
-            let (x, y) = (
-                chunk_a.trim_start_matches('0'),
-                chunk_b.trim_start_matches('0'),
-            );
-            x.len().cmp(&y.len()).then_with(|| x.cmp(y))
-        } else {
-            chunk_a.cmp(chunk_b)
-        };
-        if order != Ordering::Equal {
-            return order;
-        }
-        (a, b) = (rest_a, rest_b);
-    }
-}
-
-/// Splits off the leading run of digits, or of non-digits.
-fn split_chunk(text: &str) -> (&str, &str) {
-    let digits = text.starts_with(|c: char| c.is_ascii_digit());
-    let end = text
-        .find(|c: char| c.is_ascii_digit() != digits)
-        .unwrap_or(text.len());
-    text.split_at(end)
 }
 
 #[cfg(test)]
@@ -158,8 +126,30 @@ mod tests {
 
     #[test]
     fn versions_sort_numerically() {
-        let mut versions = vec!["1.10", "1.9", "1.9.1", "0.1", "0.01.2"];
-        versions.sort_by(|a, b| compare_versions(a, b));
+        let mut versions = vec!["1.10", "1.9", "1.9.1", "0.1", "0.01.2", "1.9"];
+        sort_versions(&mut versions);
         assert_eq!(versions, ["0.1", "0.01.2", "1.9", "1.9.1", "1.10"]);
+    }
+
+    /// Issue 16: `1.0rc1` was listed after `1.0`.
+    #[test]
+    fn a_release_candidate_sorts_before_its_final_release() {
+        let files: Vec<FileEntry> = ["1.0.post1", "1.0", "1.0rc1", "1.0.dev0", "1.0.0"]
+            .into_iter()
+            .map(|version| FileEntry {
+                filename: format!("demo-{version}-py3-none-any.whl"),
+                version: version.to_string(),
+                sha256: "0".repeat(64),
+                size: 1,
+                metadata_sha256: "1".repeat(64),
+                requires_python: None,
+            })
+            .collect();
+        let page: serde_json::Value =
+            serde_json::from_str(&project_page("demo", &files).unwrap()).unwrap();
+        assert_eq!(
+            page["versions"],
+            serde_json::json!(["1.0.dev0", "1.0rc1", "1.0", "1.0.0", "1.0.post1"])
+        );
     }
 }

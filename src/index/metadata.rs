@@ -34,6 +34,12 @@ pub(super) fn parse_wheel_filename(name: &str) -> Result<WheelFilename, String> 
     if !filename.version.chars().all(version_ok) {
         return Err(format!("`{}` is not a PEP 440 version", filename.version));
     }
+    if let Err(error) = filename.version.parse::<pep440_rs::Version>() {
+        return Err(format!(
+            "`{}` is not a PEP 440 version: {error}",
+            filename.version
+        ));
+    }
     Ok(filename)
 }
 

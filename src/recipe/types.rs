@@ -84,11 +84,13 @@ validated_string!(
     /// A version as published on the package index, e.g. `2.9.0.post0`.
     Version,
     r"^[A-Za-z0-9][A-Za-z0-9.!+_-]*$",
+    // The characters keep versions safe in file names and URLs; pep440_rs decides the rest.
     |text| {
         text.starts_with(|c: char| c.is_ascii_alphanumeric())
             && text
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || ".!+_-".contains(c))
+            && text.parse::<pep440_rs::Version>().is_ok()
     },
     "a valid version (PEP 440, e.g. `2.9.0.post0`)"
 );

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::SkeletonError;
-use super::marker::Requirement;
+use super::marker::{Applies, Requirement, TargetMarkers};
 use crate::recipe::BackendKind;
 use crate::tags::normalize_name;
 use crate::wheel::metadata::Headers;
@@ -61,8 +61,8 @@ const NOT_MODULES: &[&str] = &[
     "build_backend",
 ];
 
-/// Inspects the sdist unpacked at `root`.
-pub fn inspect(root: &Path) -> Result<Inspection, SkeletonError> {
+/// Inspects the sdist unpacked at `root`; run requirements are judged on `target`.
+pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, SkeletonError> {
     let pkg_info = root.join("PKG-INFO");
     let text = fs_err::read_to_string(&pkg_info).map_err(|_| SkeletonError::NoPkgInfo {
         root: root.to_path_buf(),
@@ -100,21 +100,40 @@ pub fn inspect(root: &Path) -> Result<Inspection, SkeletonError> {
 
     let mut run: Vec<String> = Vec::new();
     for value in headers.get_all("Requires-Dist") {
-        let Some(requirement) = Requirement::parse(value) else {
-            notes.push(format!(
-                "Requires-Dist `{value}` was not understood and is left out"
-            ));
-            continue;
+        let requirement = match Requirement::parse(value) {
+            Ok(requirement) => requirement,
+            Err(why) => {
+                notes.push(format!(
+                    "Requires-Dist `{value}` was not understood ({why}) and is left out"
+                ));
+                continue;
+            }
         };
-        let applies = requirement.applies().unwrap_or_else(|why| {
-            notes.push(format!(
-                "Requires-Dist `{value}`: {why}; kept as a run requirement"
-            ));
-            true
-        });
-        let normalized = normalize_name(&requirement.name);
-        if applies && !run.iter().any(|r| normalize_name(r) == normalized) {
-            run.push(normalized);
+        let applies = match requirement.applies(target) {
+            Ok(Applies::Yes) => true,
+            Ok(Applies::No) => false,
+            Ok(Applies::Unclear(why)) => {
+                notes.push(format!(
+                    "Requires-Dist `{value}`: {why}; kept as a run requirement"
+                ));
+                true
+            }
+            Err(source) => {
+                let (line, column) = header_position(&text, "Requires-Dist", value);
+                return Err(SkeletonError::TargetMarkers {
+                    pkg_info: pkg_info
+                        .strip_prefix(root.parent().unwrap_or(root))
+                        .unwrap_or(&pkg_info)
+                        .to_path_buf(),
+                    line,
+                    column,
+                    requirement: value.to_string(),
+                    source: Box::new(source),
+                });
+            }
+        };
+        if applies && !run.contains(&requirement.name) {
+            run.push(requirement.name);
         }
     }
 
@@ -135,6 +154,18 @@ pub fn inspect(root: &Path) -> Result<Inspection, SkeletonError> {
         imports,
         notes,
     })
+}
+
+/// The line and column (1-based) of the value of the header `key: value` in `text`.
+fn header_position(text: &str, key: &str, value: &str) -> (usize, usize) {
+    text.lines()
+        .enumerate()
+        .find_map(|(index, line)| {
+            let rest = line.strip_prefix(key)?.strip_prefix(':')?;
+            (rest.trim() == value.trim())
+                .then(|| (index + 1, line.len() - rest.trim_start().len() + 1))
+        })
+        .unwrap_or((1, 1))
 }
 
 /// SPDX identifiers of the common license classifiers; other classifiers keep their text.
@@ -427,6 +458,10 @@ fn candidates(dir: &Path) -> Vec<String> {
 mod tests {
     use super::*;
 
+    fn target(version: &str) -> TargetMarkers {
+        TargetMarkers::given(crate::skeleton::marker::tests::probed(version))
+    }
+
     fn sdist(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         for (path, text) in files {
@@ -451,7 +486,7 @@ mod tests {
             ("src/demo_pkg/__init__.py", ""),
             ("tests/test_x.c", ""),
         ]);
-        let found = inspect(dir.path()).unwrap();
+        let found = inspect(dir.path(), &mut target("3.14.0")).unwrap();
         assert_eq!(
             found,
             Inspection {
@@ -470,6 +505,27 @@ mod tests {
     }
 
     #[test]
+    fn a_marker_on_the_target_needs_the_toolchain_probe() {
+        let dir = sdist(&[(
+            "PKG-INFO",
+            "Name: demo\nVersion: 1.0\nRequires-Dist: six\nRequires-Dist: tomli; python_version < \"3.11\"\n",
+        )]);
+        let cache = tempfile::tempdir().unwrap();
+        let mut target = TargetMarkers::from_toolchain(cache.path().to_path_buf());
+        let error = inspect(dir.path(), &mut target).unwrap_err();
+        let toolchain = crate::toolchain::install::toolchain_dir(cache.path());
+        let sdist_name = dir.path().file_name().unwrap().to_string_lossy();
+        assert_eq!(
+            error
+                .to_string()
+                .replace(&toolchain.display().to_string(), "TOOLCHAIN"),
+            format!(
+                "{sdist_name}/PKG-INFO:4:16: the marker of Requires-Dist `tomli; python_version < \"3.11\"` is judged on the target's marker values, which the toolchain records when it probes the consumer runtime; the WASI toolchain is not installed in TOOLCHAIN\n  help: run `wheelforge toolchain install` (native builds also install it on first use)"
+            )
+        );
+    }
+
+    #[test]
     fn setuptools_with_c_sources_is_native_and_rust_is_refused() {
         let dir = sdist(&[
             ("PKG-INFO", "Name: cdemo\nVersion: 0.1\n"),
@@ -478,7 +534,7 @@ mod tests {
             ("cdemo/_speedups.c", ""),
             ("cdemo.egg-info/top_level.txt", "cdemo\n_cdemo_private\n"),
         ]);
-        let found = inspect(dir.path()).unwrap();
+        let found = inspect(dir.path(), &mut target("3.14.0")).unwrap();
         assert_eq!(found.backend, BackendKind::Setuptools);
         assert_eq!(found.imports, ["cdemo"]);
         assert_eq!(found.license, None);
@@ -492,7 +548,7 @@ mod tests {
             ("src/lib.rs", ""),
         ]);
         assert!(matches!(
-            inspect(rust.path()),
+            inspect(rust.path(), &mut target("3.14.0")),
             Err(SkeletonError::UnsupportedBackend { .. })
         ));
     }

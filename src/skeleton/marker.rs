@@ -1,318 +1,203 @@
 //! `Requires-Dist` entries: the project name, and whether the entry's environment marker
 //! (PEP 508) holds on the target, CPython 3.14 on WASI.
 //!
-//! This module owns the small subset of PEP 508 a recipe needs: the name of a requirement and
-//! the evaluation of its marker against [`TARGET`]. Version specifiers are not kept (a recipe
-//! pins one version of each package); `extra` is never set, so optional dependencies drop out.
+//! This module owns reading a `Requires-Dist` value with `pep508_rs` and judging its marker
+//! against the target's marker environment ([`TargetMarkers`]): the values the toolchain's
+//! probe of the consumer runtime recorded when it was installed, never constants. Version
+//! specifiers are not kept (a recipe pins one version of each package); `extra` is never set,
+//! so optional dependencies drop out.
 
-/// The marker variables of the target runtime (componentize-py's CPython 3.14 for WASI).
-pub const TARGET: &[(&str, &str)] = &[
-    ("python_version", "3.14"),
-    ("python_full_version", "3.14.0"),
-    ("implementation_version", "3.14.0"),
-    ("implementation_name", "cpython"),
-    ("platform_python_implementation", "CPython"),
-    ("os_name", "posix"),
-    ("sys_platform", "wasi"),
-    ("platform_system", "wasi"),
-    ("platform_machine", "wasm32"),
-    ("platform_release", ""),
-    ("platform_version", ""),
-    ("extra", ""),
-];
+use std::path::PathBuf;
 
-/// One `Requires-Dist` value, split.
+use pep508_rs::{MarkerEnvironment, MarkerTree, MarkerWarningKind, VerbatimUrl};
+
+use crate::toolchain::{ToolchainError, WasiToolchain, install};
+
+/// One `Requires-Dist` value, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requirement {
+    /// The project name, normalized.
     pub name: String,
-    pub marker: Option<String>,
+    /// The marker (`true` when there is none); `Err` says why it was not understood.
+    pub marker: Result<MarkerTree, String>,
+}
+
+/// Whether a requirement applies on the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applies {
+    Yes,
+    No,
+    /// The marker was not understood (the text says why).
+    Unclear(String),
 }
 
 impl Requirement {
-    /// Parses `name [extras] (specifiers) ; marker`; `None` when there is no valid name.
-    pub fn parse(text: &str) -> Option<Requirement> {
-        let (spec, marker) = match text.split_once(';') {
-            Some((spec, marker)) => (spec, Some(marker.trim().to_string())),
-            None => (text, None),
+    /// Parses `name [extras] specifiers ; marker`; `Err` (pep508_rs's message) when not even
+    /// the part before the marker is a requirement.
+    pub fn parse(text: &str) -> Result<Requirement, String> {
+        // pep508_rs drops an expression it cannot judge (`os_name ~= 'x'`, `'a' == 'b'`) with
+        // a warning; such a marker is not understood either.
+        let mut ignored = None;
+        let mut reporter = |kind, warning: String| {
+            if kind != MarkerWarningKind::DeprecatedMarkerName {
+                ignored.get_or_insert(warning);
+            }
         };
-        let spec = spec.trim();
-        let end = spec
-            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-            .unwrap_or(spec.len());
-        let name = &spec[..end];
-        let valid = name.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && name.ends_with(|c: char| c.is_ascii_alphanumeric());
-        valid.then(|| Requirement {
-            name: name.to_string(),
-            marker: marker.filter(|m| !m.is_empty()),
+        let parsed =
+            pep508_rs::Requirement::<VerbatimUrl>::parse_reporter(text, ".", &mut reporter);
+        match parsed {
+            Ok(requirement) => Ok(Requirement {
+                name: requirement.name.to_string(),
+                marker: match ignored {
+                    None => Ok(requirement.marker),
+                    Some(warning) => Err(squeeze(&warning)),
+                },
+            }),
+            Err(error) => {
+                // A marker this parser does not know still leaves the name usable.
+                let (specifier, _) = text.split_once(';').ok_or_else(|| first_line(&error))?;
+                let requirement = specifier
+                    .parse::<pep508_rs::Requirement<VerbatimUrl>>()
+                    .map_err(|_| first_line(&error))?;
+                Ok(Requirement {
+                    name: requirement.name.to_string(),
+                    marker: Err(first_line(&error)),
+                })
+            }
+        }
+    }
+
+    /// Whether the requirement applies on the target. The target's marker values are read only
+    /// when the marker depends on them (not for a missing marker or one only about extras);
+    /// `Err` when they are needed and the toolchain has none.
+    pub fn applies(&self, target: &mut TargetMarkers) -> Result<Applies, ToolchainError> {
+        let marker = match &self.marker {
+            Ok(marker) => marker,
+            Err(why) => return Ok(Applies::Unclear(why.clone())),
+        };
+        // With no extra set, a marker that no environment can make true (or false) is decided
+        // without one.
+        if !marker.evaluate_extras(&[]) {
+            return Ok(Applies::No);
+        }
+        if !marker.negate().evaluate_extras(&[]) {
+            return Ok(Applies::Yes);
+        }
+        Ok(if marker.evaluate(target.environment()?, &[]) {
+            Applies::Yes
+        } else {
+            Applies::No
         })
     }
-
-    /// Whether the requirement applies on the target; `Err` names what was not understood.
-    pub fn applies(&self) -> Result<bool, String> {
-        match &self.marker {
-            None => Ok(true),
-            Some(marker) => evaluate(marker),
-        }
-    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
-    Variable(String),
-    Text(String),
-    Operator(String),
-    And,
-    Or,
-    Open,
-    Close,
+/// A warning's text on one line (pep508_rs wraps some of them).
+fn squeeze(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn tokenize(marker: &str) -> Result<Vec<Token>, String> {
-    let mut tokens = Vec::new();
-    let characters: Vec<char> = marker.chars().collect();
-    let mut index = 0;
-    while index < characters.len() {
-        let character = characters[index];
-        match character {
-            ' ' | '\t' => index += 1,
-            '(' => {
-                tokens.push(Token::Open);
-                index += 1;
-            }
-            ')' => {
-                tokens.push(Token::Close);
-                index += 1;
-            }
-            '\'' | '"' => {
-                let end = characters[index + 1..]
-                    .iter()
-                    .position(|c| *c == character)
-                    .ok_or_else(|| format!("unterminated string in `{marker}`"))?;
-                tokens.push(Token::Text(
-                    characters[index + 1..index + 1 + end].iter().collect(),
-                ));
-                index += end + 2;
-            }
-            '=' | '!' | '<' | '>' | '~' => {
-                let mut end = index;
-                while end < characters.len() && "=!<>~".contains(characters[end]) {
-                    end += 1;
-                }
-                let operator: String = characters[index..end].iter().collect();
-                if !["==", "!=", "<=", ">=", "<", ">", "~=", "==="].contains(&operator.as_str()) {
-                    return Err(format!("unknown operator `{operator}` in `{marker}`"));
-                }
-                tokens.push(Token::Operator(operator));
-                index = end;
-            }
-            c if c.is_ascii_alphabetic() || c == '_' => {
-                let mut end = index;
-                while end < characters.len()
-                    && (characters[end].is_ascii_alphanumeric()
-                        || matches!(characters[end], '_' | '.'))
-                {
-                    end += 1;
-                }
-                let word: String = characters[index..end].iter().collect();
-                index = end;
-                match word.as_str() {
-                    "and" => tokens.push(Token::And),
-                    "or" => tokens.push(Token::Or),
-                    "in" => tokens.push(Token::Operator("in".into())),
-                    "not" => {
-                        // `not in`
-                        let rest: String = characters[index..].iter().collect();
-                        let trimmed = rest.trim_start();
-                        if !trimmed.starts_with("in") {
-                            return Err(format!("`not` without `in` in `{marker}`"));
-                        }
-                        index += rest.len() - trimmed.len() + 2;
-                        tokens.push(Token::Operator("not in".into()));
-                    }
-                    _ => tokens.push(Token::Variable(word)),
-                }
-            }
-            other => return Err(format!("unexpected `{other}` in `{marker}`")),
-        }
-    }
-    Ok(tokens)
+/// The first line of a pep508_rs error (the rest repeats the input with a caret under it).
+fn first_line(error: &impl std::fmt::Display) -> String {
+    let text = error.to_string();
+    text.lines().next().unwrap_or_default().to_string()
 }
 
-/// Evaluates a PEP 508 marker against [`TARGET`].
-pub fn evaluate(marker: &str) -> Result<bool, String> {
-    let tokens = tokenize(marker)?;
-    let mut parser = Parser {
-        tokens: &tokens,
-        at: 0,
-        marker,
-    };
-    let value = parser.or()?;
-    if parser.at != tokens.len() {
-        return Err(format!("trailing text in `{marker}`"));
-    }
-    Ok(value)
+/// The target's marker environment, read from the installed toolchain's manifest when a marker
+/// first needs it.
+#[derive(Debug, Clone)]
+pub struct TargetMarkers {
+    source: Source,
 }
 
-struct Parser<'a> {
-    tokens: &'a [Token],
-    at: usize,
-    marker: &'a str,
+#[derive(Debug, Clone)]
+enum Source {
+    /// The toolchain in this cache directory, not read yet.
+    Toolchain {
+        cache_dir: PathBuf,
+    },
+    Loaded(MarkerEnvironment),
 }
 
-impl Parser<'_> {
-    fn next(&mut self) -> Option<&Token> {
-        let token = self.tokens.get(self.at);
-        self.at += 1;
-        token
-    }
-
-    fn or(&mut self) -> Result<bool, String> {
-        let mut value = self.and()?;
-        while self.tokens.get(self.at) == Some(&Token::Or) {
-            self.at += 1;
-            let right = self.and()?;
-            value = value || right;
-        }
-        Ok(value)
-    }
-
-    fn and(&mut self) -> Result<bool, String> {
-        let mut value = self.expression()?;
-        while self.tokens.get(self.at) == Some(&Token::And) {
-            self.at += 1;
-            let right = self.expression()?;
-            value = value && right;
-        }
-        Ok(value)
-    }
-
-    fn expression(&mut self) -> Result<bool, String> {
-        if self.tokens.get(self.at) == Some(&Token::Open) {
-            self.at += 1;
-            let value = self.or()?;
-            if self.next() != Some(&Token::Close) {
-                return Err(format!("unbalanced parentheses in `{}`", self.marker));
-            }
-            return Ok(value);
-        }
-        let left = self.value()?;
-        let operator = match self.next() {
-            Some(Token::Operator(operator)) => operator.clone(),
-            _ => return Err(format!("expected an operator in `{}`", self.marker)),
-        };
-        let right = self.value()?;
-        compare(&left, &operator, &right)
-    }
-
-    fn value(&mut self) -> Result<String, String> {
-        let marker = self.marker;
-        match self.next() {
-            Some(Token::Text(text)) => Ok(text.clone()),
-            Some(Token::Variable(name)) => TARGET
-                .iter()
-                .find(|(variable, _)| variable == name)
-                .map(|(_, value)| value.to_string())
-                .ok_or_else(|| format!("unknown marker variable `{name}` in `{marker}`")),
-            _ => Err(format!("expected a value in `{marker}`")),
+impl TargetMarkers {
+    /// The values of the toolchain installed in `cache_dir` (the one builds use).
+    pub fn from_toolchain(cache_dir: PathBuf) -> TargetMarkers {
+        TargetMarkers {
+            source: Source::Toolchain { cache_dir },
         }
     }
-}
 
-/// The numeric release segments of a version (`3.14.0rc1` → [3, 14, 0]); `None` if it does
-/// not start with a number.
-fn release(version: &str) -> Option<Vec<u64>> {
-    let mut parts = Vec::new();
-    for part in version.trim().split('.') {
-        let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
-        if digits.is_empty() {
-            break;
-        }
-        parts.push(digits.parse().ok()?);
-        if digits.len() != part.len() {
-            break;
+    /// Given values (tests; a caller that has loaded the toolchain already).
+    pub fn given(environment: MarkerEnvironment) -> TargetMarkers {
+        TargetMarkers {
+            source: Source::Loaded(environment),
         }
     }
-    (!parts.is_empty()).then_some(parts)
-}
 
-fn compare_releases(left: &[u64], right: &[u64]) -> std::cmp::Ordering {
-    let length = left.len().max(right.len());
-    let pad = |v: &[u64]| {
-        let mut v = v.to_vec();
-        v.resize(length, 0);
-        v
-    };
-    pad(left).cmp(&pad(right))
-}
-
-fn compare(left: &str, operator: &str, right: &str) -> Result<bool, String> {
-    use std::cmp::Ordering::*;
-    match operator {
-        "in" => return Ok(right.contains(left)),
-        "not in" => return Ok(!right.contains(left)),
-        "===" => return Ok(left == right),
-        _ => {}
-    }
-    if let Some(prefix) = right.strip_suffix(".*")
-        && matches!(operator, "==" | "!=")
-    {
-        let matches = match (release(left), release(prefix)) {
-            (Some(l), Some(p)) => l.len() >= p.len() && l[..p.len()] == p[..],
-            _ => false,
-        };
-        return Ok(matches == (operator == "=="));
-    }
-    match (release(left), release(right)) {
-        (Some(l), Some(r)) => {
-            let order = compare_releases(&l, &r);
-            Ok(match operator {
-                "==" => order == Equal,
-                "!=" => order != Equal,
-                "<" => order == Less,
-                "<=" => order != Greater,
-                ">" => order == Greater,
-                ">=" => order != Less,
-                "~=" => {
-                    order != Less
-                        && r.len() >= 2
-                        && compare_releases(&l[..(r.len() - 1).min(l.len())], &r[..r.len() - 1])
-                            == Equal
-                }
-                _ => unreachable!("operators are checked when tokenizing"),
-            })
+    /// The environment: [`ToolchainError::NotInstalled`] (whose help says to run
+    /// `wheelforge toolchain install`) when there is no toolchain, and
+    /// [`ToolchainError::NoMarkerValues`] when its probe recorded none.
+    pub fn environment(&mut self) -> Result<&MarkerEnvironment, ToolchainError> {
+        if let Source::Toolchain { cache_dir } = &self.source {
+            let toolchain = WasiToolchain::load(&install::toolchain_dir(cache_dir))?;
+            self.source = Source::Loaded(toolchain.marker_environment()?);
         }
-        _ => match operator {
-            "==" => Ok(left == right),
-            "!=" => Ok(left != right),
-            _ => Err(format!(
-                "cannot order `{left}` and `{right}` with `{operator}`"
-            )),
-        },
+        match &self.source {
+            Source::Loaded(environment) => Ok(environment),
+            Source::Toolchain { .. } => unreachable!("loaded above"),
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{Requirement, evaluate};
+pub(crate) mod tests {
+    use super::*;
+    use crate::toolchain::target::MarkerValues;
+
+    /// What the probe records of componentize-py's CPython on WASI, with `version` for
+    /// `python_full_version` and `implementation_version`.
+    pub(crate) fn probed(version: &str) -> MarkerEnvironment {
+        let minor: Vec<&str> = version.splitn(3, '.').take(2).collect();
+        MarkerValues {
+            implementation_name: "cpython".into(),
+            implementation_version: version.into(),
+            os_name: "posix".into(),
+            platform_machine: "wasm32".into(),
+            platform_python_implementation: "CPython".into(),
+            platform_release: "0.0.0".into(),
+            platform_system: "wasi".into(),
+            platform_version: "0.0.0".into(),
+            python_full_version: version.into(),
+            python_version: minor.join("."),
+            sys_platform: "wasi".into(),
+        }
+        .environment()
+        .unwrap()
+    }
+
+    fn judge(requirement: &str, version: &str) -> Applies {
+        let mut target = TargetMarkers::given(probed(version));
+        Requirement::parse(requirement)
+            .unwrap()
+            .applies(&mut target)
+            .unwrap()
+    }
 
     #[test]
     fn requirements_split_into_name_and_marker() {
+        let six = Requirement::parse("six >=1.5").unwrap();
+        assert_eq!(six.name, "six");
+        assert!(six.marker.unwrap().is_true());
+        let tomli = Requirement::parse("Tomli[extra] (>=1); python_version < \"3.11\"").unwrap();
+        assert_eq!(tomli.name, "tomli");
         assert_eq!(
-            Requirement::parse("six >=1.5"),
-            Some(Requirement {
-                name: "six".into(),
-                marker: None
-            })
+            tomli.marker.unwrap().try_to_string().as_deref(),
+            Some("python_full_version < '3.11'")
         );
-        assert_eq!(
-            Requirement::parse("tomli[extra] (>=1); python_version < \"3.11\""),
-            Some(Requirement {
-                name: "tomli".into(),
-                marker: Some("python_version < \"3.11\"".into())
-            })
-        );
-        assert_eq!(Requirement::parse(">=1"), None);
+        assert!(Requirement::parse(">=1").is_err());
+        // The name survives a marker that is not understood.
+        let odd = Requirement::parse("demo; os_nam == 'posix'").unwrap();
+        assert_eq!(odd.name, "demo");
+        assert!(odd.marker.is_err());
     }
 
     #[test]
@@ -336,9 +221,66 @@ mod tests {
             ("platform_machine not in 'x86_64 aarch64'", true),
         ];
         for (marker, expected) in cases {
-            assert_eq!(evaluate(marker), Ok(expected), "{marker}");
+            let applies = judge(&format!("demo; {marker}"), "3.14.0");
+            let expected = if expected { Applies::Yes } else { Applies::No };
+            assert_eq!(applies, expected, "{marker}");
         }
-        assert!(evaluate("python_version <").is_err());
-        assert!(evaluate("os_nam == 'posix'").is_err());
+        assert!(matches!(
+            judge("demo; os_nam == 'posix'", "3.14.0"),
+            Applies::Unclear(_)
+        ));
+        assert_eq!(
+            judge("demo; os_name ~= 'posix'", "3.14.0"),
+            Applies::Unclear("Can't compare strings with `~=`, will be ignored".into())
+        );
+        assert!(
+            Requirement::parse("demo; python_version <")
+                .unwrap()
+                .marker
+                .is_err()
+        );
+    }
+
+    /// Issue 16: `3.14.0rc1` was read as `3.14.0`.
+    #[test]
+    fn a_release_candidate_is_not_its_final_release() {
+        assert_eq!(
+            judge("demo; python_full_version == '3.14.0'", "3.14.0rc1"),
+            Applies::No
+        );
+        assert_eq!(
+            judge("demo; python_full_version < '3.14.0'", "3.14.0rc1"),
+            Applies::Yes
+        );
+        assert_eq!(
+            judge("demo; python_full_version == '3.14.0'", "3.14.0"),
+            Applies::Yes
+        );
+    }
+
+    /// Issue 16: the marker environment was the constant 3.14.0, whatever the runtime is.
+    #[test]
+    fn markers_are_evaluated_against_the_probed_runtime() {
+        let marker = "demo; python_full_version >= '3.14.1'";
+        assert_eq!(judge(marker, "3.14.0"), Applies::No);
+        assert_eq!(judge(marker, "3.14.2"), Applies::Yes);
+    }
+
+    #[test]
+    fn markers_that_need_no_environment_do_not_read_the_toolchain() {
+        let missing = tempfile::tempdir().unwrap();
+        let mut target = TargetMarkers::from_toolchain(missing.path().to_path_buf());
+        let applies = |text: &str, target: &mut TargetMarkers| {
+            Requirement::parse(text).unwrap().applies(target)
+        };
+        assert_eq!(applies("six", &mut target).unwrap(), Applies::Yes);
+        assert_eq!(
+            applies("pytest; extra == 'test'", &mut target).unwrap(),
+            Applies::No
+        );
+        assert!(matches!(
+            applies("tomli; python_version < '3.11'", &mut target),
+            Err(ToolchainError::NotInstalled { .. })
+        ));
     }
 }

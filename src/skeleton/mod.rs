@@ -45,6 +45,16 @@ pub enum SkeletonError {
         #[source]
         source: Box<RecipeError>,
     },
+    #[error("{pkg_info}:{line}:{column}: the marker of Requires-Dist `{requirement}` is judged on the target's marker values, which the toolchain records when it probes the consumer runtime; {source}", pkg_info = pkg_info.display())]
+    TargetMarkers {
+        /// The sdist's PKG-INFO, as a path inside the sdist.
+        pkg_info: PathBuf,
+        line: usize,
+        column: usize,
+        requirement: String,
+        #[source]
+        source: Box<ToolchainError>,
+    },
     #[error(transparent)]
     Python(#[from] ToolchainError),
     #[error(transparent)]
@@ -73,6 +83,8 @@ pub struct SkeletonSettings {
     pub version: Option<String>,
     /// A PEP 503 index for pip instead of its configured one.
     pub index_url: Option<String>,
+    /// The cache whose installed toolchain's probe gives the target's marker values.
+    pub cache_dir: PathBuf,
 }
 
 /// The recipe written.
@@ -112,7 +124,8 @@ pub fn skeleton(
     let sha256 = sha256_file(&archive).map_err(io_error(&archive))?;
     reporter.message(&name, "inspect");
     let root = unpack::unpack(&archive, &scratch.path().join("tree"))?;
-    let inspection = inspect::inspect(&root)?;
+    let mut target = marker::TargetMarkers::from_toolchain(settings.cache_dir.clone());
+    let inspection = inspect::inspect(&root, &mut target)?;
     let name = normalize_name(&inspection.name);
     refuse_existing(&settings.output_dir, &name)?;
 

@@ -360,17 +360,7 @@ fn find_in_index(
     let json: serde_json::Value = serde_json::from_str(&body)
         .map_err(|e| download_error(format!("not PEP 691 JSON: {e}")))?;
     let files = json["files"].as_array().cloned().unwrap_or_default();
-    let sdist_suffixes = [".tar.gz", ".zip", ".tgz", ".tar.bz2"];
-    let is_this_sdist = |filename: &str| {
-        sdist_suffixes
-            .iter()
-            .find_map(|suffix| filename.strip_suffix(suffix))
-            .and_then(|stem| stem.rsplit_once('-'))
-            .is_some_and(|(name, found_version)| {
-                crate::tags::normalize_name(name) == crate::tags::normalize_name(project)
-                    && found_version == version
-            })
-    };
+    let wanted = version.parse::<pep440_rs::Version>().ok();
     let mut fallback = None;
     for file in &files {
         let name = file["filename"].as_str().unwrap_or_default();
@@ -378,7 +368,10 @@ fn find_in_index(
         if file["hashes"]["sha256"].as_str() == Some(sha256.as_str()) {
             return Ok(resolve_url(&page, url));
         }
-        if is_this_sdist(name) {
+        if wanted
+            .as_ref()
+            .is_some_and(|wanted| is_sdist_of(name, project, wanted))
+        {
             fallback = Some(resolve_url(&page, url));
         }
     }
@@ -386,6 +379,26 @@ fn find_in_index(
         index: index.to_string(),
         project: project.to_string(),
         version: version.to_string(),
+    })
+}
+
+/// Whether `filename` is an sdist of `project` at `version`, by PEP 440 equality (so that
+/// `demo-2.0.0-rc1.tar.gz` is version `2.0.0rc1`).
+fn is_sdist_of(filename: &str, project: &str, version: &pep440_rs::Version) -> bool {
+    let Some(stem) = [".tar.gz", ".zip", ".tgz", ".tar.bz2"]
+        .iter()
+        .find_map(|suffix| filename.strip_suffix(suffix))
+    else {
+        return false;
+    };
+    let project = crate::tags::normalize_name(project);
+    // Older sdists keep the name's dashes (`python-dateutil-2.9.0.tar.gz`) and a version may
+    // have one too: try each dash as the separator.
+    stem.match_indices('-').any(|(at, _)| {
+        crate::tags::normalize_name(&stem[..at]) == project
+            && stem[at + 1..]
+                .parse::<pep440_rs::Version>()
+                .is_ok_and(|found| found == *version)
     })
 }
 
@@ -510,7 +523,43 @@ pub fn prepare_tree(
 
 #[cfg(test)]
 mod tests {
-    use super::resolve_url;
+    use super::{is_sdist_of, resolve_url};
+
+    /// Issue 16: the sdist `demo-2.0.0-rc1.tar.gz` was not found for version `2.0.0rc1`.
+    #[test]
+    fn an_sdist_is_found_by_its_normalized_version() {
+        let version = |text: &str| text.parse::<pep440_rs::Version>().unwrap();
+        assert!(is_sdist_of(
+            "demo-2.0.0-rc1.tar.gz",
+            "demo",
+            &version("2.0.0rc1")
+        ));
+        assert!(is_sdist_of(
+            "Demo_Pkg-1.0.tar.gz",
+            "demo-pkg",
+            &version("1.0.0")
+        ));
+        assert!(is_sdist_of(
+            "python-dateutil-2.9.0.post0.tar.gz",
+            "python_dateutil",
+            &version("2.9.0.post0")
+        ));
+        assert!(!is_sdist_of(
+            "demo-2.0.0rc1.tar.gz",
+            "demo",
+            &version("2.0.0")
+        ));
+        assert!(!is_sdist_of(
+            "demo-extra-2.0.0.tar.gz",
+            "demo",
+            &version("2.0.0")
+        ));
+        assert!(!is_sdist_of(
+            "demo-2.0.0-py3-none-any.whl",
+            "demo",
+            &version("2.0.0")
+        ));
+    }
 
     #[test]
     fn relative_links_resolve_against_the_page() {

@@ -53,6 +53,8 @@ pub enum ToolchainError {
     Manifest { path: PathBuf, detail: String },
     #[error("probing the consumer runtime failed: {detail}\n  help: see {log}", log = log.display())]
     Probe { detail: String, log: PathBuf },
+    #[error("the toolchain manifest {path} records no PEP 508 marker values of the target runtime (the toolchain was installed before the probe recorded them, or the probe could not compute them: its `markers` entry in {probe} says why)\n  help: reinstall with `wheelforge toolchain install --force`, which probes the runtime again", path = path.display(), probe = path.with_file_name("runtime-sysconfig.json").display())]
+    NoMarkerValues { path: PathBuf },
 }
 
 pub(crate) fn io_error(

@@ -38,6 +38,48 @@ pub struct TargetEnvironment {
     pub sysconfigdata_name: String,
     /// An empty pkg-config directory, so pkg-config finds nothing from the host.
     pub pkg_config_dir: PathBuf,
+    /// The PEP 508 marker values the runtime reports; `None` in a toolchain installed before
+    /// the probe recorded them (or when the runtime could not compute them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markers: Option<MarkerValues>,
+}
+
+/// The PEP 508 environment marker variables as the consumer runtime computes them, the way
+/// `packaging.markers.default_environment()` does (and uv's interpreter probe).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkerValues {
+    pub implementation_name: String,
+    pub implementation_version: String,
+    pub os_name: String,
+    pub platform_machine: String,
+    pub platform_python_implementation: String,
+    pub platform_release: String,
+    pub platform_system: String,
+    pub platform_version: String,
+    pub python_full_version: String,
+    pub python_version: String,
+    pub sys_platform: String,
+}
+
+impl MarkerValues {
+    /// The marker environment requirements are evaluated against; `Err` says which value is
+    /// not a PEP 440 version.
+    pub fn environment(&self) -> Result<pep508_rs::MarkerEnvironment, String> {
+        pep508_rs::MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
+            implementation_name: &self.implementation_name,
+            implementation_version: &self.implementation_version,
+            os_name: &self.os_name,
+            platform_machine: &self.platform_machine,
+            platform_python_implementation: &self.platform_python_implementation,
+            platform_release: &self.platform_release,
+            platform_system: &self.platform_system,
+            platform_version: &self.platform_version,
+            python_full_version: &self.python_full_version,
+            python_version: &self.python_version,
+            sys_platform: &self.sys_platform,
+        })
+        .map_err(|error| format!("the probed marker values are not PEP 440 versions: {error}"))
+    }
 }
 
 pub const SYSCONFIGDATA_NAME: &str = "_sysconfigdata__wasi_wasm32-wasi";
@@ -160,6 +202,7 @@ pub fn write_environment(
     vars: &serde_json::Map<String, serde_json::Value>,
     python_version: &str,
     platform: &str,
+    markers: Option<MarkerValues>,
 ) -> Result<TargetEnvironment, ToolchainError> {
     let inside = |path: &str| toolchain.host_path(Path::new(path));
     let get = |key: &str| vars.get(key).cloned().unwrap_or(serde_json::Value::Null);
@@ -213,6 +256,7 @@ pub fn write_environment(
         sysconfigdata_dir: sysconfig_dir,
         sysconfigdata_name: SYSCONFIGDATA_NAME.to_string(),
         pkg_config_dir,
+        markers,
     })
 }
 
@@ -223,11 +267,46 @@ pub const RUNTIME_STDLIB: &str = "runtime-stdlib";
 const PROBE_MARKER: &str = "WHEELFORGE-PROBE ";
 
 /// The probe: what the consumer runtime's interpreter says about itself.
+/// `markers` is `packaging.markers.default_environment()`, written out: neither packaging nor
+/// `platform` is in the runtime's standard library, so the values are computed the way
+/// `platform` does (`os.uname()`, which wasi-libc provides, else `sys.platform` and empty
+/// strings). An error there leaves the markers out rather than failing the install.
 const PROBE_COMMAND: &str = r#"import json, struct, sys, sysconfig
+def markers():
+    import os
+    info = sys.implementation.version
+    implementation_version = f"{info.major}.{info.minor}.{info.micro}"
+    if info.releaselevel != "final":
+        implementation_version += info.releaselevel[0] + str(info.serial)
+    try:
+        uname = os.uname()
+        system, release, version, machine = uname.sysname, uname.release, uname.version, uname.machine
+    except AttributeError:
+        system, release, version, machine = sys.platform, "", "", ""
+    full_version = sys.version.split()[0].rstrip("+")
+    implementation = {"cpython": "CPython", "pypy": "PyPy", "ironpython": "IronPython"}
+    return {
+        "implementation_name": sys.implementation.name,
+        "implementation_version": implementation_version,
+        "os_name": os.name,
+        "platform_machine": machine,
+        "platform_python_implementation": implementation.get(sys.implementation.name, sys.implementation.name),
+        "platform_release": release,
+        "platform_system": system,
+        "platform_version": version,
+        "python_full_version": full_version,
+        "python_version": ".".join(full_version.split(".")[:2]),
+        "sys_platform": sys.platform,
+    }
+try:
+    marker_values = markers()
+except Exception as error:
+    marker_values = {"error": repr(error)}
 print("WHEELFORGE-PROBE " + json.dumps({
     "vars": sysconfig.get_config_vars(),
     "version": sys.version.split()[0],
     "platform": sysconfig.get_platform(),
+    "markers": marker_values,
     "calcsize_l": struct.calcsize("l"),
     "calcsize_P": struct.calcsize("P"),
 }, default=str))
@@ -297,6 +376,7 @@ pub fn prepare(toolchain: &WasiToolchain, log: &Path) -> Result<TargetEnvironmen
         &vars,
         probe["version"].as_str().unwrap_or_default(),
         probe["platform"].as_str().unwrap_or_default(),
+        serde_json::from_value(probe["markers"].clone()).ok(),
     )?;
     // The runtime's own view of its data model must agree with what the headers will say.
     if probe["calcsize_l"].as_u64() != Some(u64::from(environment.sizeof_long))

@@ -143,6 +143,19 @@ impl WasiToolchain {
         }
     }
 
+    /// The target's PEP 508 marker environment, as the probe recorded it at install time.
+    pub fn marker_environment(&self) -> Result<pep508_rs::MarkerEnvironment, ToolchainError> {
+        let path = Self::manifest_path(&self.dir);
+        let markers = self
+            .target
+            .markers
+            .as_ref()
+            .ok_or_else(|| ToolchainError::NoMarkerValues { path: path.clone() })?;
+        markers
+            .environment()
+            .map_err(|detail| ToolchainError::Manifest { path, detail })
+    }
+
     /// Writes the manifest atomically (the last step of an install).
     pub fn save(&self) -> Result<(), ToolchainError> {
         let path = Self::manifest_path(&self.dir);

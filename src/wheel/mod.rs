@@ -44,6 +44,12 @@ pub enum WheelError {
         built: String,
         expected: String,
     },
+    #[error("{path}: METADATA says version `{version}`, which is not a PEP 440 version: {detail}\n  help: the build backend wrote a version installers cannot read; check the project's version configuration (setuptools-scm, a version file) against package.version", path = path.display())]
+    InvalidVersion {
+        path: PathBuf,
+        version: String,
+        detail: String,
+    },
     #[error(
         "backend `pure` produced a wheel with compiled code ({tag})\n  help: this package has extension modules; use a native backend (meson, setuptools, cmake)"
     )]

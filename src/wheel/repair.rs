@@ -32,15 +32,6 @@ pub struct RepairOptions<'a> {
     pub timestamp: zip::DateTime,
 }
 
-/// PEP 440 comparison is out of scope; these spellings differ only cosmetically.
-fn comparable_version(version: &str) -> String {
-    version
-        .trim()
-        .trim_start_matches(['v', 'V'])
-        .to_ascii_lowercase()
-        .replace(['-', '_'], ".")
-}
-
 pub fn repair(
     backend_wheel: &Path,
     out_dir: &Path,
@@ -69,7 +60,20 @@ pub fn repair(
     let version = headers
         .get("Version")
         .ok_or_else(|| missing("Version in METADATA"))?;
-    if comparable_version(version) != comparable_version(options.expected_version) {
+    // PEP 440 equality: `2.0.0-rc1` is `2.0.0rc1`, `1.0` is `1.0.0`; `1.0rc1` is not `1.0`.
+    let built =
+        version
+            .parse::<pep440_rs::Version>()
+            .map_err(|error| WheelError::InvalidVersion {
+                path: backend_wheel.to_path_buf(),
+                version: version.to_string(),
+                detail: error.to_string(),
+            })?;
+    let matches = options
+        .expected_version
+        .parse::<pep440_rs::Version>()
+        .is_ok_and(|expected| expected == built);
+    if !matches {
         return Err(WheelError::VersionMismatch {
             name: name.to_string(),
             built: version.to_string(),
@@ -196,4 +200,71 @@ fn check_extension_modules(entries: &[WheelEntry], suffix: &str) -> Result<(), W
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wheel::read_entries;
+
+    /// A backend's wheel of `demo` whose METADATA says `version`.
+    fn backend_wheel(dir: &Path, version: &str) -> PathBuf {
+        let entry = |path: &str, data: String| WheelEntry {
+            path: path.to_string(),
+            data: data.into_bytes(),
+            executable: false,
+        };
+        let entries = vec![
+            entry("demo/__init__.py", String::new()),
+            entry(
+                "demo-0.dist-info/METADATA",
+                format!("Metadata-Version: 2.1\nName: demo\nVersion: {version}\n"),
+            ),
+            entry(
+                "demo-0.dist-info/WHEEL",
+                "Wheel-Version: 1.0\nTag: py3-none-any\n".to_string(),
+            ),
+        ];
+        let name = WheelFilename::new("demo", "0", WheelTag::pure());
+        write_wheel(dir, &name, entries, zip::DateTime::default()).unwrap()
+    }
+
+    fn repair_to(backend: &Path, out: &Path, expected: &str) -> Result<RepairedWheel, WheelError> {
+        repair(
+            backend,
+            out,
+            RepairOptions {
+                expected_version: expected,
+                tag: WheelTag::pure(),
+                plan_json: b"{}".to_vec(),
+                extension_suffix: None,
+                timestamp: zip::DateTime::default(),
+            },
+        )
+    }
+
+    /// Issue 16: a backend's `2.0.0-rc1` was refused for a recipe's `2.0.0rc1`.
+    #[test]
+    fn versions_compare_by_pep_440_not_by_spelling() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = backend_wheel(dir.path(), "2.0.0-rc1");
+        let out = dir.path().join("out");
+        fs_err::create_dir_all(&out).unwrap();
+        let repaired = repair_to(&backend, &out, "2.0.0rc1").unwrap();
+        assert!(read_entries(&repaired.path).is_ok());
+        for other in ["2.0.0", "2.0.0rc2"] {
+            assert!(
+                matches!(
+                    repair_to(&backend, &out, other),
+                    Err(WheelError::VersionMismatch { .. })
+                ),
+                "{other}"
+            );
+        }
+        let unreadable = backend_wheel(dir.path(), "two");
+        assert!(matches!(
+            repair_to(&unreadable, &out, "2.0.0"),
+            Err(WheelError::InvalidVersion { .. })
+        ));
+    }
 }
