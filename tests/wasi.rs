@@ -250,13 +250,18 @@ fn stale_tool_files_are_rewritten_without_a_reinstall() {
     );
 }
 
+/// What the install's probe of the consumer runtime printed (runtime-sysconfig.json).
+fn probe_output(toolchain: &wheelforge::toolchain::WasiToolchain) -> serde_json::Value {
+    serde_json::from_str(
+        &fs_err::read_to_string(toolchain.dir.join("runtime-sysconfig.json")).unwrap(),
+    )
+    .unwrap()
+}
+
 #[test]
 fn the_target_pyconfig_agrees_with_the_consumer_runtime() {
     let toolchain = toolchain();
-    let probe: serde_json::Value = serde_json::from_str(
-        &fs_err::read_to_string(toolchain.dir.join("runtime-sysconfig.json")).unwrap(),
-    )
-    .unwrap();
+    let probe = probe_output(&toolchain);
     let vars = probe["vars"].as_object().unwrap();
     let header = toolchain.host_path(&toolchain.target.include_dir.join("pyconfig.h"));
     let macros =
@@ -289,10 +294,7 @@ fn the_target_pyconfig_agrees_with_the_consumer_runtime() {
 #[test]
 fn the_probe_records_the_marker_environment_of_the_consumer_runtime() {
     let toolchain = toolchain();
-    let probe: serde_json::Value = serde_json::from_str(
-        &fs_err::read_to_string(toolchain.dir.join("runtime-sysconfig.json")).unwrap(),
-    )
-    .unwrap();
+    let probe = probe_output(&toolchain);
     let markers = toolchain.target.markers.as_ref().unwrap_or_else(|| {
         panic!(
             "no marker values recorded; the probe said {}",
