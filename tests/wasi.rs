@@ -177,6 +177,123 @@ fn a_longjmp_aborts_with_a_message() {
 }
 
 #[test]
+fn wasm_exceptions_throw_catch_unwind_and_longjmp_under_the_runtime() {
+    // wf-ehdemo is a static library built with WHEELFORGE_WASM_EXCEPTIONS, whose C test
+    // program runs as a WASI command under the embedded wasmtime: C++ exceptions caught five
+    // frames up with every destructor run, libc++'s out_of_range, invalid_argument and
+    // bad_alloc caught, and a parser recovering with longjmp. Any of them going wrong fails
+    // the program (or traps: an uncaught exception).
+    let output = wheelforge(&fixtures(), built_fixtures())
+        .args(["test", "wf-ehdemo"])
+        .output()
+        .unwrap();
+    let all = text(&output);
+    assert!(output.status.success(), "{all}");
+    for line in [
+        "throw caught 5 frames up, 6 destructors run",
+        "std::out_of_range, std::invalid_argument and std::bad_alloc caught",
+        "longjmp recovered twice",
+        "all passed",
+    ] {
+        assert!(all.contains(line), "{line:?} missing:\n{all}");
+    }
+}
+
+#[test]
+fn a_side_module_with_wasm_exceptions_has_private_tags_and_runtime() {
+    // The same code as a side module: nothing of the exception machinery crosses the
+    // module's boundary (no tag imported or exported, no C++ runtime symbol imported from the
+    // consumer's exception-less libc++).
+    let toolchain = toolchain();
+    let work = tempfile::tempdir().unwrap();
+    let source = fixtures().join("wf-ehdemo/src");
+    let module = work.path().join("ehdemo.so");
+    let tools = toolchain.tools_dir.display().to_string();
+    let sandbox = toolchain.sandbox();
+    let script = format!(
+        "set -e; cd {work}; {tools}/bin/c++ -O2 -c {src}/ehdemo.cpp -o ehdemo.o; \
+         {tools}/bin/cc -O2 -c {src}/recover.c -o recover.o; \
+         {tools}/bin/c++ -shared ehdemo.o recover.o -o {module}",
+        work = work.path().display(),
+        src = source.display(),
+        module = module.display(),
+    );
+    let binary = Path::new(env!("CARGO_BIN_EXE_wheelforge"));
+    let binds = [work.path(), &source, binary.parent().unwrap()];
+    let mut command = sandbox.command("/bin/sh", work.path(), &binds);
+    command
+        .env("WHEELFORGE_EXE", env!("CARGO_BIN_EXE_wheelforge"))
+        .env("WHEELFORGE_WRAP_CONFIG", format!("{tools}/wrap.json"))
+        .env("WHEELFORGE_WASM_EXCEPTIONS", "1")
+        .args(["-c", &script]);
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let engine = wasmtime::Engine::default();
+    let module = wasmtime::Module::from_file(&engine, &module).unwrap();
+    let imports: Vec<String> = module
+        .imports()
+        .map(|i| format!("{}.{}", i.module(), i.name()))
+        .collect();
+    let exports: Vec<String> = module.exports().map(|e| e.name().to_string()).collect();
+    let private = |name: &str| {
+        name.contains("__cpp_exception")
+            || name.contains("__c_longjmp")
+            || name.contains("__cxa_")
+            || name.contains("_Unwind_")
+            || name.contains("__wasm_setjmp")
+            || name.contains("__wasm_longjmp")
+            || name.contains("__wasm_lpad_context")
+            || name.contains("_ZNSt")
+            || name.contains("_ZTI")
+    };
+    assert!(!imports.iter().any(|i| private(i)), "imports: {imports:?}");
+    assert!(!exports.iter().any(|e| private(e)), "exports: {exports:?}");
+    assert!(
+        exports.iter().any(|e| e == "ehdemo_catch_deep"),
+        "{exports:?}"
+    );
+    assert!(
+        module
+            .imports()
+            .all(|i| matches!(i.module(), "env" | "GOT.mem" | "GOT.func")),
+        "{imports:?}"
+    );
+}
+
+#[test]
+fn the_consumer_runtime_cannot_link_a_module_with_wasm_exceptions() {
+    // componentize-py 0.25.1, the newest release, pre-initializes every component in its
+    // embedded wasmtime 46, which has the exception-handling proposal off. This pins why the
+    // extension modules keep the shims (docs/toolchain.md, "WebAssembly exception handling"):
+    // when this test fails, the consumer runtime has learnt the proposal.
+    let recipes = tempfile::tempdir().unwrap();
+    wheelforge::source::unpack::copy_tree(&fixtures(), recipes.path()).unwrap();
+    let meta = recipes.path().join("wf-cdemo/meta.yaml");
+    let original = fs_err::read_to_string(&meta).unwrap();
+    fs_err::write(
+        &meta,
+        original.replace(
+            "  backend: setuptools\n",
+            "  backend: setuptools\n  environment:\n    WHEELFORGE_WASM_EXCEPTIONS: \"1\"\n",
+        ),
+    )
+    .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let output = wheelforge(recipes.path(), work.path())
+        .args(["build", "wf-cdemo"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let output = wheelforge(recipes.path(), work.path())
+        .args(["test", "wf-cdemo"])
+        .output()
+        .unwrap();
+    let all = text(&output);
+    assert!(!output.status.success(), "{all}");
+    assert!(all.contains("exceptions proposal not enabled"), "{all}");
+}
+
+#[test]
 fn starting_a_cxx_thread_aborts_with_a_message() {
     assert_call_aborts(
         "wf-cxxdemo",

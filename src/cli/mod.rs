@@ -540,9 +540,20 @@ fn wrap(tool: &str, arguments: &[String]) -> anyhow::Result<ExitCode> {
     };
     let config_path = std::env::var_os("WHEELFORGE_WRAP_CONFIG")
         .map_or_else(|| PathBuf::from("/opt/wheelforge/wrap.json"), PathBuf::from);
-    let config: WrapConfig = serde_json::from_slice(
+    let mut config: WrapConfig = serde_json::from_slice(
         &fs_err::read(&config_path).context("the compiler wrapper has no configuration")?,
     )?;
+    if std::env::var_os(wheelforge::toolchain::wrap::WASM_EXCEPTIONS_VARIABLE)
+        .is_some_and(|v| !v.is_empty())
+    {
+        anyhow::ensure!(
+            config.wasm_exceptions.is_some(),
+            "{} is set, but this toolchain has no C++ runtime with exceptions (the Debian \
+             toolchain builds it at install: `wheelforge toolchain install`)",
+            wheelforge::toolchain::wrap::WASM_EXCEPTIONS_VARIABLE
+        );
+        config.use_wasm_exceptions = true;
+    }
     let host_prefix = HostPrefix::from_env(std::env::current_dir().unwrap_or_default());
     let fortran_runtime = std::env::var_os(wheelforge::toolchain::fortran::RUNTIME_VARIABLE)
         .filter(|v| !v.is_empty())

@@ -97,6 +97,9 @@ impl WasiView for Host {
 fn engine() -> Result<Engine, RuntimeError> {
     let mut config = Config::new();
     config.wasm_component_model(true);
+    // Extension modules throw C++ exceptions and longjmp with it (ABI revision 2,
+    // docs/platform-tag.md); on by default, stated because the wheels need it.
+    config.wasm_exceptions(true);
     // CPython recurses deeply (the parser, the test suites); give it room.
     config.max_wasm_stack(8 << 20);
     // With the async feature compiled in, the wasm stack must fit in the async stack.
@@ -108,6 +111,25 @@ fn engine() -> Result<Engine, RuntimeError> {
         detail: error.to_string(),
     })
 }
+
+/// The exit status and the trap of a run that ended with `error`: a guest's `exit`, or a trap
+/// (134, as a shell reports an abort), described. A WebAssembly exception that no frame
+/// caught is named for what it is: a C++ exception or a longjmp that left the extension module
+/// for C or Python code, which cannot unwind it.
+pub(crate) fn exit_or_trap(error: &wasmtime::Error) -> (i32, Option<String>) {
+    if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return (exit.0, None);
+    }
+    if error.downcast_ref::<wasmtime::ThrownException>().is_some() {
+        return (134, Some(format!("{UNCAUGHT_EXCEPTION}: {error:#}")));
+    }
+    (134, Some(format!("{error:#}")))
+}
+
+/// How [`exit_or_trap`] describes an exception that reached the host.
+pub const UNCAUGHT_EXCEPTION: &str = "an uncaught WebAssembly exception reached the host: a C++ \
+exception or a longjmp escaped from an extension module into C or Python code, which cannot \
+unwind it (catch it where it is thrown; docs/toolchain.md, \"C++ exceptions\")";
 
 /// Loads a component, from the compiled-code cache when possible.
 fn load(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> Result<Component, RuntimeError> {
@@ -285,10 +307,7 @@ pub fn run_command(component_path: &Path, options: &RunOptions) -> Result<RunOut
     let (exit_code, trap) = match command.wasi_cli_run().call_run(&mut store) {
         Ok(Ok(())) => (0, None),
         Ok(Err(())) => (1, None),
-        Err(error) => match error.downcast_ref::<wasmtime_wasi::I32Exit>() {
-            Some(exit) => (exit.0, None),
-            None => (134, Some(format!("{error:#}"))),
-        },
+        Err(error) => exit_or_trap(&error),
     };
     finished.store(true, std::sync::atomic::Ordering::Relaxed);
     if let Some(watchdog) = watchdog {

@@ -44,10 +44,7 @@ pub fn run_module(module_path: &Path, options: &RunOptions) -> Result<RunOutput,
         .map_err(|e| instantiate_error(format!("no `_start` (not a command module): {e}")))?;
     let (exit_code, trap) = match start.call(&mut store, ()) {
         Ok(()) => (0, None),
-        Err(error) => match error.downcast_ref::<wasmtime_wasi::I32Exit>() {
-            Some(exit) => (exit.0, None),
-            None => (134, Some(format!("{error:#}"))),
-        },
+        Err(error) => super::exit_or_trap(&error),
     };
     drop(store);
     Ok(RunOutput {

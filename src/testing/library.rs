@@ -137,6 +137,8 @@ fn compile_and_link(
         command
             .env("WHEELFORGE_EXE", sandbox.wheelforge_binary())
             .env("WHEELFORGE_WRAP_CONFIG", format!("{tools}/wrap.json"))
+            // The program is compiled as the library was (WHEELFORGE_WASM_EXCEPTIONS, ...).
+            .envs(&loaded.recipe.build.environment)
             .args(&arguments);
         if run_logged(&mut command, log).map_err(io(log))?.success() {
             Ok(())

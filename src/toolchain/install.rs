@@ -33,6 +33,10 @@ pub const DEBIAN_PACKAGES: &[&str] = &[
     "libc++-22-dev-wasm32",
     "libc++abi-22-dev-wasm32",
     "ca-certificates",
+    // The C++ runtime with exceptions is built from source at install (super::cxx).
+    "cmake",
+    "ninja-build",
+    "xz-utils",
 ];
 
 const SUITE: &str = "sid";
@@ -76,7 +80,7 @@ pub fn ensure(cache_dir: &Path, reporter: &dyn Reporter) -> Result<WasiToolchain
 /// code they produce (revision 3: side modules export `__wasm_call_ctors`), so that wheels
 /// built by the old wrappers are rebuilt. Changes that leave the code alone (the source names
 /// the Fortran driver records) do not bump it.
-const TOOL_SOURCES: [(&str, &str); 5] = [
+const TOOL_SOURCES: [(&str, &str); 10] = [
     (
         "meson-cross.ini.in",
         include_str!("../../toolchain/meson-cross.ini.in"),
@@ -87,7 +91,32 @@ const TOOL_SOURCES: [(&str, &str); 5] = [
     ),
     ("eh-shim.c", include_str!("../../toolchain/eh-shim.c")),
     ("sjlj-shim.c", include_str!("../../toolchain/sjlj-shim.c")),
+    EH_SOURCES[0],
+    EH_SOURCES[1],
+    EH_SOURCES[2],
+    EH_SOURCES[3],
+    ("runtimes.cmake", super::cxx::RUNTIMES_CACHE),
     ("revision", "3"),
+];
+
+/// The members of [`WASM_EH_ARCHIVE`] (from `toolchain/eh/`), for the WebAssembly
+/// exception-handling model: the two exception tags and setjmp/longjmp, each hidden, one
+/// private copy per module that uses it; and the single-thread headers' report, which
+/// `libwheelforge_eh.a` (the shims) has too.
+const EH_SOURCES: [(&str, &str); 4] = [
+    (
+        "cpp-exception-tag.c",
+        include_str!("../../toolchain/eh/cpp-exception-tag.c"),
+    ),
+    (
+        "c-longjmp-tag.c",
+        include_str!("../../toolchain/eh/c-longjmp-tag.c"),
+    ),
+    ("setjmp.c", include_str!("../../toolchain/eh/setjmp.c")),
+    (
+        "no-threads.c",
+        include_str!("../../toolchain/eh/no-threads.c"),
+    ),
 ];
 
 /// The compatibility headers, by name in [`COMPAT_INCLUDE`]: `setjmp.h` without exception
@@ -228,11 +257,14 @@ pub fn install(
          {apt} clean",
         DEBIAN_PACKAGES.join(" ")
     );
-    if !done("packages").exists() {
+    // The marker holds the package list: a wheelforge that needs more packages installs them
+    // into a resumed root.
+    let packages = DEBIAN_PACKAGES.join(" ");
+    if !fs_err::read_to_string(done("packages")).is_ok_and(|text| text == packages) {
         let mut command = sandbox.admin_command("/bin/sh", Path::new("/"), &[]);
         command.args(["-c", &script]);
         run_step("installing the Debian packages", &mut command, &log)?;
-        finish("packages")?;
+        fs_err::write(done("packages"), &packages).map_err(io_error(&partial))?;
     }
 
     step("componentize-py");
@@ -274,6 +306,12 @@ pub fn install(
         identity: String::new(),
         tools: String::new(),
     };
+
+    step("C++ runtime with exceptions (libc++, libc++abi, libunwind)");
+    let source = super::cxx::install(&toolchain, &log)?;
+    toolchain
+        .versions
+        .insert(format!("src:{}", super::cxx::SOURCE_PACKAGE), source);
 
     step("target environment");
     toolchain.target = target::prepare(&toolchain, &log)?;
@@ -551,12 +589,23 @@ fn builtins_archive(toolchain: &WasiToolchain) -> Result<PathBuf, ToolchainError
     Ok(PathBuf::from(path))
 }
 
-/// Where the compatibility headers (`setjmp.h`) go, under the tools directory; the wrappers put
-/// it on every compile's include path.
+/// Where the compatibility headers (`setjmp.h`, `<mutex>`, ...) go, under the tools directory;
+/// the wrappers put it on every compile's include path.
 pub const COMPAT_INCLUDE: &str = "include";
 
-/// The compiler wrapper configuration for this toolchain.
+/// The compiler wrapper configuration for this toolchain, with the WebAssembly
+/// exception-handling model where the toolchain has its C++ runtime (the Debian root; an
+/// official wasi-sdk's runtime with exceptions is not position independent).
 pub fn wrap_config(toolchain: &WasiToolchain, builtins: PathBuf) -> super::wrap::WrapConfig {
+    let lib = toolchain.tools_dir.join("lib");
+    let wasm_exceptions =
+        super::cxx::is_installed(toolchain).then(|| super::wrap::WasmExceptions {
+            cxx_include: super::cxx::include_dir(),
+            link_archives: super::cxx::archives()
+                .into_iter()
+                .chain([lib.join(WASM_EH_ARCHIVE), builtins.clone()])
+                .collect(),
+        });
     super::wrap::WrapConfig {
         clang: toolchain.clang.clone(),
         clangxx: toolchain.clangxx.clone(),
@@ -567,10 +616,15 @@ pub fn wrap_config(toolchain: &WasiToolchain, builtins: PathBuf) -> super::wrap:
         triple: toolchain.triple.clone(),
         target_include: toolchain.target.include_dir.clone(),
         host_python_includes: vec![toolchain.host_python_include.clone()],
-        shared_link_extras: vec![toolchain.tools_dir.join("lib/libwheelforge_eh.a"), builtins],
+        link_archives: vec![lib.join("libwheelforge_eh.a"), builtins],
         compat_include: Some(toolchain.tools_dir.join(COMPAT_INCLUDE)),
+        wasm_exceptions,
+        use_wasm_exceptions: false,
     }
 }
+
+/// The archive of [`EH_SOURCES`], for the WebAssembly exception-handling model.
+pub const WASM_EH_ARCHIVE: &str = "libwheelforge_wasm_eh.a";
 
 /// Writes the wrappers, the wrapper configuration, the Meson cross file, the CMake toolchain
 /// file, and builds the C++ exception shim.
@@ -632,28 +686,57 @@ pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), Too
     let lib = format!("{tools}/lib");
     let host_lib = host(&lib);
     fs_err::create_dir_all(&host_lib).map_err(io_error(&host_lib))?;
-    for (name, text) in [
+    // Two archives: the shims (report and abort, the default) and the WebAssembly
+    // exception-handling model's tags and setjmp/longjmp; both with the threads report.
+    let shims = [
         ("eh-shim.c", include_str!("../../toolchain/eh-shim.c")),
         ("sjlj-shim.c", include_str!("../../toolchain/sjlj-shim.c")),
-    ] {
-        let shim = host_lib.join(name);
-        fs_err::write(&shim, text).map_err(io_error(&shim))?;
+    ];
+    let compile = |name: &str, flags: &str| {
+        format!(
+            "; {clang} --target={triple} --sysroot={sysroot} -O2 -fPIC {flags} -c {name} -o {object}",
+            clang = toolchain.clang.display(),
+            triple = toolchain.triple,
+            sysroot = toolchain.sysroot.display(),
+            object = name.replace(".c", ".o"),
+        )
+    };
+    let objects = |sources: &[(&str, &str)]| {
+        sources
+            .iter()
+            .map(|(name, _)| name.replace(".c", ".o"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut script = format!("set -e; cd {lib}; rm -f libwheelforge_eh.a {WASM_EH_ARCHIVE}");
+    for (name, text) in shims.iter().chain(&EH_SOURCES) {
+        let path = host_lib.join(name);
+        fs_err::write(&path, text).map_err(io_error(&path))?;
     }
-    let script = format!(
-        "set -e; cd {lib}; for shim in eh-shim sjlj-shim; do \
-         {clang} --target={triple} --sysroot={sysroot} -O2 -fPIC -c $shim.c -o $shim.o; done; \
-         rm -f libwheelforge_eh.a; {ar} rcs libwheelforge_eh.a eh-shim.o sjlj-shim.o",
-        clang = toolchain.clang.display(),
-        triple = toolchain.triple,
-        sysroot = toolchain.sysroot.display(),
-        ar = toolchain.ar.display(),
-    );
+    for (name, _) in &shims {
+        script.push_str(&compile(name, ""));
+    }
+    for (name, _) in &EH_SOURCES {
+        // The threads report is C without jumps: it goes into both archives as plain code.
+        let flags = if *name == "no-threads.c" {
+            String::new()
+        } else {
+            super::cxx::EXCEPTION_FLAGS.join(" ")
+        };
+        script.push_str(&compile(name, &flags));
+    }
+    script.push_str(&format!(
+        "; {ar} rcs libwheelforge_eh.a {} no-threads.o; {ar} rcs {WASM_EH_ARCHIVE} {}",
+        objects(&shims),
+        objects(&EH_SOURCES),
+        ar = toolchain.ar.display()
+    ));
     let mut command = toolchain
         .sandbox()
         .admin_command("/bin/sh", Path::new("/"), &[]);
     command.args(["-c", &script]);
     run_step(
-        "building the exception and longjmp shims",
+        "building the exception and longjmp shims and the exception tags",
         &mut command,
         log,
     )

@@ -15,7 +15,7 @@ use super::target::TargetEnvironment;
 use super::{ToolchainError, io_error};
 
 /// Bumped whenever the layout or contents of an installed toolchain change.
-pub const TOOLCHAIN_FORMAT: u32 = 6;
+pub const TOOLCHAIN_FORMAT: u32 = 7;
 
 /// The componentize-py release whose embedded CPython defines the target ABI.
 pub const COMPONENTIZE_PY_VERSION: &str = "0.25.1";

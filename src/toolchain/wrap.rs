@@ -28,16 +28,40 @@ pub struct WrapConfig {
     pub target_include: PathBuf,
     /// Host CPython include directories, replaced by `target_include`.
     pub host_python_includes: Vec<PathBuf>,
-    /// Archives added to every shared link (the C++ exception shim). Their members are only
-    /// linked when a module references them, so C modules are unaffected; and build systems
-    /// link C++ modules with `cc` as often as with `c++`.
-    #[serde(default)]
-    pub shared_link_extras: Vec<PathBuf>,
+    /// Archives added to every shared link (the C++ exception shim, compiler-rt's builtins).
+    /// Their members are only linked when a module references them, so C modules are
+    /// unaffected; and build systems link C++ modules with `cc` as often as with `c++`.
+    #[serde(default, alias = "shared_link_extras")]
+    pub link_archives: Vec<PathBuf>,
     /// Headers that replace the C library's where it has none for the target (`setjmp.h`),
-    /// searched before the system directories.
+    /// or complete the C++ library's (`<mutex>`, `<fstream>`), searched before the system
+    /// directories.
     #[serde(default)]
     pub compat_include: Option<PathBuf>,
+    /// The WebAssembly exception-handling model, where the toolchain has its C++ runtime:
+    /// used instead of the shims when [`WASM_EXCEPTIONS_VARIABLE`] is set (docs/toolchain.md,
+    /// "WebAssembly exception handling"; no released consumer runtime can link its modules).
+    #[serde(default)]
+    pub wasm_exceptions: Option<WasmExceptions>,
+    /// Whether this invocation uses `wasm_exceptions` (from the environment, not the file).
+    #[serde(skip)]
+    pub use_wasm_exceptions: bool,
 }
+
+/// The C++ runtime with exceptions and the archives of the WebAssembly exception-handling
+/// model (inside paths).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WasmExceptions {
+    /// libc++'s headers, which C++ compiles use instead of the sysroot's.
+    pub cxx_include: PathBuf,
+    /// Added to every link after its inputs: libc++, libc++abi, libunwind, the exception
+    /// tags with setjmp/longjmp, compiler-rt's builtins.
+    pub link_archives: Vec<PathBuf>,
+}
+
+/// Set (to anything) in a build's environment, it makes the wrappers compile and link with
+/// WebAssembly exception handling (a recipe's `build.environment`).
+pub const WASM_EXCEPTIONS_VARIABLE: &str = "WHEELFORGE_WASM_EXCEPTIONS";
 
 /// The target prefix of a cross build with host requirements, passed to the wrappers in
 /// [`HOST_PREFIX_VARIABLE`] and [`BUILD_SITE_PACKAGES_VARIABLE`] (set by the cross backend).
@@ -357,8 +381,33 @@ fn rewrite_compiler(
         format!("--sysroot={}", config.sysroot.display()),
         "-fPIC".to_string(),
     ];
+    let exceptions = config
+        .wasm_exceptions
+        .as_ref()
+        .filter(|_| config.use_wasm_exceptions);
+    if exceptions.is_some() {
+        // Every compile: the code generator's options only where something is compiled,
+        // since a link ignores them (and clang would warn that they are unused).
+        out.push(crate::toolchain::cxx::EXCEPTION_FLAGS[0].to_string());
+        if compiles_a_source(arguments) {
+            out.extend(
+                crate::toolchain::cxx::EXCEPTION_FLAGS[1..]
+                    .iter()
+                    .map(|f| f.to_string()),
+            );
+        }
+    }
     if let Some(compat) = &config.compat_include {
         out.push(format!("-isystem{}", compat.display()));
+    }
+    if let Some(exceptions) = exceptions {
+        // C++ compiles only: the private runtime's headers instead of the sysroot's libc++.
+        out.push("-nostdinc++".to_string());
+        out.push(format!("-cxx-isystem{}", exceptions.cxx_include.display()));
+        if link && !shared {
+            // Executables (configure checks, test programs) link the same runtime.
+            out.push("-nostdlib++".to_string());
+        }
     }
     let mut index = 0;
     while index < arguments.len() {
@@ -406,15 +455,13 @@ fn rewrite_compiler(
             None => out.push(argument.to_string()),
         }
     }
-    if shared {
-        // After the inputs, so that their undefined `__cxa_*` symbols select shim members.
-        out.extend(
-            config
-                .shared_link_extras
-                .iter()
-                .map(|p| p.display().to_string()),
-        );
-    }
+    // After the inputs, so that their undefined symbols select the archives' members.
+    let archives = match exceptions {
+        Some(exceptions) if link => exceptions.link_archives.as_slice(),
+        None if shared => config.link_archives.as_slice(),
+        _ => &[],
+    };
+    out.extend(archives.iter().map(|p| p.display().to_string()));
     if let Some(runtime) = fortran_runtime.filter(|_| link) {
         out.push(runtime.display().to_string());
         if !shared {
@@ -426,6 +473,25 @@ fn rewrite_compiler(
         }
     }
     out
+}
+
+/// Whether an invocation compiles a source file (rather than only linking objects).
+fn compiles_a_source(arguments: &[String]) -> bool {
+    const SOURCES: &[&str] = &[
+        "c", "cc", "cpp", "cxx", "c++", "C", "cp", "CPP", "m", "mm", "S", "s", "i", "ii",
+    ];
+    let mut previous = "";
+    arguments.iter().any(|argument| {
+        let is_value = matches!(previous, "-o" | "-x" | "-MF" | "-MT" | "-MQ" | "-include");
+        previous = argument;
+        !is_value
+            && (argument == "-"
+                || (!argument.starts_with('-')
+                    && Path::new(argument)
+                        .extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| SOURCES.contains(&e))))
+    })
 }
 
 /// The symbols of wasm-ld's "function signature mismatch" warnings in a link's standard error.
@@ -465,9 +531,84 @@ mod tests {
             triple: "wasm32-wasip1".into(),
             target_include: "/opt/wheelforge/target/include/python3.14".into(),
             host_python_includes: vec!["/usr/include/python3.14".into()],
-            shared_link_extras: vec!["/opt/wheelforge/lib/libwheelforge_eh.a".into()],
+            link_archives: vec!["/opt/wheelforge/lib/libwheelforge_eh.a".into()],
             compat_include: None,
+            wasm_exceptions: Some(WasmExceptions {
+                cxx_include: "/opt/wheelforge/cxx/include/c++/v1".into(),
+                link_archives: vec![
+                    "/opt/wheelforge/cxx/lib/libc++.a".into(),
+                    "/opt/wheelforge/lib/libwheelforge_wasm_eh.a".into(),
+                ],
+            }),
+            use_wasm_exceptions: false,
         }
+    }
+
+    /// What every compile starts with, with WebAssembly exception handling.
+    const EH_COMPILE: &str = "--target=wasm32-wasip1 --sysroot=/usr -fPIC -fwasm-exceptions -mllvm -wasm-use-legacy-eh=false -mllvm -wasm-enable-sjlj";
+    /// What every link (no source) starts with, with WebAssembly exception handling.
+    const EH_LINK: &str = "--target=wasm32-wasip1 --sysroot=/usr -fPIC -fwasm-exceptions";
+    /// The private C++ runtime's headers.
+    const CXX: &str = " -nostdinc++ -cxx-isystem/opt/wheelforge/cxx/include/c++/v1";
+    const SIDE_MODULE: &str = "-shared -nostdlib -Wl,--no-entry -Wl,--experimental-pic -Wl,--unresolved-symbols=import-dynamic -Wl,--export-if-defined=__wasm_call_ctors";
+    const EH_ARCHIVES: &str =
+        "/opt/wheelforge/cxx/lib/libc++.a /opt/wheelforge/lib/libwheelforge_wasm_eh.a";
+
+    fn run_with_exceptions(tool: Tool, line: &str) -> String {
+        let config = WrapConfig {
+            use_wasm_exceptions: true,
+            ..config()
+        };
+        let arguments: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        let (program, out) = rewrite(tool, &config, None, None, &arguments);
+        format!("{} {}", program.display(), out.join(" "))
+    }
+
+    #[test]
+    fn with_wasm_exceptions_a_cxx_side_module_links_the_private_runtime() {
+        assert_eq!(
+            run_with_exceptions(Tool::Cxx, "-shared x.o -lstdc++ -o x.so"),
+            format!("/usr/bin/clang++-22 {EH_LINK}{CXX} {SIDE_MODULE} x.o -o x.so {EH_ARCHIVES}")
+        );
+        assert_eq!(
+            run_with_exceptions(Tool::Cc, "-c demo.c -o demo.o"),
+            format!("/usr/bin/clang-22 {EH_COMPILE}{CXX} -c demo.c -o demo.o")
+        );
+    }
+
+    #[test]
+    fn with_wasm_exceptions_an_executable_links_the_private_runtime_too() {
+        assert_eq!(
+            run_with_exceptions(Tool::Cxx, "conftest.cpp -o conftest"),
+            format!(
+                "/usr/bin/clang++-22 {EH_COMPILE}{CXX} -nostdlib++ conftest.cpp -o conftest {EH_ARCHIVES}"
+            )
+        );
+    }
+
+    #[test]
+    fn code_generator_options_only_go_where_a_source_is_compiled() {
+        for line in ["-c x.c -o x.o", "x.cpp -o x", "-x c -E -", "-S y.S -o y.s"] {
+            assert!(
+                run_with_exceptions(Tool::Cc, line).contains("-wasm-enable-sjlj"),
+                "{line}"
+            );
+        }
+        for line in ["x.o y.o -o x", "-o x.c.o x.o", "-MF dep.c x.o -o x"] {
+            assert!(
+                !run_with_exceptions(Tool::Cc, line).contains("-mllvm"),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn without_the_variable_the_exception_runtime_is_not_used() {
+        let line = run(Tool::Cxx, "-shared x.o -o x.so");
+        assert!(
+            !line.contains("exceptions") && !line.contains("/cxx/"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -247,12 +247,13 @@ pub fn install(
     let flang_version = versions.get("deb:flang-22").cloned().unwrap_or_default();
 
     reporter.message("fortran", "runtime sources");
-    let downloads = format!("{FORTRAN_DIR}/downloads");
+    // Shared with the C++ runtime, which builds from the same source package.
+    let downloads = crate::toolchain::cxx::DOWNLOADS_DIR;
     let upstream = crate::toolchain::debian_source::fetch(
         toolchain,
         SOURCE_PACKAGE,
         Some(&flang_version),
-        &host(&downloads),
+        &host(downloads),
         &log,
     )?;
     let tarball = upstream.path;
