@@ -21,7 +21,8 @@ use crate::recipe::BackendKind;
 use crate::toolchain::WasiToolchain;
 use crate::toolchain::wrap::{BUILD_SITE_PACKAGES_VARIABLE, HOST_PREFIX_VARIABLE};
 
-const DRIVER: &str = include_str!("../../toolchain/pep517_build.py");
+/// Part of the toolchain's tool files, so that its digest is in every rebuild key.
+const DRIVER: &str = crate::toolchain::install::PEP517_DRIVER;
 
 pub(super) fn build(
     context: &BackendContext<'_>,

@@ -80,7 +80,7 @@ pub fn ensure(cache_dir: &Path, reporter: &dyn Reporter) -> Result<WasiToolchain
 /// code they produce (revision 3: side modules export `__wasm_call_ctors`), so that wheels
 /// built by the old wrappers are rebuilt. Changes that leave the code alone (the source names
 /// the Fortran driver records) do not bump it.
-const TOOL_SOURCES: [(&str, &str); 10] = [
+const TOOL_SOURCES: [(&str, &str); 11] = [
     (
         "meson-cross.ini.in",
         include_str!("../../toolchain/meson-cross.ini.in"),
@@ -96,8 +96,13 @@ const TOOL_SOURCES: [(&str, &str); 10] = [
     EH_SOURCES[2],
     EH_SOURCES[3],
     ("runtimes.cmake", super::cxx::RUNTIMES_CACHE),
+    // Runs every native build's backend: editing it rebuilds what it built.
+    ("pep517_build.py", PEP517_DRIVER),
     ("revision", "3"),
 ];
+
+/// The minimal PEP 517 front end the cross backend runs in the root (`toolchain/pep517_build.py`).
+pub const PEP517_DRIVER: &str = include_str!("../../toolchain/pep517_build.py");
 
 /// The members of [`WASM_EH_ARCHIVE`] (from `toolchain/eh/`), for the WebAssembly
 /// exception-handling model: the two exception tags and setjmp/longjmp, each hidden, one
@@ -745,6 +750,19 @@ pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), Too
 #[cfg(test)]
 mod tests {
     use super::debian_mirror;
+
+    #[test]
+    fn the_pep517_driver_is_in_the_tool_digest_that_rebuild_keys_hold() {
+        // The cross backend runs this text; the digest (in every native rebuild key, through
+        // `WasiToolchain::build_identity`) covers the same text.
+        assert!(
+            super::TOOL_SOURCES
+                .iter()
+                .any(|(name, text)| *name == "pep517_build.py"
+                    && *text == crate::toolchain::install::PEP517_DRIVER)
+        );
+        assert!(super::PEP517_DRIVER.contains("build_wheel"));
+    }
 
     #[test]
     fn the_mirror_comes_from_the_first_non_security_deb_stanza() {
