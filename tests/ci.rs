@@ -292,7 +292,7 @@ fn changed_since_selects_the_changed_recipes_and_what_needs_them() {
     let (matrix, _) = ci_matrix(root, &["--changed-since", "HEAD"]);
     assert!(selected(&matrix).is_empty());
 
-    // A patch: pytest, and numpy, scikit-misc and scipy whose tests require pytest.
+    // A patch: pytest, and numpy, regex, scikit-misc and scipy whose tests require pytest.
     append(
         &root.join("patches/pytest/0001-wasi-has-no-getuid.patch"),
         "\n",
@@ -302,11 +302,11 @@ fn changed_since_selects_the_changed_recipes_and_what_needs_them() {
     let (matrix, stderr) = ci_matrix(root, &["--changed-since", "HEAD"]);
     assert_eq!(
         selected(&matrix),
-        names(&["numpy", "pandas", "pytest", "scikit-misc", "scipy"])
+        names(&["numpy", "pandas", "pytest", "regex", "scikit-misc", "scipy"])
     );
     assert_eq!(
         stderr,
-        "since HEAD: changed pytest (new: none); their dependents numpy, pandas, scikit-misc, scipy; deleted none\n"
+        "since HEAD: changed pytest (new: none); their dependents numpy, pandas, regex, scikit-misc, scipy; deleted none\n"
     );
     git(root, &["checkout", "--quiet", "--", "patches"]);
 
