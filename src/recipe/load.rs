@@ -246,6 +246,21 @@ fn check_pytest(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeEr
             "add `requires: [pytest]` under `test:` (pytest comes from the index, built by its recipe)",
         );
     }
+    for file in &suite.files {
+        let relative = std::path::Path::new(file);
+        if file.is_empty()
+            || relative.is_absolute()
+            || relative
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return invalid(
+                &["test", "pytest", "files"],
+                format!("test.pytest.files: `{file}` is not a path inside the source tree"),
+                "name files or directories relative to the sdist's top directory, e.g. `tests`",
+            );
+        }
+    }
     let mut seen = std::collections::BTreeSet::new();
     for entry in &suite.skip {
         let test = entry.test.trim();
@@ -545,6 +560,33 @@ impl RecipeSet {
 #[cfg(test)]
 mod tests {
     use super::locate;
+
+    #[test]
+    fn suite_files_must_stay_inside_the_source_tree() {
+        use super::load_recipe_str;
+        use std::path::Path;
+        let recipe = |files: &str| {
+            format!(
+                "package:\n  name: demo\n  version: 1.0.0\nsource:\n  pypi: demo\n  sha256: {}\nbuild:\n  backend: setuptools\ntest:\n  requires: [pytest]\n  pytest:\n    files: {files}\n    args: [tests]\nabout:\n  license: MIT\n  summary: demo\n",
+                "0".repeat(64)
+            )
+        };
+        let path = Path::new("recipes/demo/meta.yaml");
+        if let Err(error) = load_recipe_str(&recipe("[tests, src/demo/tests]"), path) {
+            panic!("{error}");
+        }
+        for bad in ["[../tests]", "[/tests]", "[tests/../..]", "['']"] {
+            let error = load_recipe_str(&recipe(bad), path).unwrap_err().to_string();
+            assert!(
+                error.contains("is not a path inside the source tree"),
+                "{bad}: {error}"
+            );
+            assert!(
+                error.contains("recipes/demo/meta.yaml:12:"),
+                "{bad}: {error}"
+            );
+        }
+    }
 
     #[test]
     fn locate_finds_nested_keys_and_list_items() {

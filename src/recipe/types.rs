@@ -424,8 +424,14 @@ pub struct Test {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PytestSuite {
-    /// pytest arguments selecting the suite, e.g. `[--pyargs, numpy]`.
+    /// pytest arguments selecting the suite, e.g. `[--pyargs, numpy]`, or paths among `files`.
     pub args: Vec<String>,
+    /// Files or directories of the (patched) source tree that hold the suite, for packages
+    /// whose tests are not in the wheel (`[tests]`): copied beside the installed wheel, into
+    /// its `sdist-tests/` directory, for both runs; an argument that is one of them, or a
+    /// path or node id inside one, names the copy.
+    #[serde(default)]
+    pub files: Vec<String>,
     /// The share of the natively passing tests that must pass under WASI (0 to 1).
     #[serde(default = "default_pass_ratio")]
     pub pass_ratio: f64,

@@ -24,6 +24,9 @@ use crate::toolchain::install;
 pub enum TestError {
     #[error(transparent)]
     Recipe(#[from] crate::recipe::RecipeError),
+    /// The source tree that holds the suite (`test.pytest.files`) could not be prepared.
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
     #[error(transparent)]
     Toolchain(#[from] crate::toolchain::ToolchainError),
     #[error("the index {index} has no wheel of {name} {version}\n  help: run `wheelforge build {name}` first", index = index.display())]
@@ -295,6 +298,23 @@ pub fn test_recipe(
         return Ok(report);
     }
     let suite_dir = work.join("pytest");
+    // A suite outside the wheel comes from the recipe's source tree (the cached sdist, with
+    // its patches), beside the installed wheel.
+    let files = loaded
+        .recipe
+        .test
+        .pytest
+        .as_ref()
+        .map(|suite| suite.files.clone())
+        .unwrap_or_default();
+    let sdist = if files.is_empty() {
+        None
+    } else {
+        reporter.message(&name, "the suite's files from the source tree");
+        let tree = prepare_source_tree(settings, &toolchain, loaded, &work, &log, reporter)?;
+        copy_suite_files(&tree, &files, &deps)?;
+        Some(tree)
+    };
     let skips: Vec<(String, String)> = spec
         .skip
         .iter()
@@ -320,6 +340,7 @@ pub fn test_recipe(
                     &work,
                     &suite_dir.join("native"),
                     &spec.args,
+                    sdist.as_deref().map(|tree| (tree, files.as_slice())),
                     reporter,
                 )
             })
@@ -331,7 +352,7 @@ pub fn test_recipe(
             &component,
             &deps,
             &suite_dir.join("wasi"),
-            &spec.args,
+            &suite_args(&spec.args, &files, guest::DEPS),
             &skips,
             reporter,
             &name,
@@ -361,6 +382,96 @@ pub fn test_recipe(
     report.suite = Some(suite_report);
     report.suite_dir = Some(suite_dir);
     Ok(report)
+}
+
+/// Where `test.pytest.files` are copied, inside the directory the wheel is installed in (so
+/// node ids and skip entries, relative to that directory, start with it). Not a valid module
+/// name, so nothing imports it as a package.
+pub const SDIST_TESTS_DIR: &str = "sdist-tests";
+
+/// The recipe's source tree, as the build prepared it (fetched from the source cache by
+/// digest, unpacked, patched), in the test's work directory.
+fn prepare_source_tree(
+    settings: &TestSettings,
+    toolchain: &crate::toolchain::WasiToolchain,
+    loaded: &crate::recipe::LoadedRecipe,
+    work: &Path,
+    log: &Path,
+    reporter: &dyn Reporter,
+) -> Result<PathBuf, TestError> {
+    let host = crate::toolchain::Toolchain::discover()?;
+    let fetched = crate::source::SourceCache::new(&settings.cache_dir).fetch(
+        loaded,
+        &host.host_python,
+        &crate::source::FetchSettings {
+            index_url: None,
+            debian_root: Some(toolchain.clone()),
+        },
+        log,
+        reporter,
+    )?;
+    Ok(crate::source::prepare_tree(
+        &fetched,
+        loaded,
+        &settings.patches_dir,
+        &work.join("sdist"),
+        reporter,
+    )?)
+}
+
+/// Copies `files` of the source `tree` into `installed`'s [`SDIST_TESTS_DIR`].
+fn copy_suite_files(tree: &Path, files: &[String], installed: &Path) -> Result<(), TestError> {
+    let target = installed.join(SDIST_TESTS_DIR);
+    for file in files {
+        let from = tree.join(file);
+        let to = target.join(file);
+        if from.is_dir() {
+            crate::source::unpack::copy_tree(&from, &to)
+                .map_err(crate::source::SourceError::from)?;
+        } else if from.is_file() {
+            if let Some(parent) = to.parent() {
+                fs_err::create_dir_all(parent).map_err(|source| TestError::Io {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            }
+            fs_err::copy(&from, &to).map_err(|source| TestError::Io {
+                path: from.clone(),
+                source,
+            })?;
+        } else {
+            return Err(TestError::Suite {
+                detail: format!(
+                    "test.pytest.files names `{file}`, which the source tree {} does not have\n  help: name a file or directory of the sdist (after its patches)",
+                    tree.display()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The suite's arguments for a run whose wheel is installed in `installed`: an argument that
+/// is one of `files`, or a path or node id inside one, names its copy there.
+fn suite_args(args: &[String], files: &[String], installed: &str) -> Vec<String> {
+    args.iter()
+        .map(|arg| {
+            let inside = files.iter().any(|file| {
+                arg == file
+                    || arg
+                        .strip_prefix(file.as_str())
+                        .is_some_and(|rest| rest.starts_with('/') || rest.starts_with("::"))
+            });
+            if inside {
+                format!(
+                    "{}/{SDIST_TESTS_DIR}/{arg}",
+                    installed.trim_end_matches('/')
+                )
+            } else {
+                arg.clone()
+            }
+        })
+        .collect()
 }
 
 /// `name==version` for each test requirement that has a recipe (the graph checked they do).
@@ -536,6 +647,7 @@ fn run_native_suite(
     work: &Path,
     dir: &Path,
     args: &[String],
+    sdist: Option<(&Path, &[String])>,
     reporter: &dyn Reporter,
 ) -> Result<suite::RunResult, TestError> {
     let io = |path: &Path| {
@@ -573,9 +685,16 @@ fn run_native_suite(
             log,
         });
     }
+    let args = match sdist {
+        Some((tree, files)) => {
+            copy_suite_files(tree, files, &native_deps)?;
+            suite_args(args, files, &native_deps.display().to_string())
+        }
+        None => args.to_vec(),
+    };
     let driver = work.join("app").join(PYTEST_DRIVER_NAME);
     let config = suite::DriverConfig {
-        args: pytest_args(args),
+        args: pytest_args(&args),
         roots: vec![native_deps.display().to_string()],
         skips: Vec::new(),
     };
@@ -629,5 +748,37 @@ impl suite::Attempt for NativeAttempt<'_> {
             source,
         })?;
         Ok((!status.success()).then(|| format!("{status}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::suite_args;
+
+    #[test]
+    fn arguments_inside_the_suite_files_name_their_copies() {
+        let args: Vec<String> = [
+            "tests",
+            "tests/test_a.py::test_b",
+            "-k",
+            "not slow",
+            "testsuite",
+            "--pyargs",
+            "pkg",
+        ]
+        .map(str::to_string)
+        .to_vec();
+        assert_eq!(
+            suite_args(&args, &["tests".to_string()], "/1/"),
+            [
+                "/1/sdist-tests/tests",
+                "/1/sdist-tests/tests/test_a.py::test_b",
+                "-k",
+                "not slow",
+                "testsuite",
+                "--pyargs",
+                "pkg"
+            ]
+        );
     }
 }
