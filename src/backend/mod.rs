@@ -81,7 +81,7 @@ pub fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendError> {
     check_fortran(context)?;
     match context.loaded.recipe.build.backend {
         BackendKind::Pure => pure::build(context),
-        BackendKind::Setuptools | BackendKind::Meson | BackendKind::Cmake => {
+        BackendKind::Setuptools | BackendKind::Meson | BackendKind::Cmake | BackendKind::Pep517 => {
             let toolchain = context.wasi.ok_or(BackendError::NoToolchain)?;
             cross::build(context, toolchain)
         }

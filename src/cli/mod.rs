@@ -572,6 +572,11 @@ fn wrap(tool: &str, arguments: &[String]) -> anyhow::Result<ExitCode> {
             rewritten.join(" ")
         );
     }
+    if tool == Tool::Cc
+        && let Some(plan) = wheelforge::toolchain::wrap::ir_compile(&rewritten)
+    {
+        return compile_via_ir(&program, &rewritten, &plan);
+    }
     if !wheelforge::toolchain::wrap::links_a_side_module(tool, arguments) {
         let error = std::process::Command::new(&program).args(&rewritten).exec();
         return Err(anyhow::Error::new(error).context(format!("cannot run {}", program.display())));
@@ -612,6 +617,40 @@ fn wrap(tool: &str, arguments: &[String]) -> anyhow::Result<ExitCode> {
         mismatches.join(", ")
     );
     Ok(ExitCode::from(1))
+}
+
+/// A C compile through LLVM IR: the CPython tables' mistyped callees get thunks
+/// (`toolchain::callee_types`). A unit without them is compiled again as it was given, so that
+/// its object is exactly the direct compile's.
+fn compile_via_ir(
+    program: &std::path::Path,
+    rewritten: &[String],
+    plan: &wheelforge::toolchain::wrap::IrCompile,
+) -> anyhow::Result<ExitCode> {
+    use std::os::unix::process::CommandExt;
+    let status = |command: &mut std::process::Command| -> anyhow::Result<ExitCode> {
+        let status = command
+            .status()
+            .with_context(|| format!("cannot run {}", program.display()))?;
+        Ok(ExitCode::from(
+            u8::try_from(status.code().unwrap_or(1)).unwrap_or(1),
+        ))
+    };
+    let to_ir = status(std::process::Command::new(program).args(&plan.to_ir))?;
+    if to_ir != ExitCode::SUCCESS {
+        let _ = fs_err::remove_file(&plan.ir);
+        return Ok(to_ir);
+    }
+    let ir = fs_err::read_to_string(&plan.ir)?;
+    let Some(fixed) = wheelforge::toolchain::callee_types::fix(&ir) else {
+        let _ = fs_err::remove_file(&plan.ir);
+        let error = std::process::Command::new(program).args(rewritten).exec();
+        return Err(anyhow::Error::new(error).context(format!("cannot run {}", program.display())));
+    };
+    fs_err::write(&plan.ir, fixed)?;
+    let result = status(std::process::Command::new(program).args(&plan.to_object));
+    let _ = fs_err::remove_file(&plan.ir);
+    result
 }
 
 /// The table at the end of a build: one row per recipe, then the counts.

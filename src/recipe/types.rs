@@ -329,6 +329,10 @@ pub enum BackendKind {
     Setuptools,
     /// A CMake-driven build (scikit-build-core), cross-compiled for WASI.
     Cmake,
+    /// Any other PEP 517 backend with compiled sources (an in-tree wrapper of setuptools, a
+    /// hatch or pdm build hook, ...): the project's own backend, run with the target
+    /// environment and the compiler wrappers, with no build-system settings added.
+    Pep517,
     /// A static library for other recipes to link (no wheel).
     StaticLibrary,
     /// A maintainer-written build script.
@@ -342,6 +346,7 @@ impl BackendKind {
             BackendKind::Meson => "meson",
             BackendKind::Setuptools => "setuptools",
             BackendKind::Cmake => "cmake",
+            BackendKind::Pep517 => "pep517",
             BackendKind::StaticLibrary => "static_library",
             BackendKind::Script => "script",
         }

@@ -345,12 +345,12 @@ fn guess_backend(
                 ));
                 Ok(BackendKind::Pure)
             } else {
-                Err(SkeletonError::UnsupportedBackend {
-                    backend: described.to_string(),
-                    reason: format!(
-                        "an unknown build backend with compiled sources (e.g. {example})"
-                    ),
-                })
+                // Built as its sdist declares it (backend-path included), cross-compiled.
+                notes.push(format!(
+                    "{} compiled sources (e.g. {example}) and the build backend `{other}`: backend pep517, the project's own backend run with the target environment and the compiler wrappers",
+                    native.len()
+                ));
+                Ok(BackendKind::Pep517)
             }
         }
     }

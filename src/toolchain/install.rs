@@ -77,8 +77,9 @@ pub fn ensure(cache_dir: &Path, reporter: &dyn Reporter) -> Result<WasiToolchain
 
 /// The files [`write_tool_files`] installs, as this wheelforge has them, and the revision of
 /// what it and the wrappers do with them: bump it when the wrappers' rewriting changes the
-/// code they produce (revision 3: side modules export `__wasm_call_ctors`), so that wheels
-/// built by the old wrappers are rebuilt. Changes that leave the code alone (the source names
+/// code they produce (revision 3: side modules export `__wasm_call_ctors`; revision 4: C
+/// compiles go through LLVM IR and the CPython tables' mistyped callees get thunks), so that
+/// wheels built by the old wrappers are rebuilt. Changes that leave the code alone (the source names
 /// the Fortran driver records) do not bump it.
 const TOOL_SOURCES: [(&str, &str); 11] = [
     (
@@ -98,7 +99,7 @@ const TOOL_SOURCES: [(&str, &str); 11] = [
     ("runtimes.cmake", super::cxx::RUNTIMES_CACHE),
     // Runs every native build's backend: editing it rebuilds what it built.
     ("pep517_build.py", PEP517_DRIVER),
-    ("revision", "3"),
+    ("revision", "4"),
 ];
 
 /// The minimal PEP 517 front end the cross backend runs in the root (`toolchain/pep517_build.py`).

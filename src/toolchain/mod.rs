@@ -7,6 +7,7 @@
 //! libraries out of target builds. Every version that can change a build's output feeds an
 //! identity hash, part of each recipe's rebuild key. This module does not build packages.
 
+pub mod callee_types;
 pub mod cxx;
 pub mod debian_source;
 pub mod fortran;

@@ -494,6 +494,110 @@ fn compiles_a_source(arguments: &[String]) -> bool {
     })
 }
 
+/// A C compile that goes through LLVM IR, so that [`crate::toolchain::callee_types::fix`] can
+/// give the CPython tables' mistyped callees thunks (docs/toolchain.md, "Callee types").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IrCompile {
+    /// The compile stopped at the IR (`-S -emit-llvm -o IR`), with the dependency output.
+    pub to_ir: Vec<String>,
+    /// Where the IR goes (beside the object).
+    pub ir: PathBuf,
+    /// The object compile of the (rewritten) IR: the same code-generation flags, without the
+    /// language, preprocessor and dependency-file flags.
+    pub to_object: Vec<String>,
+}
+
+/// The IR route for a rewritten compiler invocation that compiles exactly one C source to an
+/// object with `-c` and `-o`; `None` for anything else (C++, several sources, links,
+/// preprocessing, LTO), which runs as it is.
+pub fn ir_compile(arguments: &[String]) -> Option<IrCompile> {
+    if !arguments.iter().any(|a| a == "-c")
+        || arguments.iter().any(|a| {
+            matches!(a.as_str(), "-E" | "-S" | "-emit-llvm" | "-" | "-save-temps")
+                || a.starts_with("-flto")
+        })
+    {
+        return None;
+    }
+    let output = arguments.iter().position(|a| a == "-o")?;
+    let object = arguments.get(output + 1)?;
+    let takes_value = |a: &str| {
+        matches!(
+            a,
+            "-o" | "-x"
+                | "-MF"
+                | "-MT"
+                | "-MQ"
+                | "-include"
+                | "-imacros"
+                | "-isystem"
+                | "-I"
+                | "-iquote"
+                | "-idirafter"
+                | "-Xclang"
+                | "-mllvm"
+                | "-D"
+                | "-U"
+                | "-arch"
+        )
+    };
+    let mut sources = Vec::new();
+    let mut index = 0;
+    while index < arguments.len() {
+        let argument = arguments[index].as_str();
+        if takes_value(argument) {
+            index += 2;
+            continue;
+        }
+        if !argument.starts_with('-') {
+            sources.push(index);
+        }
+        index += 1;
+    }
+    let [source] = sources.as_slice() else {
+        return None;
+    };
+    if !arguments[*source].ends_with(".c")
+        || arguments.windows(2).any(|w| w[0] == "-x" && w[1] != "c")
+    {
+        return None;
+    }
+    let ir = PathBuf::from(format!("{object}.wheelforge.ll"));
+    let mut to_ir = arguments.to_vec();
+    for argument in &mut to_ir {
+        if argument == "-c" {
+            *argument = "-S".to_string();
+        }
+    }
+    to_ir[output + 1] = ir.display().to_string();
+    to_ir.push("-emit-llvm".to_string());
+    let mut to_object = Vec::new();
+    let mut index = 0;
+    while index < arguments.len() {
+        let argument = arguments[index].as_str();
+        if matches!(argument, "-x" | "-MF" | "-MT" | "-MQ") {
+            index += 2;
+            continue;
+        }
+        if matches!(argument, "-MD" | "-MMD" | "-MP" | "-M" | "-MM") {
+            index += 1;
+            continue;
+        }
+        if index == *source {
+            to_object.push(ir.display().to_string());
+        } else {
+            to_object.push(argument.to_string());
+        }
+        index += 1;
+    }
+    to_object.push("-Wno-unused-command-line-argument".to_string());
+    Some(IrCompile {
+        to_ir,
+        ir,
+        to_object,
+    })
+}
+
 /// The symbols of wasm-ld's "function signature mismatch" warnings in a link's standard error.
 /// On wasm32 a call must match its callee's type exactly; where they disagree (a C prototype
 /// that omits a Fortran CHARACTER length, an f2c-style `int` result of a subroutine), wasm-ld
@@ -599,6 +703,35 @@ mod tests {
                 !run_with_exceptions(Tool::Cc, line).contains("-mllvm"),
                 "{line}"
             );
+        }
+    }
+
+    #[test]
+    fn a_single_c_compile_goes_through_ir_and_nothing_else_does() {
+        let args =
+            |line: &str| -> Vec<String> { line.split_whitespace().map(str::to_string).collect() };
+        let plan = ir_compile(&args(
+            "--target=wasm32-wasip1 -O2 -MD -MF x.o.d -Iinc -c src/x.c -o x.o",
+        ))
+        .unwrap();
+        assert_eq!(
+            plan.to_ir.join(" "),
+            "--target=wasm32-wasip1 -O2 -MD -MF x.o.d -Iinc -S src/x.c -o x.o.wheelforge.ll -emit-llvm"
+        );
+        assert_eq!(
+            plan.to_object.join(" "),
+            "--target=wasm32-wasip1 -O2 -Iinc -c x.o.wheelforge.ll -o x.o -Wno-unused-command-line-argument"
+        );
+        for line in [
+            "-c x.cpp -o x.o",
+            "-c a.c b.c",
+            "-c a.c",
+            "a.c -o a",
+            "-E a.c -o a.i",
+            "-flto -c a.c -o a.o",
+            "-x c++ -c a.c -o a.o",
+        ] {
+            assert_eq!(ir_compile(&args(line)), None, "{line}");
         }
     }
 
