@@ -241,10 +241,10 @@ pub fn fix(ir: &str) -> Option<String> {
 fn next_entry(text: &str) -> Option<(&str, (&'static str, &str), &str)> {
     let mut best: Option<(usize, &'static str)> = None;
     for kind in ["PyMethodDef", "PyGetSetDef"] {
-        if let Some(at) = text.find(&format!("%struct.{kind} {{")) {
-            if best.is_none_or(|(b, _)| at < b) {
-                best = Some((at, kind));
-            }
+        if let Some(at) = text.find(&format!("%struct.{kind} {{"))
+            && best.is_none_or(|(b, _)| at < b)
+        {
+            best = Some((at, kind));
         }
     }
     let (at, kind) = best?;
