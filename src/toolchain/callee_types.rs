@@ -11,6 +11,8 @@
 //! (`%struct.PyMethodDef`, `%struct.PyGetSetDef`): every entry whose function has fewer
 //! parameters than its flags (or its slot) call it with gets a thunk with the full parameter
 //! list that calls the function with the parameters it has, and the entry points at the thunk.
+//! A function with more parameters (a `METH_VARARGS` method that also takes `kwds`, called with
+//! two) gets null (or 0) for the ones the call does not pass.
 //! Nothing else changes; a function that is also called directly keeps its own type. This
 //! module only rewrites text; the C compiler wrapper (`wheelforge wrap cc`) runs the compiles.
 
@@ -184,12 +186,17 @@ pub fn fix(ir: &str) -> Option<String> {
             let Some(signature) = signatures.get(function) else {
                 continue;
             };
-            let prefix = signature.parameters.len() < call.parameters.len()
+            // Fewer parameters than the call passes, or more (a METH_VARARGS method that also
+            // takes `kwds`): the thunk passes what both have and null/0 for the rest.
+            let prefix = signature.parameters.len() != call.parameters.len()
                 && signature
                     .parameters
                     .iter()
                     .zip(call.parameters)
-                    .all(|(have, want)| have == want);
+                    .all(|(have, want)| have == want)
+                && signature.parameters[call.parameters.len().min(signature.parameters.len())..]
+                    .iter()
+                    .all(|extra| extra == "ptr" || extra == "i32");
             if !prefix || signature.returns != call.returns {
                 continue;
             }
@@ -222,11 +229,15 @@ pub fn fix(ir: &str) -> Option<String> {
             .parameters
             .iter()
             .enumerate()
-            .map(|(i, t)| format!("{t} %p{i}"))
+            .map(|(i, t)| match (i < parameters.len(), t.as_str()) {
+                (true, _) => format!("{t} %p{i}"),
+                (false, "ptr") => "ptr null".to_string(),
+                (false, _) => format!("{t} 0"),
+            })
             .collect();
         let call = parameters.len();
         out.push_str(&format!(
-            "\n; wheelforge: {function} takes {} of the {call} parameters it is called with\n\
+            "\n; wheelforge: {function} takes {} parameters and is called with {call}\n\
              define internal {returns} {thunk}({}) {{\n  %result = tail call {returns} {function}({})\n  ret {returns} %result\n}}\n",
             signature.parameters.len(),
             declared.join(", "),
@@ -262,7 +273,7 @@ mod tests {
     use super::fix;
 
     const IR: &str = r#"@.str = private constant [4 x i8] c"all\00"
-@methods = internal global [4 x %struct.PyMethodDef] [%struct.PyMethodDef { ptr @.str, ptr @all, i32 4, ptr null }, %struct.PyMethodDef { ptr @.str, ptr @two, i32 4, ptr null }, %struct.PyMethodDef { ptr @.str, ptr @kw, i32 3, ptr null }, %struct.PyMethodDef zeroinitializer]
+@methods = internal global [5 x %struct.PyMethodDef] [%struct.PyMethodDef { ptr @.str, ptr @all, i32 4, ptr null }, %struct.PyMethodDef { ptr @.str, ptr @two, i32 4, ptr null }, %struct.PyMethodDef { ptr @.str, ptr @kw, i32 3, ptr null }, %struct.PyMethodDef { ptr @.str, ptr @three, i32 1, ptr null }, %struct.PyMethodDef zeroinitializer]
 @getset = internal global [2 x %struct.PyGetSetDef] [%struct.PyGetSetDef { ptr @.str, ptr @get, ptr null, ptr null, ptr null }, %struct.PyGetSetDef zeroinitializer]
 
 define internal ptr @all(ptr noundef %0) #0 {
@@ -278,6 +289,10 @@ define internal ptr @kw(ptr noundef %0, ptr noundef %1) #0 {
 }
 
 declare ptr @get(ptr noundef) #1
+
+define internal ptr @three(ptr noundef %0, ptr noundef %1, ptr noundef %2) #0 {
+  ret ptr %0
+}
 "#;
 
     #[test]
@@ -300,6 +315,12 @@ declare ptr @get(ptr noundef) #1
         assert!(fixed.contains(
             "define internal ptr @kw.wheelforge.3(ptr %p0, ptr %p1, ptr %p2) {\n  %result = tail call ptr @kw(ptr %p0, ptr %p1)"
         ));
+        // More parameters than METH_VARARGS passes: the extra one gets null.
+        assert!(fixed.contains("ptr @three.wheelforge.2, i32 1"), "{fixed}");
+        assert!(
+            fixed.contains("%result = tail call ptr @three(ptr %p0, ptr %p1, ptr null)"),
+            "{fixed}"
+        );
         // The functions themselves keep their types.
         assert!(fixed.contains("define internal ptr @all(ptr noundef %0) #0 {"));
     }
@@ -310,7 +331,8 @@ declare ptr @get(ptr noundef) #1
         let right = IR
             .replace("ptr @all, i32 4", "ptr @two, i32 4")
             .replace("ptr @kw, i32 3", "ptr @two, i32 1")
-            .replace("ptr @get, ptr null", "ptr null, ptr null");
+            .replace("ptr @get, ptr null", "ptr null, ptr null")
+            .replace("ptr @three, i32 1", "ptr @two, i32 4");
         assert_eq!(fix(&right), None);
     }
 }
