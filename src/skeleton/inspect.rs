@@ -295,9 +295,19 @@ fn guess_backend(
     let module = build_backend
         .map(|b| b.split(':').next().unwrap_or(b).trim())
         .unwrap_or("setuptools.build_meta");
-    let has_rust = native
+    let is_rust = |p: &&PathBuf| p.extension().is_some_and(|e| e == "rs");
+    let rust_example = native
         .iter()
-        .any(|p| p.extension().is_some_and(|e| e == "rs"));
+        .find(is_rust)
+        .map(|p| p.display().to_string());
+    // Rust only when nothing else is compiled: a project whose extension is C, with Rust
+    // sources for an optional backend (zstandard's rust-ext/), builds its C.
+    let has_rust = rust_example.is_some() && native.iter().all(|p| is_rust(&p));
+    if let (Some(rust), false) = (&rust_example, has_rust) {
+        notes.push(format!(
+            "Rust sources (e.g. {rust}) beside C/C++/Cython ones: taken as an optional backend and left out; the recipe builds the others"
+        ));
+    }
     match module {
         "mesonpy" => Ok(BackendKind::Meson),
         "scikit_build_core.build" => Ok(BackendKind::Cmake),
@@ -309,7 +319,8 @@ fn guess_backend(
         _ if has_rust => Err(SkeletonError::UnsupportedBackend {
             backend: described.to_string(),
             reason: format!(
-                "the sdist has Rust sources ({example}), which wheelforge cannot build yet"
+                "the sdist has Rust sources ({}), which wheelforge cannot build yet",
+                rust_example.as_deref().unwrap_or_default()
             ),
         }),
         "setuptools.build_meta" | "setuptools.build_meta.__legacy__" => {
@@ -551,5 +562,30 @@ mod tests {
             inspect(rust.path(), &mut target("3.14.0")),
             Err(SkeletonError::UnsupportedBackend { .. })
         ));
+    }
+
+    #[test]
+    fn an_optional_rust_backend_beside_c_sources_builds_the_c() {
+        // zstandard: the C extension is the default, rust-ext/ an optional backend.
+        let dir = sdist(&[
+            ("PKG-INFO", "Name: zdemo
+Version: 1
+"),
+            (
+                "pyproject.toml",
+                "[build-system]\nbuild-backend = \"setuptools.build_meta\"\n",
+            ),
+            ("setup.py", ""),
+            ("c-ext/backend_c.c", ""),
+            ("rust-ext/src/lib.rs", ""),
+            ("zdemo/__init__.py", ""),
+        ]);
+        let found = inspect(dir.path(), &mut target("3.14.0")).unwrap();
+        assert_eq!(found.backend, BackendKind::Setuptools);
+        assert!(
+            found.notes.iter().any(|n| n.contains("rust-ext/src/lib.rs")),
+            "{:?}",
+            found.notes
+        );
     }
 }
