@@ -296,10 +296,7 @@ fn guess_backend(
         .map(|b| b.split(':').next().unwrap_or(b).trim())
         .unwrap_or("setuptools.build_meta");
     let is_rust = |p: &&PathBuf| p.extension().is_some_and(|e| e == "rs");
-    let rust_example = native
-        .iter()
-        .find(is_rust)
-        .map(|p| p.display().to_string());
+    let rust_example = native.iter().find(is_rust).map(|p| p.display().to_string());
     // Rust only when nothing else is compiled: a project whose extension is C, with Rust
     // sources for an optional backend (zstandard's rust-ext/), builds its C.
     let has_rust = rust_example.is_some() && native.iter().all(|p| is_rust(&p));
@@ -568,9 +565,12 @@ mod tests {
     fn an_optional_rust_backend_beside_c_sources_builds_the_c() {
         // zstandard: the C extension is the default, rust-ext/ an optional backend.
         let dir = sdist(&[
-            ("PKG-INFO", "Name: zdemo
+            (
+                "PKG-INFO",
+                "Name: zdemo
 Version: 1
-"),
+",
+            ),
             (
                 "pyproject.toml",
                 "[build-system]\nbuild-backend = \"setuptools.build_meta\"\n",
@@ -583,7 +583,10 @@ Version: 1
         let found = inspect(dir.path(), &mut target("3.14.0")).unwrap();
         assert_eq!(found.backend, BackendKind::Setuptools);
         assert!(
-            found.notes.iter().any(|n| n.contains("rust-ext/src/lib.rs")),
+            found
+                .notes
+                .iter()
+                .any(|n| n.contains("rust-ext/src/lib.rs")),
             "{:?}",
             found.notes
         );

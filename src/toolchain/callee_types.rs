@@ -8,7 +8,8 @@
 //! regex, bitarray and multidict all do it.
 //!
 //! The fix is made on a translation unit's LLVM IR, where the tables keep their C types
-//! (`%struct.PyMethodDef`, `%struct.PyGetSetDef`): every entry whose function has fewer
+//! (`%struct.PyMethodDef`, `%struct.PyGetSetDef`, and the `tp_init`, `tp_new` and `tp_call`
+//! entries of `%struct.PyType_Slot`): every entry whose function has fewer
 //! parameters than its flags (or its slot) call it with gets a thunk with the full parameter
 //! list that calls the function with the parameters it has, and the entry points at the thunk.
 //! A function with more parameters (a `METH_VARARGS` method that also takes `kwds`, called with
@@ -124,6 +125,9 @@ fn split_top(text: &str) -> Vec<&str> {
     parts
 }
 
+/// The C types of the tables whose entries are fixed.
+const KINDS: [&str; 3] = ["PyMethodDef", "PyGetSetDef", "PyType_Slot"];
+
 /// Where a table entry's function is called with `parameters` and must return `returns`.
 struct Call {
     returns: &'static str,
@@ -132,7 +136,10 @@ struct Call {
 
 /// The rewritten IR, or `None` when no table entry needs a thunk.
 pub fn fix(ir: &str) -> Option<String> {
-    if !ir.contains("%struct.PyMethodDef {") && !ir.contains("%struct.PyGetSetDef {") {
+    if !KINDS
+        .iter()
+        .any(|kind| ir.contains(&format!("%struct.{kind} {{")))
+    {
         return None;
     }
     let signatures = signatures(ir);
@@ -161,6 +168,29 @@ pub fn fix(ir: &str) -> Option<String> {
                     )]
                 })
                 .unwrap_or_default(),
+            // `PyType_Spec` slots whose functions take `(self, args, kwds)`, which C
+            // extensions define without `kwds` (zstandard's tp_init).
+            "PyType_Slot" if fields.len() == 2 => {
+                match fields[0].strip_prefix("i32 ").map(str::trim) {
+                    // Py_tp_init
+                    Some("60") => vec![(
+                        1,
+                        Call {
+                            returns: "i32",
+                            parameters: &["ptr", "ptr", "ptr"],
+                        },
+                    )],
+                    // Py_tp_call, Py_tp_new
+                    Some("50" | "65") => vec![(
+                        1,
+                        Call {
+                            returns: "ptr",
+                            parameters: &["ptr", "ptr", "ptr"],
+                        },
+                    )],
+                    _ => Vec::new(),
+                }
+            }
             "PyGetSetDef" if fields.len() == 5 => vec![
                 (
                     1,
@@ -251,7 +281,7 @@ pub fn fix(ir: &str) -> Option<String> {
 /// and the text between its braces, and the text after it.
 fn next_entry(text: &str) -> Option<(&str, (&'static str, &str), &str)> {
     let mut best: Option<(usize, &'static str)> = None;
-    for kind in ["PyMethodDef", "PyGetSetDef"] {
+    for kind in KINDS {
         if let Some(at) = text.find(&format!("%struct.{kind} {{"))
             && best.is_none_or(|(b, _)| at < b)
         {
@@ -274,6 +304,7 @@ mod tests {
 
     const IR: &str = r#"@.str = private constant [4 x i8] c"all\00"
 @methods = internal global [5 x %struct.PyMethodDef] [%struct.PyMethodDef { ptr @.str, ptr @all, i32 4, ptr null }, %struct.PyMethodDef { ptr @.str, ptr @two, i32 4, ptr null }, %struct.PyMethodDef { ptr @.str, ptr @kw, i32 3, ptr null }, %struct.PyMethodDef { ptr @.str, ptr @three, i32 1, ptr null }, %struct.PyMethodDef zeroinitializer]
+@slots = internal global [3 x %struct.PyType_Slot] [%struct.PyType_Slot { i32 60, ptr @init }, %struct.PyType_Slot { i32 52, ptr @all }, %struct.PyType_Slot zeroinitializer]
 @getset = internal global [2 x %struct.PyGetSetDef] [%struct.PyGetSetDef { ptr @.str, ptr @get, ptr null, ptr null, ptr null }, %struct.PyGetSetDef zeroinitializer]
 
 define internal ptr @all(ptr noundef %0) #0 {
@@ -292,6 +323,10 @@ declare ptr @get(ptr noundef) #1
 
 define internal ptr @three(ptr noundef %0, ptr noundef %1, ptr noundef %2) #0 {
   ret ptr %0
+}
+
+define internal i32 @init(ptr noundef %0, ptr noundef %1) #0 {
+  ret i32 0
 }
 "#;
 
@@ -321,6 +356,15 @@ define internal ptr @three(ptr noundef %0, ptr noundef %1, ptr noundef %2) #0 {
             fixed.contains("%result = tail call ptr @three(ptr %p0, ptr %p1, ptr null)"),
             "{fixed}"
         );
+        // tp_init without kwds; tp_dealloc (one parameter, as called) is left alone.
+        assert!(
+            fixed.contains("%struct.PyType_Slot { i32 60, ptr @init.wheelforge.3 }"),
+            "{fixed}"
+        );
+        assert!(
+            fixed.contains("%struct.PyType_Slot { i32 52, ptr @all }"),
+            "{fixed}"
+        );
         // The functions themselves keep their types.
         assert!(fixed.contains("define internal ptr @all(ptr noundef %0) #0 {"));
     }
@@ -332,7 +376,8 @@ define internal ptr @three(ptr noundef %0, ptr noundef %1, ptr noundef %2) #0 {
             .replace("ptr @all, i32 4", "ptr @two, i32 4")
             .replace("ptr @kw, i32 3", "ptr @two, i32 1")
             .replace("ptr @get, ptr null", "ptr null, ptr null")
-            .replace("ptr @three, i32 1", "ptr @two, i32 4");
+            .replace("ptr @three, i32 1", "ptr @two, i32 4")
+            .replace("i32 60, ptr @init", "i32 60, ptr null");
         assert_eq!(fix(&right), None);
     }
 }
