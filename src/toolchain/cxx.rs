@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::wasi::WasiToolchain;
 use super::{ToolchainError, io_error};
-use crate::process::{log_tail, run_logged};
+use crate::process::log_tail;
 
 /// Where the runtime is installed in the root: `include/c++/v1` and `lib/`.
 pub const CXX_DIR: &str = "/opt/wheelforge/cxx";
@@ -134,14 +134,11 @@ pub fn install(toolchain: &WasiToolchain, log: &Path) -> Result<String, Toolchai
         .sandbox()
         .admin_command("/bin/sh", Path::new("/"), &[]);
     command.args(["-c", &script]);
-    let status = run_logged(&mut command, log).map_err(io_error(log))?;
-    if !status.success() {
-        return Err(ToolchainError::Step {
-            step: "building libc++, libc++abi and libunwind with exceptions".into(),
-            tail: log_tail(log, 12),
-            log: log.to_path_buf(),
-        });
-    }
+    super::install::run_step(
+        "building libc++, libc++abi and libunwind with exceptions",
+        &mut command,
+        log,
+    )?;
     for archive in archives() {
         let path = toolchain.host_path(&archive);
         if !path.is_file() {

@@ -463,7 +463,13 @@ fn install_wasi_sdk(
     Ok(toolchain)
 }
 
-fn run_step(step: &str, command: &mut Command, log: &Path) -> Result<(), ToolchainError> {
+/// Runs one install step with its output appended to `log`; a failure names the step and shows
+/// the log's tail.
+pub(crate) fn run_step(
+    step: &str,
+    command: &mut Command,
+    log: &Path,
+) -> Result<(), ToolchainError> {
     let status = run_logged(command, log).map_err(io_error(log))?;
     if status.success() {
         Ok(())

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{DriverConfig, FORTRAN_DIR};
-use crate::process::{log_tail, run_logged};
+
 use crate::reporter::Reporter;
 use crate::toolchain::wasi::{Flavor, WasiToolchain};
 use crate::toolchain::{ToolchainError, io_error};
@@ -227,7 +227,7 @@ pub fn install(
             .sandbox()
             .admin_command("/bin/sh", Path::new("/"), &[]);
         command.args(["-c", script]);
-        run_step(step, &mut command, &log)
+        crate::toolchain::install::run_step(step, &mut command, &log)
     };
     let apt = "apt-get -o Acquire::Check-Valid-Until=false -o APT::Install-Recommends=false";
 
@@ -510,21 +510,4 @@ fn append_log(log: &Path, text: &str) -> Result<(), ToolchainError> {
         .open(log)
         .map_err(io_error(log))?;
     file.write_all(text.as_bytes()).map_err(io_error(log))
-}
-
-fn run_step(
-    step: &str,
-    command: &mut std::process::Command,
-    log: &Path,
-) -> Result<(), ToolchainError> {
-    let status = run_logged(command, log).map_err(io_error(log))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(ToolchainError::Step {
-            step: step.to_string(),
-            tail: log_tail(log, 12),
-            log: log.to_path_buf(),
-        })
-    }
 }
