@@ -24,6 +24,7 @@ use crate::recipe::{LoadedRecipe, RecipeSet};
 use crate::reporter::{Reporter, Stage};
 use crate::source::{self, FetchSettings, SourceCache, sha256_file};
 use crate::toolchain::fortran::install::FortranToolchain;
+use crate::toolchain::rust::RustToolchain;
 use crate::toolchain::{Toolchain, WasiToolchain, install};
 use crate::wheel::repair::{RepairOptions, repair};
 
@@ -185,6 +186,14 @@ pub fn run_build(
     } else {
         (None, None)
     };
+    let needs_rust = graph
+        .order()
+        .any(|name| recipes.recipes[name].recipe.build.uses_rust());
+    let rust = if needs_rust {
+        Some(crate::toolchain::rust::ensure(&settings.cache_dir, reporter)?.1)
+    } else {
+        None
+    };
     let plans = evaluate_plans(
         &recipes,
         &graph,
@@ -192,6 +201,7 @@ pub fn run_build(
         &toolchain,
         wasi.as_ref(),
         fortran.as_ref(),
+        rust.as_ref(),
     )?;
     let indexes = Indexes {
         main: Index::open(&settings.out_dir)?,
@@ -241,6 +251,7 @@ pub fn run_build(
                                 toolchain: &toolchain,
                                 wasi: wasi.as_ref(),
                                 fortran: fortran.as_ref(),
+                                rust: rust.as_ref(),
                                 index: indexes.of(loaded),
                                 host_wheels: &host_wheels,
                                 sources: &sources,
@@ -364,12 +375,14 @@ fn evaluate_plans(
     toolchain: &Toolchain,
     wasi: Option<&WasiToolchain>,
     fortran: Option<&FortranToolchain>,
+    rust: Option<&RustToolchain>,
 ) -> Result<BTreeMap<String, BuildPlan>, PipelineError> {
     let wasi_identity = wasi.map(WasiToolchain::build_identity);
     let identities = Identities::new(
         toolchain.identity(),
         wasi_identity.as_deref(),
         fortran.map(|fortran| fortran.identity.as_str()),
+        rust.map(|rust| rust.identity.as_str()),
     );
     let mut plans: BTreeMap<String, BuildPlan> = BTreeMap::new();
     for name in graph.order() {
@@ -392,25 +405,35 @@ fn evaluate_plans(
 
 /// The toolchain identities a rebuild key can contain: the host Python's for pure recipes,
 /// plus the WASI toolchain's for native ones, plus the Fortran part's for recipes with
-/// `build.fortran` only (installing Fortran must not rebuild anything else).
+/// `build.fortran` only, and the Rust part's for recipes that build Rust only (installing a
+/// part must not rebuild anything else).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Identities {
     host: String,
     native: Option<String>,
     fortran: Option<String>,
+    rust: Option<String>,
 }
 
 impl Identities {
-    fn new(host: String, wasi: Option<&str>, fortran: Option<&str>) -> Identities {
+    fn new(
+        host: String,
+        wasi: Option<&str>,
+        fortran: Option<&str>,
+        rust: Option<&str>,
+    ) -> Identities {
         let native = wasi.map(|wasi| format!("{host}+{wasi}"));
-        let fortran = native
-            .as_ref()
-            .zip(fortran)
-            .map(|(native, fortran)| format!("{native}+fortran:{fortran}"));
+        let with = |part: &str, identity: Option<&str>| {
+            native
+                .as_ref()
+                .zip(identity)
+                .map(|(native, identity)| format!("{native}+{part}:{identity}"))
+        };
         Identities {
+            fortran: with("fortran", fortran),
+            rust: with("rust", rust),
             host,
             native,
-            fortran,
         }
     }
 
@@ -420,6 +443,10 @@ impl Identities {
                 .fortran
                 .as_deref()
                 .expect("the Fortran part is installed when a recipe needs it"),
+            _ if recipe.build.uses_rust() => self
+                .rust
+                .as_deref()
+                .expect("the Rust part is installed when a recipe needs it"),
             (Some(native), backend) if backend != BackendKind::Pure => native,
             _ => &self.host,
         }
@@ -434,6 +461,7 @@ struct RecipeJob<'a> {
     toolchain: &'a Toolchain,
     wasi: Option<&'a WasiToolchain>,
     fortran: Option<&'a FortranToolchain>,
+    rust: Option<&'a RustToolchain>,
     index: &'a Index,
     host_wheels: &'a [HostWheel],
     sources: &'a SourceCache,
@@ -550,6 +578,7 @@ impl RecipeJob<'_> {
             packages_dir: &self.index.packages_dir(),
             // Only a recipe that declares Fortran sees it (its rebuild key has the identity).
             fortran: self.fortran.filter(|_| self.loaded.recipe.build.fortran),
+            rust: self.rust.filter(|_| self.loaded.recipe.build.uses_rust()),
         };
         if self.loaded.recipe.build.backend == BackendKind::StaticLibrary {
             return self.build_library(&context);
@@ -628,13 +657,28 @@ mod tests {
 
     #[test]
     fn only_fortran_recipes_carry_the_fortran_identity() {
-        let without = Identities::new("host".into(), Some("wasi"), None);
-        let with = Identities::new("host".into(), Some("wasi"), Some("flang"));
+        let without = Identities::new("host".into(), Some("wasi"), None, None);
+        let with = Identities::new("host".into(), Some("wasi"), Some("flang"), None);
         let c_library = recipe("static_library", false);
         let fortran_library = recipe("static_library", true);
         // Installing the Fortran part changes nothing for a recipe without the flag.
         assert_eq!(without.for_recipe(&c_library), "host+wasi");
         assert_eq!(with.for_recipe(&c_library), "host+wasi");
         assert_eq!(with.for_recipe(&fortran_library), "host+wasi+fortran:flang");
+    }
+
+    #[test]
+    fn only_rust_recipes_carry_the_rust_identity() {
+        let with = Identities::new("host".into(), Some("wasi"), None, Some("rustc"));
+        let text = "package:\n  name: demo\n  version: 1.0.0\nsource:\n  path: src\n\
+                    build:\n  backend: maturin\nabout:\n  license: MIT\n  summary: demo\n";
+        let maturin = crate::recipe::load_recipe_str(text, Path::new("meta.yaml")).unwrap();
+        let setuptools = crate::recipe::load_recipe_str(
+            &text.replace("maturin", "setuptools"),
+            Path::new("meta.yaml"),
+        )
+        .unwrap();
+        assert_eq!(with.for_recipe(&maturin), "host+wasi+rust:rustc");
+        assert_eq!(with.for_recipe(&setuptools), "host+wasi");
     }
 }

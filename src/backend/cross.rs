@@ -55,7 +55,6 @@ pub(super) fn build(
         .join("wheelhouse")
         .join(format!("toolchain-{}", &toolchain.identity[..16]));
     fs_err::create_dir_all(&wheelhouse).map_err(io(&wheelhouse))?;
-    let binds: Vec<&Path> = vec![work, &wheelhouse];
     let sandbox = toolchain.sandbox();
     let python = toolchain.host_python.display().to_string();
     // Build tools' scripts (meson, ninja, cython) come first on PATH.
@@ -84,6 +83,16 @@ pub(super) fn build(
             work,
         )?)
     };
+
+    let cargo = match context.rust {
+        Some(rust) => Some(prepare_cargo(context, toolchain, rust)?),
+        None => None,
+    };
+    let vendor_root = context.cache_dir.join("cargo-vendor");
+    let mut binds: Vec<&Path> = vec![work, &wheelhouse];
+    if cargo.is_some() {
+        binds.push(&vendor_root);
+    }
 
     let settings = config_settings(
         context,
@@ -123,6 +132,9 @@ pub(super) fn build(
             }
             if context.fortran.is_some() {
                 super::library::add_fortran_environment(&mut command, toolchain);
+            }
+            if let Some(cargo) = &cargo {
+                command.envs(cargo.iter().map(|(key, value)| (key, value)));
             }
         }
         command
@@ -196,6 +208,35 @@ pub(super) fn build(
     let name_file = out.join("wheel.txt");
     let name = fs_err::read_to_string(&name_file).map_err(io(&name_file))?;
     Ok(out.join(name.trim()))
+}
+
+/// Vendors the crates and writes the cargo configuration; returns the build's cargo
+/// environment ([`crate::toolchain::rust::cargo_environment`]).
+fn prepare_cargo(
+    context: &BackendContext<'_>,
+    toolchain: &WasiToolchain,
+    rust: &crate::toolchain::rust::RustToolchain,
+) -> Result<Vec<(String, String)>, BackendError> {
+    let manifest = super::cargo::manifest(context.source_root).ok_or_else(|| {
+        BackendError::NoCargoManifest {
+            recipe: context.loaded.name().to_string(),
+        }
+    })?;
+    let vendor = super::cargo::vendor(context, toolchain, rust, &manifest)?;
+    let cargo_home = context.work_dir.join("cargo-home");
+    crate::toolchain::rust::write_cargo_config(&cargo_home, &vendor).map_err(|error| {
+        BackendError::Failed {
+            recipe: context.loaded.name().to_string(),
+            step: "writing the cargo configuration",
+            tail: error.to_string(),
+            log: context.log.to_path_buf(),
+        }
+    })?;
+    Ok(crate::toolchain::rust::cargo_environment(
+        toolchain,
+        &cargo_home,
+        &context.work_dir.join("cargo-target"),
+    ))
 }
 
 /// PEP 517 config settings for the recipe's backend flags. With host requirements, meson also

@@ -4,6 +4,7 @@
 //! backend is given ([`BackendContext`]). Backends do not tag, name or index wheels: the
 //! repair stage (`crate::wheel::repair`) does that with what they return.
 
+mod cargo;
 mod cross;
 pub mod host_env;
 mod library;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use crate::recipe::{BackendKind, LoadedRecipe};
 use crate::toolchain::fortran::install::FortranToolchain;
+use crate::toolchain::rust::RustToolchain;
 use crate::toolchain::{Toolchain, WasiToolchain};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +27,14 @@ pub enum BackendError {
         "recipe `{recipe}` declares `build.fortran` but the toolchain's Fortran part was not given to the build\n  help: run `wheelforge toolchain install --fortran`"
     )]
     NoFortran { recipe: String },
+    #[error(
+        "recipe `{recipe}` builds Rust (`backend: maturin` or `build.rust`) but the toolchain's Rust part was not given to the build\n  help: run `wheelforge toolchain install --rust`"
+    )]
+    NoRust { recipe: String },
+    #[error(
+        "recipe `{recipe}` builds Rust but its source has no Cargo manifest (no `Cargo.toml` at the source root, and no `[tool.maturin] manifest-path` in pyproject.toml)\n  help: set `[tool.maturin] manifest-path` in a patch, or remove `build.rust`"
+    )]
+    NoCargoManifest { recipe: String },
     #[error(
         "a native backend ran without the WASI toolchain\n  help: run `wheelforge toolchain install`"
     )]
@@ -74,6 +84,9 @@ pub struct BackendContext<'a> {
     /// The toolchain's Fortran part, for recipes with `build.fortran` (installed on demand
     /// by the pipeline).
     pub fortran: Option<&'a FortranToolchain>,
+    /// The toolchain's Rust part, for recipes that build Rust (installed on demand by the
+    /// pipeline).
+    pub rust: Option<&'a RustToolchain>,
 }
 
 /// Runs the recipe's backend and returns the wheel it wrote.
@@ -81,7 +94,11 @@ pub fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendError> {
     check_fortran(context)?;
     match context.loaded.recipe.build.backend {
         BackendKind::Pure => pure::build(context),
-        BackendKind::Setuptools | BackendKind::Meson | BackendKind::Cmake | BackendKind::Pep517 => {
+        BackendKind::Setuptools
+        | BackendKind::Meson
+        | BackendKind::Cmake
+        | BackendKind::Pep517
+        | BackendKind::Maturin => {
             let toolchain = context.wasi.ok_or(BackendError::NoToolchain)?;
             cross::build(context, toolchain)
         }
@@ -99,10 +116,12 @@ pub fn build_library(context: &BackendContext<'_>) -> Result<PathBuf, BackendErr
 }
 
 fn check_fortran(context: &BackendContext<'_>) -> Result<(), BackendError> {
+    let recipe = || context.loaded.name().to_string();
     if context.loaded.recipe.build.fortran && context.fortran.is_none() {
-        return Err(BackendError::NoFortran {
-            recipe: context.loaded.name().to_string(),
-        });
+        return Err(BackendError::NoFortran { recipe: recipe() });
+    }
+    if context.loaded.recipe.build.uses_rust() && context.rust.is_none() {
+        return Err(BackendError::NoRust { recipe: recipe() });
     }
     Ok(())
 }

@@ -206,13 +206,17 @@ enum Command {
 enum ToolchainAction {
     /// Provision the toolchain into the cache (a no-op when it is installed).
     Install {
-        /// Reinstall from scratch (with --fortran: only the Fortran part).
+        /// Reinstall from scratch (with --fortran or --rust: only those parts).
         #[arg(long)]
         force: bool,
         /// Also install the optional Fortran part: flang, the wasm32 Fortran runtime built from
         /// source (about 13 minutes on 2 cores) and the `wheelforge-fortran` driver.
         #[arg(long)]
         fortran: bool,
+        /// Also install the optional Rust part: Debian's rustc and cargo, the wasm32 standard
+        /// library and its sources (rebuilt position-independent by each Rust build).
+        #[arg(long)]
+        rust: bool,
     },
     /// Print versions, paths, the target triple and the identity hash.
     Info,
@@ -448,16 +452,24 @@ fn toolchain_command(
 ) -> anyhow::Result<ExitCode> {
     use wheelforge::toolchain::{WasiToolchain, install};
     let toolchain = match action {
-        ToolchainAction::Install { force, fortran } => {
+        ToolchainAction::Install {
+            force,
+            fortran,
+            rust,
+        } => {
             let reporter = progress::BarReporter::new(true);
             let started = std::time::Instant::now();
-            let toolchain = if fortran {
-                let toolchain = install::ensure(cache_dir, &reporter)?;
-                wheelforge::toolchain::fortran::install::install(&toolchain, force, &reporter)?;
-                toolchain
+            let toolchain = if fortran || rust {
+                install::ensure(cache_dir, &reporter)?
             } else {
                 install::install(cache_dir, force, &reporter)?
             };
+            if fortran {
+                wheelforge::toolchain::fortran::install::install(&toolchain, force, &reporter)?;
+            }
+            if rust {
+                wheelforge::toolchain::rust::install(&toolchain, force, &reporter)?;
+            }
             reporter.clear();
             println!(
                 "toolchain ready in {:.0} s: {}",
@@ -505,6 +517,15 @@ fn toolchain_command(
         Err(_) => {
             println!("fortran:       not installed (`wheelforge toolchain install --fortran`)")
         }
+    }
+    match wheelforge::toolchain::rust::RustToolchain::load(&toolchain) {
+        Ok(rust) => {
+            println!("rust:          installed, identity {}", rust.identity);
+            for (name, version) in &rust.versions {
+                println!("  {name} {version}");
+            }
+        }
+        Err(_) => println!("rust:          not installed (`wheelforge toolchain install --rust`)"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -333,6 +333,9 @@ pub enum BackendKind {
     /// hatch or pdm build hook, ...): the project's own backend, run with the target
     /// environment and the compiler wrappers, with no build-system settings added.
     Pep517,
+    /// A Rust extension built by maturin (PyO3, cffi or uniffi bindings), cross-compiled for
+    /// WASI with the toolchain's Rust part: implies `build.rust`.
+    Maturin,
     /// A static library for other recipes to link (no wheel).
     StaticLibrary,
     /// A maintainer-written build script.
@@ -347,6 +350,7 @@ impl BackendKind {
             BackendKind::Setuptools => "setuptools",
             BackendKind::Cmake => "cmake",
             BackendKind::Pep517 => "pep517",
+            BackendKind::Maturin => "maturin",
             BackendKind::StaticLibrary => "static_library",
             BackendKind::Script => "script",
         }
@@ -381,6 +385,19 @@ pub struct Build {
     /// and the CMake Fortran toolchain file.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fortran: bool,
+    /// The build compiles Rust (setuptools-rust, or cargo from any other backend; implied by
+    /// `backend: maturin`): the toolchain's Rust part is installed on demand, its identity
+    /// joins the rebuild key, the crates are vendored, and cargo builds for `wasm32-wasip1`
+    /// side modules.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rust: bool,
+}
+
+impl Build {
+    /// Whether the build compiles Rust (`build.rust`, or the maturin backend).
+    pub fn uses_rust(&self) -> bool {
+        self.rust || self.backend == BackendKind::Maturin
+    }
 }
 
 /// `requirements:` — what the build and the wheel need.

@@ -308,15 +308,17 @@ fn guess_backend(
     match module {
         "mesonpy" => Ok(BackendKind::Meson),
         "scikit_build_core.build" => Ok(BackendKind::Cmake),
-        "maturin" => Err(SkeletonError::UnsupportedBackend {
-            backend: described.to_string(),
-            reason: "Rust extensions (maturin) are not supported by wheelforge's toolchain yet"
-                .to_string(),
-        }),
+        "maturin" => {
+            notes.push(
+                "maturin: backend maturin (cargo for wasm32-wasip1 with the toolchain's Rust part; the crates are vendored from Cargo.lock)"
+                    .to_string(),
+            );
+            Ok(BackendKind::Maturin)
+        }
         _ if has_rust => Err(SkeletonError::UnsupportedBackend {
             backend: described.to_string(),
             reason: format!(
-                "the sdist has Rust sources ({}), which wheelforge cannot build yet",
+                "the sdist has Rust sources ({}) and no maturin backend; setuptools-rust and other cargo-driving backends need `backend: pep517` with `build.rust: true` written by hand",
                 rust_example.as_deref().unwrap_or_default()
             ),
         }),
@@ -555,8 +557,16 @@ mod tests {
             ),
             ("src/lib.rs", ""),
         ]);
+        let found = inspect(rust.path(), &mut target("3.14.0")).unwrap();
+        assert_eq!(found.backend, BackendKind::Maturin);
+        // Rust sources without maturin: no backend wheelforge can drive unaided.
+        let setuptools_rust = sdist(&[
+            ("PKG-INFO", "Name: r\nVersion: 1\n"),
+            ("setup.py", ""),
+            ("src/lib.rs", ""),
+        ]);
         assert!(matches!(
-            inspect(rust.path(), &mut target("3.14.0")),
+            inspect(setuptools_rust.path(), &mut target("3.14.0")),
             Err(SkeletonError::UnsupportedBackend { .. })
         ));
     }

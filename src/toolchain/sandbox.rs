@@ -142,7 +142,12 @@ impl Sandbox {
                     .env("HOME", "/root")
                     .env("LANG", "C.UTF-8");
                 if host_ca.is_some() {
-                    for key in ["PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"] {
+                    for key in [
+                        "PIP_CERT",
+                        "SSL_CERT_FILE",
+                        "REQUESTS_CA_BUNDLE",
+                        "CARGO_HTTP_CAINFO",
+                    ] {
                         command.env(key, HOST_CA_INSIDE);
                     }
                 }

@@ -243,7 +243,7 @@ pub fn install(
         )?;
         finish("packages")?;
     }
-    let mut versions = package_versions(toolchain, &log)?;
+    let mut versions = package_versions(toolchain, FORTRAN_PACKAGES, &log)?;
     let flang_version = versions.get("deb:flang-22").cloned().unwrap_or_default();
 
     reporter.message("fortran", "runtime sources");
@@ -478,8 +478,10 @@ fn walk(directory: &Path) -> Result<Vec<PathBuf>, ToolchainError> {
     Ok(files)
 }
 
-fn package_versions(
+/// The installed versions of Debian `packages` in the root, as `deb:NAME` entries.
+pub(crate) fn package_versions(
     toolchain: &WasiToolchain,
+    packages: &[&str],
     log: &Path,
 ) -> Result<BTreeMap<String, String>, ToolchainError> {
     let mut command = toolchain
@@ -487,11 +489,11 @@ fn package_versions(
         .command("/usr/bin/dpkg-query", Path::new("/"), &[]);
     command
         .args(["-W", "-f", "${Package}\t${Version}\n"])
-        .args(FORTRAN_PACKAGES);
+        .args(packages);
     let output = command.output().map_err(io_error(log))?;
     if !output.status.success() {
         return Err(ToolchainError::Step {
-            step: "dpkg-query (Fortran packages)".into(),
+            step: format!("dpkg-query ({})", packages.join(" ")),
             tail: String::from_utf8_lossy(&output.stderr).into_owned(),
             log: log.to_path_buf(),
         });
