@@ -11,6 +11,7 @@ pub mod graph;
 pub mod index;
 pub mod library;
 pub mod lint;
+pub mod local;
 pub mod lock;
 pub mod paths;
 pub mod pipeline;

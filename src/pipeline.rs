@@ -20,7 +20,7 @@ use crate::graph::{self, BuildGraph, Target};
 use crate::index::Index;
 use crate::plan::BuildPlan;
 use crate::recipe::BackendKind;
-use crate::recipe::{LoadedRecipe, RecipeSet};
+use crate::recipe::{LoadedRecipe, RecipeSet, load_recipe};
 use crate::reporter::{Reporter, Stage};
 use crate::source::{self, FetchSettings, SourceCache, sha256_file};
 use crate::toolchain::fortran::install::FortranToolchain;
@@ -47,6 +47,9 @@ pub struct Settings {
     /// Build this variant of the single named target (`--variant`), into
     /// [`variant_out_dir`] rather than the index.
     pub variant: Option<String>,
+    /// Generated recipes (`wheelforge build PATH` / `--sdist FILE`, [`crate::local`]) added to
+    /// the recipe set, each replacing a recipe of its name.
+    pub local_recipes: Vec<PathBuf>,
 }
 
 /// Where a variant's wheels go: an index of their own beside the main one, so that the
@@ -160,6 +163,9 @@ pub fn run_build(
 ) -> Result<RunSummary, PipelineError> {
     let _span = tracing::info_span!("run_build").entered();
     let mut recipes = RecipeSet::load(&settings.recipes_dir, &settings.patches_dir)?;
+    for path in &settings.local_recipes {
+        recipes.insert(load_recipe(path, &settings.patches_dir)?);
+    }
     if let Some(variant) = &settings.variant {
         let [Target::Name(name)] = targets else {
             return Err(PipelineError::VariantTargets {

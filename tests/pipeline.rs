@@ -89,6 +89,7 @@ fn settings(repo: &Repo) -> Settings {
         keep_going: true,
         index_url: None,
         variant: None,
+        local_recipes: Vec::new(),
     }
 }
 

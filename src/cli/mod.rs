@@ -10,7 +10,7 @@ mod publish;
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand};
 
 use wheelforge::graph::Target;
 use wheelforge::pipeline::{RunSummary, Settings, run_build};
+use wheelforge::recipe::RecipeSet;
 
 /// A wheel farm for Python on WASI: builds recipes into a static wheel index.
 #[derive(Debug, Parser)]
@@ -59,9 +60,13 @@ struct Cli {
 enum Command {
     /// Build recipes (and what they need) into the index.
     Build {
-        /// Recipe names, or `tag:NAME` for every recipe with that tag.
-        #[arg(required_unless_present = "all")]
+        /// Recipe names, `tag:NAME` for every recipe with that tag, or a project directory
+        /// (written with a `/`, such as `./myproject` or `.`) to build without a recipe.
+        #[arg(required_unless_present_any = ["all", "sdist"])]
         targets: Vec<String>,
+        /// Build this sdist without a recipe (repeatable), with a recipe's defaults.
+        #[arg(long, value_name = "FILE", conflicts_with = "all")]
+        sdist: Vec<PathBuf>,
         /// Build every recipe.
         #[arg(long, conflicts_with = "targets")]
         all: bool,
@@ -278,6 +283,7 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Build {
             targets,
+            sdist,
             all,
             jobs,
             force,
@@ -286,6 +292,14 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             index_url,
             variant,
         } => {
+            let (targets, local_recipes) = local_targets(
+                &targets,
+                &sdist,
+                &cli.recipes,
+                &patches,
+                &cli.build_dir,
+                &cache_dir,
+            )?;
             let targets = parse_targets(all, &targets);
             let settings = Settings {
                 recipes_dir: cli.recipes,
@@ -299,6 +313,7 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
                 keep_going: !no_keep_going && (keep_going || all),
                 index_url,
                 variant,
+                local_recipes,
             };
             let reporter = progress::BarReporter::new(cli.verbose == 0);
             let summary = run_build(&settings, &targets, &reporter)?;
@@ -764,6 +779,49 @@ fn run_component(
 }
 
 /// `--all`, or recipe names and `tag:NAME`s (parsing a target cannot fail).
+/// The build targets with each project directory and sdist replaced by the name of the recipe
+/// generated for it, and the generated recipes' files.
+fn local_targets(
+    targets: &[String],
+    sdists: &[PathBuf],
+    recipes_dir: &Path,
+    patches_dir: &Path,
+    build_dir: &Path,
+    cache_dir: &Path,
+) -> anyhow::Result<(Vec<String>, Vec<PathBuf>)> {
+    use wheelforge::local::{LocalProject, is_path_target, prepare};
+    let projects: Vec<LocalProject> = targets
+        .iter()
+        .filter(|target| is_path_target(target))
+        .map(|target| LocalProject::Tree(PathBuf::from(target)))
+        .chain(sdists.iter().cloned().map(LocalProject::Sdist))
+        .collect();
+    let mut names: Vec<String> = targets
+        .iter()
+        .filter(|target| !is_path_target(target))
+        .cloned()
+        .collect();
+    if projects.is_empty() {
+        return Ok((names, Vec::new()));
+    }
+    let recipes = RecipeSet::load(recipes_dir, patches_dir)?;
+    let mut files = Vec::new();
+    for project in &projects {
+        let local = prepare(project, &recipes, build_dir, cache_dir)?;
+        for note in &local.notes {
+            eprintln!("{}: {note}", local.name);
+        }
+        eprintln!(
+            "{}: built with a generated recipe ({})",
+            local.name,
+            local.path.display()
+        );
+        names.push(local.name);
+        files.push(local.path);
+    }
+    Ok((names, files))
+}
+
 fn parse_targets(all: bool, names: &[String]) -> Vec<Target> {
     if all || names.is_empty() {
         vec![Target::All]

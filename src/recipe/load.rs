@@ -531,6 +531,11 @@ impl RecipeSet {
         })
     }
 
+    /// Adds a recipe from outside the recipes directory, replacing one of the same name.
+    pub fn insert(&mut self, loaded: LoadedRecipe) {
+        self.recipes.insert(normalize_name(loaded.name()), loaded);
+    }
+
     pub fn get(&self, name: &str) -> Result<&LoadedRecipe, RecipeError> {
         self.recipes
             .get(&normalize_name(name))

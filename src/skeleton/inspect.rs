@@ -61,12 +61,11 @@ const NOT_MODULES: &[&str] = &[
     "build_backend",
 ];
 
-/// Inspects the sdist unpacked at `root`; run requirements are judged on `target`.
+/// Inspects the sdist unpacked at `root` (or a source tree whose `pyproject.toml` has a static
+/// `[project]` table); run requirements are judged on `target`.
 pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, SkeletonError> {
-    let pkg_info = root.join("PKG-INFO");
-    let text = fs_err::read_to_string(&pkg_info).map_err(|_| SkeletonError::NoPkgInfo {
-        root: root.to_path_buf(),
-    })?;
+    let pyproject = Pyproject::read(root)?;
+    let (metadata_path, text) = metadata_text(root, &pyproject)?;
     let headers = Headers::parse(&text);
     let field = |key: &str| {
         headers
@@ -75,12 +74,11 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
             .filter(|v| !v.is_empty() && *v != "UNKNOWN")
             .map(str::to_string)
     };
-    let name = field("Name").ok_or_else(|| SkeletonError::NoPkgInfo {
+    let no_metadata = || SkeletonError::NoPkgInfo {
         root: root.to_path_buf(),
-    })?;
-    let version = field("Version").ok_or_else(|| SkeletonError::NoPkgInfo {
-        root: root.to_path_buf(),
-    })?;
+    };
+    let name = field("Name").ok_or_else(no_metadata)?;
+    let version = field("Version").ok_or_else(no_metadata)?;
     let mut notes = Vec::new();
 
     let license = field("License-Expression")
@@ -99,7 +97,33 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
     let home = field("Home-page").or_else(|| project_url(&headers));
 
     let mut run: Vec<String> = Vec::new();
-    for value in headers.get_all("Requires-Dist") {
+    let mut requirements: Vec<(String, &Path, &str)> = headers
+        .get_all("Requires-Dist")
+        .map(|value| (value.to_string(), metadata_path.as_path(), text.as_str()))
+        .collect();
+    if requirements.is_empty() {
+        // Dynamic metadata: PKG-INFO lists none, pyproject.toml may (PEP 621).
+        let (static_dependencies, dynamic) = pyproject.dependencies();
+        if !static_dependencies.is_empty() && metadata_path.ends_with("PKG-INFO") {
+            notes.push(
+                "PKG-INFO lists no Requires-Dist: requirements.run is taken from pyproject.toml's [project] dependencies"
+                    .to_string(),
+            );
+        }
+        if dynamic {
+            notes.push(
+                "pyproject.toml declares its dependencies dynamic and PKG-INFO lists none: check requirements.run against the built wheel's METADATA"
+                    .to_string(),
+            );
+        }
+        requirements.extend(
+            static_dependencies
+                .into_iter()
+                .map(|value| (value, pyproject.path.as_path(), pyproject.text.as_str())),
+        );
+    }
+    for (value, source_path, source_text) in &requirements {
+        let value = value.as_str();
         let requirement = match Requirement::parse(value) {
             Ok(requirement) => requirement,
             Err(why) => {
@@ -119,11 +143,15 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
                 true
             }
             Err(source) => {
-                let (line, column) = header_position(&text, "Requires-Dist", value);
+                let (line, column) = if source_path.ends_with("pyproject.toml") {
+                    text_position(source_text, value)
+                } else {
+                    header_position(source_text, "Requires-Dist", value)
+                };
                 return Err(SkeletonError::TargetMarkers {
-                    pkg_info: pkg_info
+                    pkg_info: source_path
                         .strip_prefix(root.parent().unwrap_or(root))
-                        .unwrap_or(&pkg_info)
+                        .unwrap_or(source_path)
                         .to_path_buf(),
                     line,
                     column,
@@ -137,10 +165,10 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
         }
     }
 
-    let build_backend = read_build_backend(root)?;
+    let build_backend = pyproject.build_backend();
     let native_sources = native_sources(root);
     let backend = guess_backend(build_backend.as_deref(), &native_sources, &mut notes)?;
-    let imports = guess_imports(root, &name, &headers, &mut notes);
+    let imports = guess_imports(root, &name, &headers, &pyproject, &mut notes);
 
     Ok(Inspection {
         summary: field("Summary").unwrap_or_else(|| name.clone()),
@@ -225,23 +253,126 @@ fn project_url(headers: &Headers) -> Option<String> {
     urls.first().map(|(_, url)| url.clone())
 }
 
-/// `[build-system] build-backend` of `pyproject.toml`, if the sdist has one.
-fn read_build_backend(root: &Path) -> Result<Option<String>, SkeletonError> {
-    let path = root.join("pyproject.toml");
-    let Ok(text) = fs_err::read_to_string(&path) else {
-        return Ok(None);
-    };
-    let document: toml::Table =
-        text.parse()
-            .map_err(|error: toml::de::Error| SkeletonError::Pyproject {
-                path: path.clone(),
-                message: error.to_string(),
-            })?;
-    Ok(document
-        .get("build-system")
-        .and_then(|system| system.get("build-backend"))
-        .and_then(|backend| backend.as_str())
-        .map(str::to_string))
+/// The line and column (1-based) where `needle` first appears in `text`.
+fn text_position(text: &str, needle: &str) -> (usize, usize) {
+    text.lines()
+        .enumerate()
+        .find_map(|(index, line)| line.find(needle).map(|column| (index + 1, column + 1)))
+        .unwrap_or((1, 1))
+}
+
+/// `pyproject.toml`, parsed (empty when the tree has none).
+struct Pyproject {
+    path: PathBuf,
+    text: String,
+    document: toml::Table,
+}
+
+impl Pyproject {
+    fn read(root: &Path) -> Result<Pyproject, SkeletonError> {
+        let path = root.join("pyproject.toml");
+        let text = fs_err::read_to_string(&path).unwrap_or_default();
+        let document: toml::Table =
+            text.parse()
+                .map_err(|error: toml::de::Error| SkeletonError::Pyproject {
+                    path: path.clone(),
+                    message: error.to_string(),
+                })?;
+        Ok(Pyproject {
+            path,
+            text,
+            document,
+        })
+    }
+
+    fn get(&self, keys: &[&str]) -> Option<&toml::Value> {
+        let (first, rest) = keys.split_first()?;
+        rest.iter()
+            .try_fold(self.document.get(*first)?, |value, key| value.get(*key))
+    }
+
+    fn string(&self, keys: &[&str]) -> Option<String> {
+        self.get(keys)?.as_str().map(str::to_string)
+    }
+
+    /// `[build-system] build-backend`.
+    fn build_backend(&self) -> Option<String> {
+        self.string(&["build-system", "build-backend"])
+    }
+
+    /// Whether `[project] dynamic` lists `field`.
+    fn is_dynamic(&self, field: &str) -> bool {
+        self.get(&["project", "dynamic"])
+            .and_then(toml::Value::as_array)
+            .is_some_and(|fields| fields.iter().any(|f| f.as_str() == Some(field)))
+    }
+
+    /// `[project] dependencies` (PEP 621), and whether they are declared dynamic.
+    fn dependencies(&self) -> (Vec<String>, bool) {
+        let listed = self
+            .get(&["project", "dependencies"])
+            .and_then(toml::Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| item.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (listed, self.is_dynamic("dependencies"))
+    }
+
+    /// PKG-INFO-style headers from the static `[project]` table, for a source tree.
+    fn as_headers(&self) -> String {
+        let mut text = String::new();
+        let mut header = |key: &str, value: Option<String>| {
+            if let Some(value) = value.filter(|v| !v.contains('\n')) {
+                text.push_str(&format!("{key}: {value}\n"));
+            }
+        };
+        header("Name", self.string(&["project", "name"]));
+        header("Version", self.string(&["project", "version"]));
+        header("Summary", self.string(&["project", "description"]));
+        header(
+            "License-Expression",
+            self.string(&["project", "license"])
+                .or_else(|| self.string(&["project", "license", "text"])),
+        );
+        if let Some(urls) = self
+            .get(&["project", "urls"])
+            .and_then(toml::Value::as_table)
+        {
+            for (label, url) in urls {
+                header(
+                    "Project-URL",
+                    url.as_str().map(|url| format!("{label}, {url}")),
+                );
+            }
+        }
+        text
+    }
+}
+
+/// The metadata file and its headers: the sdist's PKG-INFO, or for a source tree the headers
+/// of its static `[project]` table.
+fn metadata_text(root: &Path, pyproject: &Pyproject) -> Result<(PathBuf, String), SkeletonError> {
+    let pkg_info = root.join("PKG-INFO");
+    if let Ok(text) = fs_err::read_to_string(&pkg_info) {
+        return Ok((pkg_info, text));
+    }
+    let dynamic: Vec<&str> = ["name", "version"]
+        .into_iter()
+        .filter(|field| {
+            pyproject.is_dynamic(field) || pyproject.string(&["project", field]).is_none()
+        })
+        .collect();
+    if !dynamic.is_empty() {
+        return Err(SkeletonError::NoStaticMetadata {
+            root: root.to_path_buf(),
+            fields: dynamic.join(" and "),
+        });
+    }
+    Ok((pyproject.path.clone(), pyproject.as_headers()))
 }
 
 /// Compiled-language sources of the package (not of its tests, docs or examples).
@@ -372,16 +503,20 @@ fn guess_imports(
     root: &Path,
     name: &str,
     headers: &Headers,
+    pyproject: &Pyproject,
     notes: &mut Vec<String>,
 ) -> Vec<String> {
     let declared: Vec<String> = headers
         .get_all("Import-Name")
         .filter(|value| !value.contains("private"))
         .map(|value| value.split(';').next().unwrap_or(value).trim().to_string())
-        .filter(|value| !value.is_empty())
+        .filter(|value| is_module_path(value))
         .collect();
     if !declared.is_empty() {
         return declared;
+    }
+    if let Some(modules) = maturin_modules(root, pyproject) {
+        return modules;
     }
     let mut top_level: Vec<String> = fs_err::read_dir(root)
         .into_iter()
@@ -392,7 +527,7 @@ fn guess_imports(
         .flat_map(|text| {
             text.lines()
                 .map(str::trim)
-                .filter(|line| !line.is_empty())
+                .filter(|line| is_module_path(line))
                 .map(str::to_string)
                 .collect::<Vec<_>>()
         })
@@ -431,6 +566,57 @@ fn guess_imports(
             vec![wanted]
         }
     }
+}
+
+/// Whether `text` can follow `import`: dotted identifiers (not `name-stubs`, a typing-stubs
+/// directory, nor a path).
+fn is_module_path(text: &str) -> bool {
+    !text.is_empty()
+        && text.split('.').all(|part| {
+            part.starts_with(|c: char| c.is_alphabetic() || c == '_')
+                && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+        })
+}
+
+/// The modules a maturin project installs: `[tool.maturin] module-name` (and its top-level
+/// package when it is dotted), else the top-level packages of `python-source`, else the crate's
+/// library name from `Cargo.toml`. `None` for other backends.
+fn maturin_modules(root: &Path, pyproject: &Pyproject) -> Option<Vec<String>> {
+    let backend = pyproject.build_backend()?;
+    if backend.split(':').next()?.trim() != "maturin" {
+        return None;
+    }
+    if let Some(module) = pyproject
+        .string(&["tool", "maturin", "module-name"])
+        .filter(|m| is_module_path(m))
+    {
+        let top = module.split('.').next().unwrap_or(&module).to_string();
+        return Some(if top == module {
+            vec![module]
+        } else {
+            vec![top, module]
+        });
+    }
+    if let Some(source) = pyproject.string(&["tool", "maturin", "python-source"]) {
+        let found = candidates(&root.join(source));
+        if !found.is_empty() {
+            return Some(found);
+        }
+    }
+    let manifest = pyproject
+        .string(&["tool", "maturin", "manifest-path"])
+        .unwrap_or_else(|| "Cargo.toml".to_string());
+    let cargo: toml::Table = fs_err::read_to_string(root.join(manifest))
+        .ok()?
+        .parse()
+        .ok()?;
+    let lib = cargo
+        .get("lib")
+        .and_then(|lib| lib.get("name"))
+        .or_else(|| cargo.get("package").and_then(|p| p.get("name")))?
+        .as_str()?
+        .replace('-', "_");
+    is_module_path(&lib).then(|| vec![lib])
 }
 
 /// Importable packages (directories with `__init__.py`) and modules directly in `dir`.

@@ -32,6 +32,8 @@ pub enum SkeletonError {
     Pip { requirement: String, tail: String },
     #[error("{root} has no PKG-INFO with a name and version\n  help: the archive pip downloaded is not a standard sdist; write the recipe by hand (docs/recipes.md)", root = root.display())]
     NoPkgInfo { root: PathBuf },
+    #[error("{root} has no PKG-INFO, and its pyproject.toml gives no static [project] {fields}\n  help: build an sdist (`python -m build --sdist`) and pass it with `--sdist FILE`; its PKG-INFO has the values a dynamic build computes", root = root.display())]
+    NoStaticMetadata { root: PathBuf, fields: String },
     #[error("{path} is not valid TOML: {message}\n  help: write the recipe by hand (docs/recipes.md)", path = path.display())]
     Pyproject { path: PathBuf, message: String },
     #[error(
@@ -237,6 +239,25 @@ fn download(
 
 /// The recipe text, in the layout of the recipes in this repository.
 pub fn render(name: &str, sha256: &str, found: &inspect::Inspection) -> String {
+    render_with_source(
+        &format!(
+            "# Written by `wheelforge skeleton` from {name} {version}'s sdist; check it, then `wheelforge lint {name}`.\n",
+            version = scalar(&found.version)
+        ),
+        name,
+        &format!("  pypi: {name}\n  sha256: {sha256}\n"),
+        found,
+    )
+}
+
+/// The recipe text under `header` (comment lines), with `source:` holding `source` (indented
+/// lines).
+pub fn render_with_source(
+    header: &str,
+    name: &str,
+    source: &str,
+    found: &inspect::Inspection,
+) -> String {
     let list = |items: &[String]| {
         format!(
             "[{}]",
@@ -248,14 +269,14 @@ pub fn render(name: &str, sha256: &str, found: &inspect::Inspection) -> String {
         )
     };
     let mut text = format!(
-        "# Written by `wheelforge skeleton` from {name} {version}'s sdist; check it, then `wheelforge lint {name}`.\npackage:\n  name: {name}\n  version: {version}\n",
+        "{header}package:\n  name: {name}\n  version: {version}\n",
         version = scalar(&found.version)
     );
     if found.backend == BackendKind::Pure {
         text.push_str("  tags: [pure]\n");
     }
     text.push_str(&format!(
-        "source:\n  pypi: {name}\n  sha256: {sha256}\nbuild:\n  backend: {}\n",
+        "source:\n{source}build:\n  backend: {}\n",
         found.backend.name()
     ));
     if !found.run.is_empty() {

@@ -121,6 +121,22 @@ impl SourceCache {
         None
     }
 
+    /// Puts a local archive whose digest is `sha256` into the cache (copied aside, then
+    /// renamed), unless it is there already; returns the cached path.
+    pub fn insert(&self, archive: &Path, sha256: &str) -> std::io::Result<PathBuf> {
+        let digest = Sha256::try_from(sha256.to_string()).map_err(std::io::Error::other)?;
+        if let Some(found) = self.lookup(&digest) {
+            return Ok(found);
+        }
+        let dir = self.entry_dir(&digest);
+        fs_err::create_dir_all(&dir)?;
+        let mut staged = tempfile::NamedTempFile::new_in(&dir)?;
+        std::io::copy(&mut fs_err::File::open(archive)?, &mut staged)?;
+        let target = dir.join(file_name(archive));
+        staged.persist(&target).map_err(|error| error.error)?;
+        Ok(target)
+    }
+
     /// Returns the recipe's archive, from the cache or fetched, verified against the recipe.
     pub fn fetch(
         &self,
