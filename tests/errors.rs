@@ -363,3 +363,38 @@ fn a_test_requirement_missing_from_the_index() {
             .unwrap_err();
     insta::assert_snapshot!(repo.redact(&error.to_string()));
 }
+
+/// `wheelforge build PATH` / `--sdist FILE` with something that is not a project.
+fn local_error(repo: &Repo, project: wheelforge::local::LocalProject) -> String {
+    let set = RecipeSet::load(&repo.recipes(), &repo.patches()).unwrap();
+    let error = wheelforge::local::prepare(
+        &project,
+        &set,
+        &repo.root().join("build"),
+        &repo.root().join("cache"),
+    )
+    .unwrap_err();
+    repo.redact(&error.to_string())
+}
+
+#[test]
+fn a_local_directory_without_a_project() {
+    let repo = Repo::new();
+    let empty = repo.root().join("not-a-project");
+    fs_err::create_dir_all(&empty).unwrap();
+    insta::assert_snapshot!(local_error(
+        &repo,
+        wheelforge::local::LocalProject::Tree(empty)
+    ));
+}
+
+#[test]
+fn a_local_sdist_that_is_not_an_archive() {
+    let repo = Repo::new();
+    let file = repo.root().join("notes.txt");
+    fs_err::write(&file, "hello").unwrap();
+    insta::assert_snapshot!(local_error(
+        &repo,
+        wheelforge::local::LocalProject::Sdist(file)
+    ));
+}

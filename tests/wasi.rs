@@ -695,3 +695,81 @@ fn a_native_build_sees_the_toolchain_read_only_and_private_tmp_and_home() {
     }
     assert!(work.path().join("ok").is_file());
 }
+
+/// `wheelforge build PATH` and `wheelforge build --sdist FILE`: the C fixture's project, with
+/// no recipe for it anywhere, built from its directory and from an sdist of it. Each lands in
+/// its own index; stock pip installs the directory's wheel, componentize-py links it and it runs.
+#[test]
+fn a_project_directory_and_an_sdist_build_without_a_recipe() {
+    let toolchain = toolchain();
+    let work = tempfile::tempdir().unwrap();
+    let work = fs_err::canonicalize(work.path()).unwrap();
+    let project = work.join("wf-cdemo");
+    wheelforge::source::unpack::copy_tree(&fixtures().join("wf-cdemo/package"), &project).unwrap();
+    let recipes = work.join("no-recipes");
+    fs_err::create_dir_all(&recipes).unwrap();
+
+    let output = wheelforge(&recipes, &work)
+        .current_dir(&work)
+        .args(["build", "./wf-cdemo"])
+        .output()
+        .unwrap();
+    let all = text(&output);
+    assert!(output.status.success(), "{all}");
+    assert!(all.contains("built with a generated recipe"), "{all}");
+    let wheel = "wf_cdemo-1.0.0-cp314-cp314-wasi_0_2_wasm32.whl";
+    assert!(work.join("dist/packages").join(wheel).is_file(), "{all}");
+    // The project's tree is untouched: the build ran on a copy.
+    assert!(!project.join("build").exists() && !project.join("src/wf_cdemo.egg-info").exists());
+
+    let mut command = wheelforge(&recipes, &work);
+    command.args(["serve", "--port", "0"]);
+    let (mut server, url) = common::serve(command);
+    let deps = work.join("deps");
+    let pip = common::consumer_pip_install(&url, &deps, "wf-cdemo");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(pip.status.success(), "{}", text(&pip));
+    let run = common::consumer_link_and_run(
+        &toolchain,
+        &work,
+        &deps,
+        "import wf_cdemo\nfrom wit_world import exports\n\n\
+         class Run(exports.Run):\n    def run(self) -> None:\n        \
+         print(wf_cdemo.add(2, 40))\n",
+    );
+    assert_eq!(run.exit_code, 0, "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "42\n");
+
+    // The same project as an sdist (no PKG-INFO: the static [project] table is its metadata).
+    let sdist = work.join("wf_cdemo-1.0.0.tar.gz");
+    {
+        let file = fs_err::File::create(&sdist).unwrap();
+        let mut archive = tar::Builder::new(flate2::write::GzEncoder::new(
+            file,
+            flate2::Compression::fast(),
+        ));
+        archive
+            .append_dir_all("wf_cdemo-1.0.0", fixtures().join("wf-cdemo/package"))
+            .unwrap();
+        archive.into_inner().unwrap().finish().unwrap();
+    }
+    let output = wheelforge_dirs(
+        &recipes,
+        &work.join("dist-sdist"),
+        &work.join("build-sdist"),
+    )
+    .arg("build")
+    .arg("--sdist")
+    .arg(&sdist)
+    .output()
+    .unwrap();
+    let all = text(&output);
+    assert!(output.status.success(), "{all}");
+    assert!(
+        work.join("dist-sdist/packages").join(wheel).is_file(),
+        "{all}"
+    );
+    let recipe = fs_err::read_to_string(work.join("build-sdist/local/wf-cdemo/meta.yaml")).unwrap();
+    assert!(recipe.contains("  pypi: wf-cdemo\n  sha256: "), "{recipe}");
+}

@@ -91,7 +91,7 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
                 .next()
         });
     if license.is_none() {
-        notes.push("PKG-INFO names no license: about.license is UNKNOWN".to_string());
+        notes.push("the project's metadata names no license: about.license is UNKNOWN".to_string());
     }
 
     let home = field("Home-page").or_else(|| project_url(&headers));
