@@ -12,7 +12,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::recipe::{RecipeError, RecipeSet, load_recipe_str};
-use crate::skeleton::{SkeletonError, inspect, marker::TargetMarkers, render_with_source};
+use crate::skeleton::{
+    SkeletonError, host_libraries, inspect, marker::TargetMarkers, render_with_source,
+};
 use crate::source::{SourceCache, sha256_file, unpack};
 use crate::tags::normalize_name;
 
@@ -153,6 +155,7 @@ pub fn prepare(
         }
     };
     let name = normalize_name(&found.name);
+    host_libraries(&mut found, &recipes.recipes_dir);
     let mut notes = std::mem::take(&mut found.notes);
     found.run.retain(|requirement| {
         let known = recipes.recipes.contains_key(&normalize_name(requirement));

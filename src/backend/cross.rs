@@ -112,7 +112,12 @@ pub(super) fn build(
             .env("PATH", &tool_path)
             .env("SOURCE_DATE_EPOCH", "315532800");
         if target {
-            add_target_environment(&mut command, toolchain, context);
+            add_target_environment(
+                &mut command,
+                toolchain,
+                context,
+                host_env.as_ref().map(|host_env| host_env.root.as_path()),
+            );
             let pythonpath = format!(
                 "{python_path}:{}",
                 toolchain.target.sysconfigdata_dir.display()
@@ -289,12 +294,26 @@ fn config_settings(
 }
 
 /// The variables that make a backend build for the target, and only for it.
+///
+/// With `host_prefix` (the unpacked `requirements.host`), the static libraries there are on
+/// the compiler's and linker's search paths (`-I PREFIX/include`, `-L PREFIX/lib` ahead of the
+/// recipe's flags): backends without pkg-config (setuptools, PyYAML's wrapper) find `yaml.h`
+/// and `-lyaml` of a `static_library` recipe as they would in `/usr`.
 pub(super) fn add_target_environment(
     command: &mut Command,
     toolchain: &WasiToolchain,
     context: &BackendContext<'_>,
+    host_prefix: Option<&Path>,
 ) {
     let build = &context.loaded.recipe.build;
+    let search = |flag: &str, dir: &str, flags: &[String]| {
+        let dir = host_prefix.map(|prefix| prefix.join(dir)).filter(|d| d.is_dir());
+        dir.map(|dir| format!("{flag}{}", dir.display()))
+            .into_iter()
+            .chain(flags.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     let tools = toolchain.tools_dir.display();
     let bin = format!("{tools}/bin");
     let target = &toolchain.target;
@@ -310,9 +329,9 @@ pub(super) fn add_target_environment(
         .env("RANLIB", format!("{bin}/ranlib"))
         .env("LDSHARED", format!("{bin}/cc -shared"))
         .env("LDCXXSHARED", format!("{bin}/c++ -shared"))
-        .env("CFLAGS", build.cflags.join(" "))
-        .env("CXXFLAGS", build.cxxflags.join(" "))
-        .env("LDFLAGS", build.ldflags.join(" "))
+        .env("CFLAGS", search("-I", "include", &build.cflags))
+        .env("CXXFLAGS", search("-I", "include", &build.cxxflags))
+        .env("LDFLAGS", search("-L", "lib", &build.ldflags))
         .env("PKG_CONFIG_LIBDIR", &target.pkg_config_dir)
         .env("PKG_CONFIG_PATH", "")
         .envs(&build.environment);

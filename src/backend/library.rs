@@ -58,7 +58,12 @@ pub(super) fn build(
     let binds: Vec<&Path> = vec![work];
     let mut command = sandbox.command("/bin/sh", context.source_root, &binds);
     command.arg("-euc").arg(script).arg("wheelforge-build");
-    super::cross::add_target_environment(&mut command, toolchain, context);
+    super::cross::add_target_environment(
+        &mut command,
+        toolchain,
+        context,
+        host_env.as_ref().map(|host_env| host_env.root.as_path()),
+    );
     let tools = toolchain.tools_dir.display();
     let jobs = std::thread::available_parallelism().map_or(1, usize::from);
     command

@@ -190,6 +190,13 @@ fn check_build(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeErr
             "remove `fortran: true`, or use a native backend (meson, setuptools, cmake, static_library)",
         );
     }
+    if !build.headers.is_empty() && build.backend != BackendKind::StaticLibrary {
+        return invalid(
+            &["build", "headers"],
+            "build.headers applies to `static_library` recipes only".to_string(),
+            "remove `headers:`; it lists the headers a static library installs",
+        );
+    }
     if build.backend == BackendKind::StaticLibrary {
         let test = &recipe.test;
         if !test.imports.is_empty() || test.command.is_some() || test.pytest.is_some() {

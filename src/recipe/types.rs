@@ -391,6 +391,11 @@ pub struct Build {
     /// side modules.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rust: bool,
+    /// The headers a `static_library` installs under `$PREFIX/include` that its users include
+    /// (`yaml.h`, `libxml/tree.h`): `wheelforge skeleton` adds the library to
+    /// `requirements.host` of a package whose compiled sources include one of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<String>,
 }
 
 impl Build {

@@ -26,8 +26,23 @@ pub struct Inspection {
     pub build_backend: Option<String>,
     pub backend: BackendKind,
     pub imports: Vec<String>,
+    /// Headers the compiled sources include that the sdist does not ship (`yaml.h`), each with
+    /// the first file including it: system headers, or a library's
+    /// ([`crate::skeleton::host_libraries`] maps them to library recipes).
+    pub includes: Vec<Include>,
+    /// Recipes built for the target that the build links against (`requirements.host`).
+    pub host: Vec<String>,
     /// Guesses a maintainer should check.
     pub notes: Vec<String>,
+}
+
+/// A header included by the compiled sources and not shipped in the sdist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Include {
+    /// As written between `<>` or quotes: `yaml.h`, `libxml/tree.h`.
+    pub header: String,
+    /// The including file, relative to the sdist's root.
+    pub from: PathBuf,
 }
 
 /// Directories whose sources are not part of the package.
@@ -169,6 +184,11 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
     let native_sources = native_sources(root);
     let backend = guess_backend(build_backend.as_deref(), &native_sources, &mut notes)?;
     let imports = guess_imports(root, &name, &headers, &pyproject, &mut notes);
+    let includes = if backend == BackendKind::Pure {
+        Vec::new()
+    } else {
+        external_includes(root)
+    };
 
     Ok(Inspection {
         summary: field("Summary").unwrap_or_else(|| name.clone()),
@@ -180,8 +200,95 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
         build_backend,
         backend,
         imports,
+        includes,
+        host: Vec::new(),
         notes,
     })
+}
+
+/// The headers that the C, C++ and Cython sources of the package (outside its tests, docs
+/// and examples) include and the sdist does not contain, in order of first appearance.
+fn external_includes(root: &Path) -> Vec<Include> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs_err::read_dir(&dir) else {
+            continue;
+        };
+        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for path in entries.into_iter().rev() {
+            let file_name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default();
+            if path.is_dir() {
+                if !file_name.starts_with('.') && !NOT_PACKAGE.contains(&file_name.as_str()) {
+                    stack.push(path);
+                }
+            } else {
+                files.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
+            }
+        }
+    }
+    files.sort();
+    let shipped = |header: &str| {
+        files
+            .iter()
+            .any(|file| file.to_string_lossy().replace('\\', "/").ends_with(header))
+    };
+    let mut found: Vec<Include> = Vec::new();
+    for file in &files {
+        let extension = file
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        if !matches!(
+            extension.as_str(),
+            "c" | "cc" | "cpp" | "cxx" | "h" | "hh" | "hpp" | "pyx" | "pxd"
+        ) {
+            continue;
+        }
+        let Ok(text) = fs_err::read_to_string(root.join(file)) else {
+            continue;
+        };
+        for header in text.lines().filter_map(included_header) {
+            if !shipped(&format!("/{header}"))
+                && !shipped_at_root(&files, header)
+                && !found.iter().any(|include| include.header == header)
+            {
+                found.push(Include {
+                    header: header.to_string(),
+                    from: file.clone(),
+                });
+            }
+        }
+    }
+    found
+}
+
+fn shipped_at_root(files: &[PathBuf], header: &str) -> bool {
+    files.iter().any(|file| file == Path::new(header))
+}
+
+/// The header of a C `#include <x.h>` / `#include "x.h"` line or a Cython
+/// `cdef extern from "x.h"` line.
+fn included_header(line: &str) -> Option<&str> {
+    let line = line.trim_start();
+    let rest = if let Some(rest) = line.strip_prefix('#') {
+        rest.trim_start().strip_prefix("include")?.trim_start()
+    } else {
+        line.strip_prefix("cdef extern from")?.trim_start()
+    };
+    let (open, close) = match rest.chars().next()? {
+        '<' => ('<', '>'),
+        '"' => ('"', '"'),
+        '\'' => ('\'', '\''),
+        _ => return None,
+    };
+    let inner = rest.strip_prefix(open)?;
+    let header = &inner[..inner.find(close)?];
+    (!header.is_empty() && header != "*").then_some(header)
 }
 
 /// The line and column (1-based) of the value of the header `key: value` in `text`.
@@ -518,10 +625,16 @@ fn guess_imports(
     if let Some(modules) = maturin_modules(root, pyproject) {
         return modules;
     }
-    let mut top_level: Vec<String> = fs_err::read_dir(root)
-        .into_iter()
-        .flatten()
-        .flatten()
+    // setuptools writes `NAME.egg-info` beside the packages: at the root, or in the
+    // `package_dir` (`src/`, PyYAML's `lib/`).
+    let mut top_level: Vec<String> = SOURCE_DIRS
+        .iter()
+        .flat_map(|dir| {
+            fs_err::read_dir(root.join(dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
         .filter(|entry| entry.file_name().to_string_lossy().ends_with(".egg-info"))
         .filter_map(|entry| fs_err::read_to_string(entry.path().join("top_level.txt")).ok())
         .flat_map(|text| {
@@ -533,10 +646,11 @@ fn guess_imports(
         })
         .collect();
     if top_level.is_empty() {
-        top_level = candidates(&root.join("src"));
-        if top_level.is_empty() {
-            top_level = candidates(root);
-        }
+        top_level = SOURCE_DIRS
+            .iter()
+            .map(|dir| candidates(&root.join(dir)))
+            .find(|found| !found.is_empty())
+            .unwrap_or_default();
     }
     let public: Vec<String> = top_level
         .iter()
@@ -567,6 +681,10 @@ fn guess_imports(
         }
     }
 }
+
+/// Where a project's packages live, in the order they are looked for: `src/`, `lib/`
+/// (PyYAML's `package_dir`), then the root.
+const SOURCE_DIRS: &[&str] = &["src", "lib", ""];
 
 /// Whether `text` can follow `import`: dotted identifiers (not `name-stubs`, a typing-stubs
 /// directory, nor a path).
@@ -695,6 +813,8 @@ mod tests {
                 build_backend: Some("hatchling.build".into()),
                 backend: BackendKind::Pure,
                 imports: vec!["demo_pkg".into()],
+                includes: vec![],
+                host: vec![],
                 notes: vec![],
             }
         );
@@ -786,5 +906,44 @@ Version: 1
             "{:?}",
             found.notes
         );
+    }
+
+    #[test]
+    fn an_in_tree_backend_with_packages_under_lib() {
+        // PyYAML: `backend-path = ["packaging"]`, a wrapper of setuptools, and its packages
+        // (and egg-info) under lib/.
+        let dir = sdist(&[
+            ("PKG-INFO", "Name: PyYAML\nVersion: 6.0.4\nLicense: MIT\n"),
+            (
+                "pyproject.toml",
+                "[build-system]\nrequires = [\"setuptools\", \"Cython\"]\nbuild-backend = \"_pyyaml_pep517\"\nbackend-path = [\"packaging\"]\n",
+            ),
+            ("packaging/_pyyaml_pep517.py", ""),
+            ("setup.py", ""),
+            (
+                "yaml/_yaml.pyx",
+                "cdef extern from \"_yaml.h\":\n    pass\n",
+            ),
+            ("yaml/_yaml.h", "#include <yaml.h>\n#include \"_yaml.h\"\n"),
+            (
+                "yaml/_yaml.c",
+                "#include \"Python.h\"\n  #  include <yaml.h>\n",
+            ),
+            ("lib/yaml/__init__.py", ""),
+            ("lib/_yaml/__init__.py", ""),
+            ("lib/PyYAML.egg-info/top_level.txt", "_yaml\nyaml\n"),
+        ]);
+        let found = inspect(dir.path(), &mut target("3.14.0")).unwrap();
+        assert_eq!(found.backend, BackendKind::Pep517);
+        assert_eq!(found.imports, ["yaml"]);
+        let includes: Vec<_> = found
+            .includes
+            .iter()
+            .map(|i| format!("{} {}", i.header, i.from.display()))
+            .collect();
+        assert_eq!(includes, ["Python.h yaml/_yaml.c", "yaml.h yaml/_yaml.c"]);
+        fs_err::remove_dir_all(dir.path().join("lib/PyYAML.egg-info")).unwrap();
+        let found = inspect(dir.path(), &mut target("3.14.0")).unwrap();
+        assert_eq!(found.imports, ["yaml"]);
     }
 }

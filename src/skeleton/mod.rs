@@ -131,6 +131,8 @@ pub fn skeleton(
     let name = normalize_name(&inspection.name);
     refuse_existing(&settings.output_dir, &name)?;
 
+    let mut inspection = inspection;
+    host_libraries(&mut inspection, &settings.output_dir);
     let text = render(&name, &sha256, &inspection);
     let dir = settings.output_dir.join(&name);
     let path = dir.join("meta.yaml");
@@ -237,6 +239,173 @@ fn download(
     }
 }
 
+/// Headers of the C library, POSIX and CPython (and C++'s, which have no `.h`): included by
+/// many sources, provided by the toolchain's sysroot or the target environment.
+const SYSTEM_HEADERS: &[&str] = &[
+    "assert.h",
+    "complex.h",
+    "ctype.h",
+    "errno.h",
+    "fenv.h",
+    "float.h",
+    "inttypes.h",
+    "iso646.h",
+    "limits.h",
+    "locale.h",
+    "math.h",
+    "setjmp.h",
+    "signal.h",
+    "stdalign.h",
+    "stdarg.h",
+    "stdatomic.h",
+    "stdbool.h",
+    "stddef.h",
+    "stdint.h",
+    "stdio.h",
+    "stdlib.h",
+    "stdnoreturn.h",
+    "string.h",
+    "strings.h",
+    "tgmath.h",
+    "threads.h",
+    "time.h",
+    "uchar.h",
+    "wchar.h",
+    "wctype.h",
+    "alloca.h",
+    "dirent.h",
+    "dlfcn.h",
+    "endian.h",
+    "fcntl.h",
+    "fnmatch.h",
+    "getopt.h",
+    "glob.h",
+    "grp.h",
+    "iconv.h",
+    "langinfo.h",
+    "libgen.h",
+    "malloc.h",
+    "memory.h",
+    "netdb.h",
+    "poll.h",
+    "pthread.h",
+    "pwd.h",
+    "regex.h",
+    "sched.h",
+    "search.h",
+    "semaphore.h",
+    "spawn.h",
+    "syslog.h",
+    "termios.h",
+    "unistd.h",
+    "utime.h",
+    "wordexp.h",
+    "byteswap.h",
+    "features.h",
+    "emmintrin.h",
+    "immintrin.h",
+    "xmmintrin.h",
+    "intrin.h",
+    "windows.h",
+    "winsock2.h",
+    "io.h",
+    "process.h",
+    "direct.h",
+    "Python.h",
+    "structmember.h",
+    "pythread.h",
+    "frameobject.h",
+    "datetime.h",
+    "marshal.h",
+    "pyconfig.h",
+    "bytesobject.h",
+    "longintrepr.h",
+    "osdefs.h",
+];
+
+/// Prefixes of system header directories (`sys/types.h`, `arpa/inet.h`, `cpython/...`).
+const SYSTEM_HEADER_DIRS: &[&str] = &[
+    "sys/",
+    "arpa/",
+    "netinet/",
+    "net/",
+    "linux/",
+    "asm/",
+    "mach/",
+    "mach-o/",
+    "cpython/",
+    "internal/",
+    "wasi/",
+    "bits/",
+    "emscripten",
+];
+
+/// Adds to `found.host` the library recipes in `recipes_dir` whose `build.headers` the
+/// sources include (`yaml.h` → `libyaml`), and notes the included headers that are neither
+/// shipped, nor a system header, nor any library recipe's.
+pub fn host_libraries(found: &mut inspect::Inspection, recipes_dir: &Path) {
+    let mut libraries: Vec<(String, Vec<String>)> = Vec::new();
+    for entry in fs_err::read_dir(recipes_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let path = entry.path().join("meta.yaml");
+        let Ok(text) = fs_err::read_to_string(&path) else {
+            continue;
+        };
+        if let Ok(recipe) = load_recipe_str(&text, &path)
+            && recipe.build.backend == BackendKind::StaticLibrary
+            && !recipe.build.headers.is_empty()
+        {
+            libraries.push((
+                normalize_name(recipe.package.name.as_str()),
+                recipe.build.headers,
+            ));
+        }
+    }
+    libraries.sort();
+    let provides = |declared: &str, header: &str| {
+        declared == header || (declared.ends_with('/') && header.starts_with(declared))
+    };
+    let mut unknown = Vec::new();
+    for include in &found.includes {
+        let library = libraries.iter().find(|(_, headers)| {
+            headers
+                .iter()
+                .any(|declared| provides(declared, &include.header))
+        });
+        match library {
+            Some((name, _)) => {
+                if !found.host.contains(name) {
+                    found.notes.push(format!(
+                        "{} (included by {}) is the `{name}` library recipe's: requirements.host",
+                        include.header,
+                        include.from.display()
+                    ));
+                    found.host.push(name.clone());
+                }
+            }
+            None => {
+                let system = SYSTEM_HEADERS.contains(&include.header.as_str())
+                    || SYSTEM_HEADER_DIRS
+                        .iter()
+                        .any(|dir| include.header.starts_with(dir))
+                    || !include.header.contains('.');
+                if !system {
+                    unknown.push(format!("{} ({})", include.header, include.from.display()));
+                }
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        found.notes.push(format!(
+            "included, not in the sdist, and in no library recipe's build.headers: {}; if the build cannot find one, write a static_library recipe that installs it (docs/recipes.md)",
+            unknown.join(", ")
+        ));
+    }
+}
+
 /// The recipe text, in the layout of the recipes in this repository.
 pub fn render(name: &str, sha256: &str, found: &inspect::Inspection) -> String {
     render_with_source(
@@ -279,8 +448,14 @@ pub fn render_with_source(
         "source:\n{source}build:\n  backend: {}\n",
         found.backend.name()
     ));
+    if !found.host.is_empty() || !found.run.is_empty() {
+        text.push_str("requirements:\n");
+    }
+    if !found.host.is_empty() {
+        text.push_str(&format!("  host: {}\n", list(&found.host)));
+    }
     if !found.run.is_empty() {
-        text.push_str(&format!("requirements:\n  run: {}\n", list(&found.run)));
+        text.push_str(&format!("  run: {}\n", list(&found.run)));
     }
     text.push_str(&format!("test:\n  imports: {}\n", list(&found.imports)));
     text.push_str("about:\n");
@@ -346,6 +521,8 @@ mod tests {
             build_backend: Some("hatchling.build".into()),
             backend: BackendKind::Pure,
             imports: vec!["demo".into()],
+            includes: vec![],
+            host: vec![],
             notes: vec![],
         };
         let text = render("demo", &"a".repeat(64), &found);
@@ -355,5 +532,62 @@ mod tests {
         assert_eq!(recipe.about.summary, found.summary);
         assert_eq!(recipe.requirements.run[0].as_str(), "six");
         assert_eq!(recipe.test.imports, ["demo"]);
+    }
+
+    #[test]
+    fn included_headers_map_to_library_recipes() {
+        use super::host_libraries;
+        use super::inspect::Include;
+        let recipes = tempfile::tempdir().unwrap();
+        let library = recipes.path().join("libyaml");
+        fs_err::create_dir_all(&library).unwrap();
+        fs_err::write(
+            library.join("meta.yaml"),
+            "package:\n  name: libyaml\n  version: 0.2.5\nsource:\n  path: src\nbuild:\n  backend: static_library\n  headers: [yaml.h, yaml/]\n  script: make\nabout:\n  license: MIT\n  summary: libyaml\n",
+        )
+        .unwrap();
+        let include = |header: &str, from: &str| Include {
+            header: header.into(),
+            from: from.into(),
+        };
+        let mut found = Inspection {
+            name: "PyYAML".into(),
+            version: "6.0.4".into(),
+            summary: "YAML".into(),
+            license: Some("MIT".into()),
+            home: None,
+            run: vec![],
+            build_backend: Some("_pyyaml_pep517".into()),
+            backend: BackendKind::Pep517,
+            imports: vec!["yaml".into()],
+            includes: vec![
+                include("Python.h", "yaml/_yaml.c"),
+                include("sys/types.h", "yaml/_yaml.c"),
+                include("yaml.h", "yaml/_yaml.h"),
+                include("yaml/extra.h", "yaml/_yaml.h"),
+                include("vector", "yaml/x.cpp"),
+                include("zlib.h", "yaml/z.c"),
+            ],
+            host: vec![],
+            notes: vec![],
+        };
+        host_libraries(&mut found, recipes.path());
+        assert_eq!(found.host, ["libyaml"]);
+        assert_eq!(found.notes.len(), 2, "{:?}", found.notes);
+        assert!(
+            found.notes[0]
+                .contains("yaml.h (included by yaml/_yaml.h) is the `libyaml` library recipe's")
+        );
+        assert!(
+            found.notes[1].contains("build.headers: zlib.h (yaml/z.c);"),
+            "{:?}",
+            found.notes
+        );
+        let text = render("pyyaml", &"a".repeat(64), &found);
+        assert!(
+            text.contains("requirements:\n  host: [libyaml]\n"),
+            "{text}"
+        );
+        load_recipe_str(&text, std::path::Path::new("recipes/pyyaml/meta.yaml")).unwrap();
     }
 }
