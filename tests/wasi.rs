@@ -773,3 +773,57 @@ fn a_project_directory_and_an_sdist_build_without_a_recipe() {
     let recipe = fs_err::read_to_string(work.join("build-sdist/local/wf-cdemo/meta.yaml")).unwrap();
     assert!(recipe.contains("  pypi: wf-cdemo\n  sha256: "), "{recipe}");
 }
+
+/// Two in-tree build backends through `skeleton`, unedited: PyYAML's `_pyyaml_pep517` (a
+/// wrapper of setuptools, packages under `lib/`, its C extension on libyaml's `yaml.h`, which
+/// skeleton finds in the libyaml recipe's `build.headers`) and propcache's
+/// `pep517_backend.hooks` (Cython). Both wheels carry their extension modules, and the C
+/// loader imports under WASI.
+#[test]
+fn skeleton_recipes_with_in_tree_backends_build_unedited() {
+    let work = tempfile::tempdir().unwrap();
+    let work = fs_err::canonicalize(work.path()).unwrap();
+    let recipes = work.join("recipes");
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("recipes");
+    wheelforge::source::unpack::copy_tree(&repository.join("libyaml"), &recipes.join("libyaml"))
+        .unwrap();
+    for (project, version) in [("pyyaml", "6.0.4"), ("propcache", "0.5.4")] {
+        let output = wheelforge(&recipes, &work)
+            .args(["skeleton", project, "--version", version])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+    }
+    let pyyaml = fs_err::read_to_string(recipes.join("pyyaml/meta.yaml")).unwrap();
+    assert!(pyyaml.contains("  backend: pep517\n"), "{pyyaml}");
+    assert!(pyyaml.contains("  host: [libyaml]\n"), "{pyyaml}");
+    assert!(pyyaml.contains("  imports: [yaml]\n"), "{pyyaml}");
+
+    let output = wheelforge(&recipes, &work)
+        .args(["build", "pyyaml", "propcache"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    for (wheel, module) in [
+        (
+            "pyyaml-6.0.4-cp314-cp314-wasi_0_2_wasm32.whl",
+            "yaml/_yaml.cpython-314-wasm32-wasi.so",
+        ),
+        (
+            "propcache-0.5.4-cp314-cp314-wasi_0_2_wasm32.whl",
+            "propcache/_helpers_c.cpython-314-wasm32-wasi.so",
+        ),
+    ] {
+        let entries =
+            wheelforge::wheel::read_entries(&work.join("dist/packages").join(wheel)).unwrap();
+        assert!(
+            entries.iter().any(|entry| entry.path == module),
+            "{wheel} has no {module}"
+        );
+    }
+    let output = wheelforge(&recipes, &work)
+        .args(["test", "pyyaml", "propcache"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+}

@@ -307,7 +307,9 @@ pub(super) fn add_target_environment(
 ) {
     let build = &context.loaded.recipe.build;
     let search = |flag: &str, dir: &str, flags: &[String]| {
-        let dir = host_prefix.map(|prefix| prefix.join(dir)).filter(|d| d.is_dir());
+        let dir = host_prefix
+            .map(|prefix| prefix.join(dir))
+            .filter(|d| d.is_dir());
         dir.map(|dir| format!("{flag}{}", dir.display()))
             .into_iter()
             .chain(flags.iter().cloned())
