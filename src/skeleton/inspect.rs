@@ -538,7 +538,7 @@ fn guess_backend(
     // Rust only when nothing else is compiled: a project whose extension is C, with Rust
     // sources for an optional backend (zstandard's rust-ext/), builds its C.
     let has_rust = rust_example.is_some() && native.iter().all(|p| is_rust(&p));
-    if let (Some(rust), false) = (&rust_example, has_rust) {
+    if let (Some(rust), false, false) = (&rust_example, has_rust, module == "maturin") {
         notes.push(format!(
             "Rust sources (e.g. {rust}) beside C/C++/Cython ones: taken as an optional backend and left out; the recipe builds the others"
         ));

@@ -330,6 +330,7 @@ const SYSTEM_HEADER_DIRS: &[&str] = &[
     "netinet/",
     "net/",
     "linux/",
+    "machine/",
     "asm/",
     "mach/",
     "mach-o/",
