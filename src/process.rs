@@ -27,6 +27,19 @@ pub fn run_logged(command: &mut Command, log: &Path) -> std::io::Result<ExitStat
     Ok(status)
 }
 
+/// Appends one line of wheelforge's own to `log` (what a build changed, and why); a log that
+/// cannot be written loses the line, not the build.
+pub fn log_line(log: &Path, line: &str) {
+    tracing::info!(log = %log.display(), "{line}");
+    if let Ok(mut file) = fs_err::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+    {
+        let _ = writeln!(file, "{line}");
+    }
+}
+
 /// The last `lines` lines of a log, for error messages.
 pub fn log_tail(log: &Path, lines: usize) -> String {
     let text = fs_err::read_to_string(log).unwrap_or_default();

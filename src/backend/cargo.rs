@@ -108,3 +108,68 @@ fn find_lock(manifest: &Path, source_root: &Path) -> Option<PathBuf> {
         .map(|dir| dir.join("Cargo.lock"))
         .find(|lock| lock.is_file())
 }
+
+/// Removes the `[source]` tables of the project's own cargo configuration
+/// (`.cargo/config.toml` or `.cargo/config` between the manifest and the source root): a
+/// project that vendors its crates (orjson's `include/cargo`) replaces crates.io there, and a
+/// project configuration outranks `CARGO_HOME`'s, which would hide the standard library's
+/// crates from `-Z build-std`. The vendor directory already holds the project's crates
+/// (`cargo vendor` read them through that configuration); the rest of the file is kept.
+/// Returns the files rewritten.
+pub(super) fn drop_source_replacement(
+    manifest: &Path,
+    source_root: &Path,
+) -> Result<Vec<PathBuf>, BackendError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BackendError::Io { path, source }
+    };
+    let mut rewritten = Vec::new();
+    for dir in manifest
+        .ancestors()
+        .skip(1)
+        .take_while(|dir| dir.starts_with(source_root))
+    {
+        for name in ["config.toml", "config"] {
+            let path = dir.join(".cargo").join(name);
+            let Ok(text) = fs_err::read_to_string(&path) else {
+                continue;
+            };
+            let Ok(mut table) = text.parse::<toml::Table>() else {
+                continue;
+            };
+            if table.remove("source").is_some() {
+                let text = toml::to_string(&table).expect("a parsed table serializes");
+                fs_err::write(&path, text).map_err(io(&path))?;
+                rewritten.push(path);
+            }
+        }
+    }
+    Ok(rewritten)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_project_source_replacement_is_dropped_and_the_rest_kept() {
+        let root = tempfile::tempdir().unwrap();
+        let cargo = root.path().join(".cargo");
+        fs_err::create_dir_all(&cargo).unwrap();
+        fs_err::write(
+            cargo.join("config.toml"),
+            "[source.crates-io]\nreplace-with = \"vendored-sources\"\n\n[source.vendored-sources]\ndirectory = \"include/cargo\"\n\n[build]\nrustflags = [\"-C\", \"x\"]\n",
+        )
+        .unwrap();
+        fs_err::write(root.path().join("Cargo.toml"), "").unwrap();
+        let rewritten =
+            drop_source_replacement(&root.path().join("Cargo.toml"), root.path()).unwrap();
+        assert_eq!(rewritten, [cargo.join("config.toml")]);
+        let text = fs_err::read_to_string(cargo.join("config.toml")).unwrap();
+        assert!(
+            !text.contains("source") && text.contains("rustflags"),
+            "{text}"
+        );
+    }
+}

@@ -228,6 +228,16 @@ fn prepare_cargo(
         }
     })?;
     let vendor = super::cargo::vendor(context, toolchain, rust, &manifest)?;
+    for path in super::cargo::drop_source_replacement(&manifest, context.source_root)? {
+        crate::process::log_line(
+            context.log,
+            &format!(
+                "wheelforge: removed the [source] tables of {} (the crates come from {})",
+                path.display(),
+                vendor.display()
+            ),
+        );
+    }
     let cargo_home = context.work_dir.join("cargo-home");
     crate::toolchain::rust::write_cargo_config(&cargo_home, &vendor).map_err(|error| {
         BackendError::Failed {
