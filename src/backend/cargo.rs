@@ -41,18 +41,13 @@ pub(super) fn vendor(
     manifest: &Path,
 ) -> Result<PathBuf, BackendError> {
     let recipe = context.loaded.name();
-    let lock = find_lock(manifest, context.source_root).ok_or_else(|| BackendError::Failed {
-        recipe: recipe.to_string(),
-        step: "vendoring the Rust crates",
-        tail: format!(
-            "no Cargo.lock beside {} or at the source root: the crates cannot be pinned",
-            manifest.display()
-        ),
-        log: context.log.to_path_buf(),
-    })?;
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| BackendError::Io { path, source }
+    };
+    let lock = match find_lock(manifest, context.source_root) {
+        Some(lock) => lock,
+        None => generate_lock(context, toolchain, manifest)?,
     };
     let lock_text = fs_err::read(&lock).map_err(io(&lock))?;
     let mut hasher = Sha256::new();
@@ -98,6 +93,58 @@ pub(super) fn vendor(
     }
     fs_err::rename(&partial, &vendor).map_err(io(&vendor))?;
     Ok(vendor)
+}
+
+/// An sdist without `Cargo.lock` (setuptools-rust projects often ship none, tiktoken's among
+/// them): cargo resolves one beside the manifest (newest compatible crates, from the
+/// registry), kept at `build/<name>/Cargo.lock` and named in the log; a recipe pins it by
+/// adding the file with a patch.
+fn generate_lock(
+    context: &BackendContext<'_>,
+    toolchain: &WasiToolchain,
+    manifest: &Path,
+) -> Result<PathBuf, BackendError> {
+    let recipe = context.loaded.name();
+    let fetch_home = context.work_dir.join("cargo-fetch-home");
+    let mut command: Command =
+        toolchain
+            .sandbox()
+            .command("/bin/sh", context.source_root, &[context.work_dir]);
+    command
+        .args([
+            "-c",
+            "cargo generate-lockfile --manifest-path \"$1\"",
+            "wheelforge-lock",
+        ])
+        .arg(manifest)
+        .env("CARGO_HOME", &fetch_home);
+    let failed = |tail: String| BackendError::Failed {
+        recipe: recipe.to_string(),
+        step: "resolving a Cargo.lock (the sdist has none)",
+        tail,
+        log: context.log.to_path_buf(),
+    };
+    let status = run_logged(&mut command, context.log).map_err(|source| BackendError::Io {
+        path: context.log.to_path_buf(),
+        source,
+    })?;
+    let lock = manifest.with_file_name("Cargo.lock");
+    if !status.success() || !lock.is_file() {
+        return Err(failed(crate::process::log_tail(context.log, 20)));
+    }
+    let kept = context.work_dir.join("Cargo.lock");
+    fs_err::copy(&lock, &kept).map_err(|source| BackendError::Io {
+        path: kept.clone(),
+        source,
+    })?;
+    crate::process::log_line(
+        context.log,
+        &format!(
+            "wheelforge: the sdist has no Cargo.lock; cargo resolved one ({}): add it to the recipe with a patch to pin the crates",
+            kept.display()
+        ),
+    );
+    Ok(lock)
 }
 
 fn find_lock(manifest: &Path, source_root: &Path) -> Option<PathBuf> {

@@ -25,6 +25,8 @@ pub struct Inspection {
     /// The PEP 517 backend named in `pyproject.toml`, if any.
     pub build_backend: Option<String>,
     pub backend: BackendKind,
+    /// The build runs cargo from a backend other than maturin (setuptools-rust): `build.rust`.
+    pub rust: bool,
     pub imports: Vec<String>,
     /// Headers the compiled sources include that the sdist does not ship (`yaml.h`), each with
     /// the first file including it: system headers, or a library's
@@ -182,7 +184,23 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
 
     let build_backend = pyproject.build_backend();
     let native_sources = native_sources(root);
-    let backend = guess_backend(build_backend.as_deref(), &native_sources, &mut notes)?;
+    let setuptools_rust = pyproject.requires_setuptools_rust();
+    let (backend, rust) = if setuptools_rust {
+        notes.push(
+            "setuptools-rust in [build-system] requires: build.rust (cargo for wasm32-wasip1 with the toolchain's Rust part; the crates are vendored from Cargo.lock)"
+                .to_string(),
+        );
+        let kind = match build_backend.as_deref() {
+            None | Some("setuptools.build_meta" | "setuptools.build_meta.__legacy__") => {
+                BackendKind::Setuptools
+            }
+            Some(_) => BackendKind::Pep517,
+        };
+        (kind, true)
+    } else {
+        let kind = guess_backend(build_backend.as_deref(), &native_sources, &mut notes)?;
+        (kind, false)
+    };
     let imports = guess_imports(root, &name, &headers, &pyproject, &mut notes);
     let includes = if backend == BackendKind::Pure {
         Vec::new()
@@ -199,6 +217,7 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
         run,
         build_backend,
         backend,
+        rust,
         imports,
         includes,
         host: Vec::new(),
@@ -407,6 +426,22 @@ impl Pyproject {
         self.string(&["build-system", "build-backend"])
     }
 
+    /// Whether `[build-system] requires` names setuptools-rust (a setuptools build that runs
+    /// cargo for its `RustExtension`s).
+    fn requires_setuptools_rust(&self) -> bool {
+        self.get(&["build-system", "requires"])
+            .and_then(toml::Value::as_array)
+            .is_some_and(|requires| {
+                requires.iter().filter_map(toml::Value::as_str).any(|r| {
+                    let name: String = r
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+                        .collect();
+                    normalize_name(&name) == "setuptools-rust"
+                })
+            })
+    }
+
     /// Whether `[project] dynamic` lists `field`.
     fn is_dynamic(&self, field: &str) -> bool {
         self.get(&["project", "dynamic"])
@@ -556,7 +591,7 @@ fn guess_backend(
         _ if has_rust => Err(SkeletonError::UnsupportedBackend {
             backend: described.to_string(),
             reason: format!(
-                "the sdist has Rust sources ({}) and no maturin backend; setuptools-rust and other cargo-driving backends need `backend: pep517` with `build.rust: true` written by hand",
+                "the sdist has Rust sources ({}) and neither a maturin backend nor setuptools-rust in [build-system] requires; another backend that runs cargo needs `backend: pep517` with `build.rust: true` written by hand",
                 rust_example.as_deref().unwrap_or_default()
             ),
         }),
@@ -812,6 +847,7 @@ mod tests {
                 run: vec!["six".into(), "typing-extensions".into()],
                 build_backend: Some("hatchling.build".into()),
                 backend: BackendKind::Pure,
+                rust: false,
                 imports: vec!["demo_pkg".into()],
                 includes: vec![],
                 host: vec![],
@@ -865,16 +901,35 @@ mod tests {
         ]);
         let found = inspect(rust.path(), &mut target("3.14.0")).unwrap();
         assert_eq!(found.backend, BackendKind::Maturin);
-        // Rust sources without maturin: no backend wheelforge can drive unaided.
+        // setuptools-rust (tiktoken): setuptools with build.rust.
         let setuptools_rust = sdist(&[
+            ("PKG-INFO", "Name: r\nVersion: 1\n"),
+            (
+                "pyproject.toml",
+                "[build-system]\nrequires = [\"setuptools>=62.4\", \"setuptools_rust>=1.5.2\"]\nbuild-backend = \"setuptools.build_meta\"\n",
+            ),
+            ("setup.py", ""),
+            ("src/lib.rs", ""),
+        ]);
+        let found = inspect(setuptools_rust.path(), &mut target("3.14.0")).unwrap();
+        assert_eq!((found.backend, found.rust), (BackendKind::Setuptools, true));
+        let text = crate::skeleton::render("r", &"a".repeat(64), &found);
+        assert!(
+            text.contains("  backend: setuptools\n  rust: true\n"),
+            "{text}"
+        );
+        // Rust sources and no backend that runs cargo: refused, saying what is missing.
+        let bare = sdist(&[
             ("PKG-INFO", "Name: r\nVersion: 1\n"),
             ("setup.py", ""),
             ("src/lib.rs", ""),
         ]);
-        assert!(matches!(
-            inspect(setuptools_rust.path(), &mut target("3.14.0")),
-            Err(SkeletonError::UnsupportedBackend { .. })
-        ));
+        let error = inspect(bare.path(), &mut target("3.14.0")).unwrap_err();
+        assert!(
+            matches!(error, SkeletonError::UnsupportedBackend { .. }),
+            "{error}"
+        );
+        assert!(error.to_string().contains("setuptools-rust"), "{error}");
     }
 
     #[test]

@@ -449,6 +449,9 @@ pub fn render_with_source(
         "source:\n{source}build:\n  backend: {}\n",
         found.backend.name()
     ));
+    if found.rust {
+        text.push_str("  rust: true\n");
+    }
     if !found.host.is_empty() || !found.run.is_empty() {
         text.push_str("requirements:\n");
     }
@@ -521,6 +524,7 @@ mod tests {
             run: vec!["six".into()],
             build_backend: Some("hatchling.build".into()),
             backend: BackendKind::Pure,
+            rust: false,
             imports: vec!["demo".into()],
             includes: vec![],
             host: vec![],
@@ -560,6 +564,7 @@ mod tests {
             run: vec![],
             build_backend: Some("_pyyaml_pep517".into()),
             backend: BackendKind::Pep517,
+            rust: false,
             imports: vec!["yaml".into()],
             includes: vec![
                 include("Python.h", "yaml/_yaml.c"),

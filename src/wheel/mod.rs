@@ -59,6 +59,10 @@ pub enum WheelError {
     )]
     BadExtension { path: String, problem: String },
     #[error(
+        "the backend built no extension modules, but the recipe's backend is a native one\n  help: if the build log shows a compile error before a fall back to pure Python (`fatal error: 'yaml.h' file not found`), add the library to requirements.host; a pure Python package uses `backend: pure`"
+    )]
+    NoExtensionModules,
+    #[error(
         "SOURCE_DATE_EPOCH=`{value}` is not a whole number of seconds since 1970\n  help: unset it, or set it to e.g. `date +%s`"
     )]
     SourceDateEpoch { value: String },

@@ -94,8 +94,11 @@ pub fn repair(
         });
     }
 
+    let mut entries = entries;
     if !options.tag.is_pure() {
-        check_extension_modules(&entries, options.extension_suffix.as_deref().unwrap_or(""))?;
+        let suffix = options.extension_suffix.as_deref().unwrap_or("");
+        rename_stable_abi_modules(&mut entries, suffix);
+        check_extension_modules(&entries, suffix)?;
     }
     let filename = WheelFilename::new(name, version, options.tag.clone());
     debug_assert_eq!(normalize_name(name), filename.normalized_name());
@@ -173,15 +176,27 @@ pub fn is_dylink_module(bytes: &[u8]) -> bool {
     bytes.get(at..at + name_length) == Some(b"dylink.0".as_slice())
 }
 
+/// Stable-ABI modules (`_rust.abi3.so`, from `py_limited_api` or PyO3's `abi3` feature) take
+/// the target's full suffix: the wheel is tagged for CPython 3.14 on WASI like any other (no
+/// stable ABI is defined for wasm32 WASI interpreters yet), and the consumer runtime finds its
+/// modules by that suffix.
+fn rename_stable_abi_modules(entries: &mut [WheelEntry], suffix: &str) {
+    if suffix.is_empty() {
+        return;
+    }
+    for entry in entries.iter_mut() {
+        if let Some(stem) = entry.path.strip_suffix(".abi3.so") {
+            entry.path = format!("{stem}{suffix}");
+        }
+    }
+}
+
 /// Every `.so` in a native wheel must carry the target suffix and be a `dylink.0` module; and
 /// there must be at least one.
 fn check_extension_modules(entries: &[WheelEntry], suffix: &str) -> Result<(), WheelError> {
     let modules: Vec<&WheelEntry> = entries.iter().filter(|e| e.path.ends_with(".so")).collect();
     if modules.is_empty() {
-        return Err(WheelError::BadExtension {
-            path: String::new(),
-            problem: "a native recipe produced no extension modules (use `backend: pure`)".into(),
-        });
+        return Err(WheelError::NoExtensionModules);
     }
     for module in modules {
         if suffix.is_empty() || !module.path.ends_with(suffix) {
@@ -266,5 +281,83 @@ mod tests {
             repair_to(&unreadable, &out, "2.0.0"),
             Err(WheelError::InvalidVersion { .. })
         ));
+    }
+
+    /// A native backend wheel of `demo 1.0` holding `module` (a `dylink.0` module).
+    fn native_wheel(dir: &Path, module: Option<&str>) -> PathBuf {
+        let entry = |path: &str, data: Vec<u8>| WheelEntry {
+            path: path.to_string(),
+            data,
+            executable: false,
+        };
+        let mut entries = vec![
+            entry("demo/__init__.py", Vec::new()),
+            entry(
+                "demo-1.0.dist-info/METADATA",
+                b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n".to_vec(),
+            ),
+            entry(
+                "demo-1.0.dist-info/WHEEL",
+                b"Wheel-Version: 1.0\nTag: cp39-abi3-wasi_0_0_0_wasm32\n".to_vec(),
+            ),
+        ];
+        if let Some(module) = module {
+            let mut dylink = b"\0asm\x01\0\0\0\0\x09\x08dylink.0".to_vec();
+            dylink.extend_from_slice(&[0; 4]);
+            entries.push(entry(module, dylink));
+        }
+        let name = WheelFilename::new("demo", "1.0", WheelTag::pure());
+        write_wheel(dir, &name, entries, zip::DateTime::default()).unwrap()
+    }
+
+    fn repair_native(backend: &Path, out: &Path) -> Result<RepairedWheel, WheelError> {
+        repair(
+            backend,
+            out,
+            RepairOptions {
+                expected_version: "1.0",
+                tag: WheelTag::cpython_wasi(14),
+                plan_json: b"{}".to_vec(),
+                extension_suffix: Some(".cpython-314-wasm32-wasi.so".into()),
+                timestamp: zip::DateTime::default(),
+            },
+        )
+    }
+
+    /// A stable-ABI module (`py_limited_api`, PyO3's `abi3`) was refused for its suffix.
+    #[test]
+    fn a_stable_abi_module_takes_the_target_suffix() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        fs_err::create_dir_all(&out).unwrap();
+        let backend = native_wheel(dir.path(), Some("demo/_rust.abi3.so"));
+        let repaired = repair_native(&backend, &out).unwrap();
+        let paths: Vec<String> = read_entries(&repaired.path)
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.path)
+            .collect();
+        assert!(
+            paths.contains(&"demo/_rust.cpython-314-wasm32-wasi.so".to_string()),
+            "{paths:?}"
+        );
+        assert!(!paths.iter().any(|path| path.ends_with(".abi3.so")));
+        let record = paths.iter().find(|p| p.ends_with("RECORD")).unwrap();
+        let entries = read_entries(&repaired.path).unwrap();
+        let record = entries.iter().find(|e| &e.path == record).unwrap();
+        assert!(
+            String::from_utf8_lossy(&record.data)
+                .contains("demo/_rust.cpython-314-wasm32-wasi.so,")
+        );
+        assert!(
+            repaired
+                .filename
+                .to_string()
+                .contains("cp314-cp314-wasi_0_2_wasm32")
+        );
+
+        let empty = native_wheel(&dir.path().join("e"), None);
+        let error = repair_native(&empty, &out).unwrap_err();
+        assert!(matches!(error, WheelError::NoExtensionModules), "{error}");
     }
 }
