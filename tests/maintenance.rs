@@ -521,3 +521,43 @@ fn the_build_report_lists_every_recipe_as_chromium_renders_it() {
         row("broken")
     );
 }
+
+/// A new package with pure dependencies stopped at "missing dependency: X has no recipe":
+/// `skeleton --recursive` writes recipes for the run requirements without one, and theirs,
+/// once each, keeping recipes that exist.
+#[test]
+fn skeleton_recursive_writes_the_missing_requirements() {
+    let repo = Repo::new();
+    repo.simple_recipe("idna", &[], &[]);
+    let text = success(wheelforge(
+        repo.root(),
+        &["skeleton", "--recursive", "requests", "--version", "2.34.2"],
+    ));
+    let mut written: Vec<String> = fs_err::read_dir(repo.recipes())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(
+        written,
+        [
+            "certifi",
+            "charset-normalizer",
+            "idna",
+            "requests",
+            "urllib3"
+        ],
+        "{text}"
+    );
+    assert_eq!(text.matches("wrote ").count(), 4, "{text}");
+    assert!(
+        text.contains("written next: charset-normalizer, urllib3, certifi"),
+        "{text}"
+    );
+    let requests = fs_err::read_to_string(repo.recipes().join("requests/meta.yaml")).unwrap();
+    assert!(requests.contains("  version: 2.34.2\n"), "{requests}");
+    assert!(
+        requests.contains("run: [charset-normalizer, idna, urllib3, certifi]"),
+        "{requests}"
+    );
+}

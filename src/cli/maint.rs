@@ -106,8 +106,42 @@ fn plural(count: usize, word: &str) -> String {
 pub fn skeleton(
     settings: &SkeletonSettings,
     project: &str,
+    recursive: bool,
     verbose: u8,
 ) -> anyhow::Result<ExitCode> {
+    let mut queue = std::collections::VecDeque::from([project.to_string()]);
+    let mut seen = std::collections::BTreeSet::from([normalize_name(project)]);
+    let mut first = true;
+    while let Some(next) = queue.pop_front() {
+        // `--version` is the named project's; its requirements get their newest sdists.
+        let settings = SkeletonSettings {
+            version: if first {
+                settings.version.clone()
+            } else {
+                None
+            },
+            ..settings.clone()
+        };
+        first = false;
+        let missing = skeleton_one(&settings, &next, recursive, verbose)?;
+        if recursive {
+            for requirement in missing {
+                if seen.insert(normalize_name(&requirement)) {
+                    queue.push_back(requirement);
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One recipe written and described; returns its run requirements that have no recipe.
+fn skeleton_one(
+    settings: &SkeletonSettings,
+    project: &str,
+    recursive: bool,
+    verbose: u8,
+) -> anyhow::Result<Vec<String>> {
     let reporter = BarReporter::new(verbose == 0);
     let skeleton = wheelforge::skeleton::skeleton(settings, project, &reporter);
     reporter.clear();
@@ -130,16 +164,23 @@ pub fn skeleton(
         println!("note: {note}");
     }
     if !skeleton.missing.is_empty() {
-        println!(
-            "run requirements without a recipe yet: {} (`wheelforge skeleton NAME` for each)",
-            skeleton.missing.join(", ")
-        );
+        if recursive {
+            println!(
+                "run requirements without a recipe yet, written next: {}",
+                skeleton.missing.join(", ")
+            );
+        } else {
+            println!(
+                "run requirements without a recipe yet: {} (`wheelforge skeleton NAME` for each, or `--recursive`)",
+                skeleton.missing.join(", ")
+            );
+        }
     }
     println!(
         "next: wheelforge lint {name} && wheelforge build {name}",
         name = skeleton.name
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(skeleton.missing)
 }
 
 /// `wheelforge graph`: the selection's graph as a tree or as dot.

@@ -173,6 +173,10 @@ enum Command {
         /// A PEP 503 index for pip, instead of its configured one.
         #[arg(long, env = "WHEELFORGE_INDEX_URL")]
         index_url: Option<String>,
+        /// Also write recipes (newest versions) for the run requirements that have none, and
+        /// for theirs.
+        #[arg(long, short = 'r')]
+        recursive: bool,
     },
     /// Print the dependency graph (host, run and test edges) as a tree or as Graphviz dot.
     Graph {
@@ -437,6 +441,7 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             version,
             output_dir,
             index_url,
+            recursive,
         } => maint::skeleton(
             &wheelforge::skeleton::SkeletonSettings {
                 output_dir: output_dir.unwrap_or(cli.recipes),
@@ -445,6 +450,7 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
                 cache_dir,
             },
             &project,
+            recursive,
             cli.verbose,
         ),
         Command::Graph {

@@ -1001,4 +1001,46 @@ Version: 1
         let found = inspect(dir.path(), &mut target("3.14.0")).unwrap();
         assert_eq!(found.imports, ["yaml"]);
     }
+
+    /// Skeleton wrote `import demo-stubs` (a typing-stubs directory) as a test import.
+    #[test]
+    fn test_imports_are_importable_module_names_only() {
+        let dir = sdist(&[
+            ("PKG-INFO", "Name: demo\nVersion: 1\n"),
+            ("setup.py", ""),
+            ("demo.egg-info/top_level.txt", "demo-stubs\ndemo\ntests\n"),
+            ("demo/__init__.py", ""),
+        ]);
+        let found = inspect(dir.path(), &mut target("3.14.0")).unwrap();
+        assert_eq!(found.imports, ["demo"]);
+        let stubs_only = sdist(&[
+            ("PKG-INFO", "Name: demo-stubs\nVersion: 1\n"),
+            ("setup.py", ""),
+            ("demo-stubs/__init__.pyi", ""),
+            ("tests/__init__.py", ""),
+            ("demo_lib/__init__.py", ""),
+        ]);
+        let found = inspect(stubs_only.path(), &mut target("3.14.0")).unwrap();
+        assert_eq!(found.imports, ["demo_lib"]);
+    }
+
+    /// A package whose PKG-INFO lists no requirements (dynamic metadata) got a recipe without
+    /// `requirements.run`; they come from pyproject.toml's `[project] dependencies`, judged for
+    /// the target.
+    #[test]
+    fn run_requirements_fall_back_to_the_pyproject_dependencies() {
+        let dir = sdist(&[
+            (
+                "PKG-INFO",
+                "Metadata-Version: 2.1\nName: demo\nVersion: 1\n",
+            ),
+            (
+                "pyproject.toml",
+                "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n[project]\nname = \"demo\"\nversion = \"1\"\ndependencies = [\"numpy>=1.25\", \"pywin32; sys_platform == 'win32'\", \"Typing_Extensions\"]\n",
+            ),
+            ("demo/__init__.py", ""),
+        ]);
+        let found = inspect(dir.path(), &mut target("3.14.0")).unwrap();
+        assert_eq!(found.run, ["numpy", "typing-extensions"]);
+    }
 }
