@@ -561,3 +561,57 @@ fn skeleton_recursive_writes_the_missing_requirements() {
         "{requests}"
     );
 }
+
+/// A build requirement a backend declares only through `get_requires_for_build_wheel` (here an
+/// in-tree backend delegating to flit_core, with no static requirement) failed with "No
+/// matching distribution found": the pure build fetches it into the wheelhouse first. A fresh
+/// cache, so that no earlier build left flit_core there.
+#[test]
+fn a_dynamic_build_requirement_is_fetched_into_the_wheelhouse() {
+    let repo = Repo::new();
+    let project = repo.root().join("dyn-demo");
+    for (path, text) in [
+        (
+            "pyproject.toml",
+            "[build-system]\nrequires = []\nbuild-backend = \"dyn_backend\"\nbackend-path = [\"_build\"]\n\n[project]\nname = \"dyn-demo\"\nversion = \"0.1\"\ndescription = \"dynamic build requirements\"\nlicense = \"MIT\"\n",
+        ),
+        (
+            "_build/dyn_backend.py",
+            "def get_requires_for_build_wheel(config_settings=None):\n    return [\"flit_core>=3.9,<4\"]\n\n\ndef build_wheel(wheel_directory, config_settings=None, metadata_directory=None):\n    from flit_core import buildapi\n    return buildapi.build_wheel(wheel_directory, config_settings, metadata_directory)\n",
+        ),
+        (
+            "dyn_demo/__init__.py",
+            "\"\"\"dynamic build requirements\"\"\"\n__version__ = \"0.1\"\n",
+        ),
+    ] {
+        let path = project.join(path);
+        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+        fs_err::write(path, text).unwrap();
+    }
+    let cache = repo.root().join("fresh-cache");
+    let output = Command::new(env!("CARGO_BIN_EXE_wheelforge"))
+        .current_dir(repo.root())
+        .args(["build", "./dyn-demo"])
+        .env("WHEELFORGE_CACHE_DIR", &cache)
+        .env_remove("WHEELFORGE_RECIPES")
+        .env_remove("WHEELFORGE_OUT")
+        .env_remove("WHEELFORGE_BUILD_DIR")
+        .output()
+        .unwrap();
+    let text = success(output);
+    assert!(
+        repo.root()
+            .join("dist/packages/dyn_demo-0.1-py3-none-any.whl")
+            .is_file(),
+        "{text}"
+    );
+    let wheelhouse: Vec<String> = fs_err::read_dir(cache.join("wheelhouse"))
+        .unwrap()
+        .flat_map(|dir| fs_err::read_dir(dir.unwrap().path()).unwrap())
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        wheelhouse.iter().any(|name| name.starts_with("flit_core-")),
+        "{wheelhouse:?}"
+    );
+}

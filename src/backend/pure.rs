@@ -62,7 +62,7 @@ pub(super) fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendErro
         .join("wheelhouse")
         .join(format!("host-python-{}", python.version));
     fs_err::create_dir_all(&wheelhouse).map_err(io(&wheelhouse))?;
-    let download = |offline: bool| {
+    let download = |offline: bool, requirements: &[String]| {
         let mut command = python.pip();
         command
             .args(["download", "--only-binary", ":all:", "--dest"])
@@ -74,14 +74,41 @@ pub(super) fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendErro
         } else if let Some(index) = context.index_url {
             command.args(["--index-url", index]);
         }
-        command.args(&requirements);
+        command.args(requirements);
         run_logged(&mut command, context.log)
     };
-    if !requirements.is_empty() && !download(true).map_err(io(context.log))?.success() {
+    if !requirements.is_empty()
+        && !download(true, &requirements)
+            .map_err(io(context.log))?
+            .success()
+    {
         // Not all build tools are in the wheelhouse yet: this is the one step that may
         // need the network.
-        if !download(false).map_err(io(context.log))?.success() {
+        if !download(false, &requirements)
+            .map_err(io(context.log))?
+            .success()
+        {
             return Err(failed("downloading build requirements"));
+        }
+    }
+
+    // Build requirements the backend declares through `get_requires_for_build_wheel`
+    // (setuptools' `setup_requires`, an in-tree backend that adds its own): pip would look for
+    // them in the wheelhouse only, offline.
+    let dynamic = dynamic_requirements(context, &wheelhouse, &requirements)?;
+    let missing: Vec<String> = dynamic
+        .into_iter()
+        .filter(|requirement| !requirements.contains(requirement))
+        .collect();
+    if !missing.is_empty() {
+        if !download(true, &missing).map_err(io(context.log))?.success()
+            && !download(false, &missing)
+                .map_err(io(context.log))?
+                .success()
+        {
+            return Err(failed(
+                "downloading build requirements (from get_requires_for_build_wheel)",
+            ));
         }
     }
 
@@ -129,9 +156,72 @@ pub(super) fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendErro
     }
 }
 
-/// `python -m pip` in the sandbox: the work directory writable; the wheelhouse and the Python
-/// installation read-only.
-fn sandboxed_pip(context: &BackendContext<'_>, wheelhouse: &Path) -> std::io::Result<Command> {
+/// The backend's `get_requires_for_build_wheel`, asked in the sandbox with the static build
+/// requirements installed (from the wheelhouse: wheels only, no package code) into
+/// `<work>/requires-env`, through the same PEP 517 driver as cross builds.
+fn dynamic_requirements(
+    context: &BackendContext<'_>,
+    wheelhouse: &Path,
+    static_requirements: &[String],
+) -> Result<Vec<String>, BackendError> {
+    let recipe = context.loaded.name();
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BackendError::Io { path, source }
+    };
+    let failed = |step: &'static str| BackendError::Failed {
+        recipe: recipe.to_string(),
+        step,
+        tail: log_tail(context.log, 15),
+        log: context.log.to_path_buf(),
+    };
+    let env = context.work_dir.join("requires-env");
+    let out = context.work_dir.join("requires-out");
+    for dir in [&env, &out] {
+        if dir.exists() {
+            fs_err::remove_dir_all(dir).map_err(io(dir))?;
+        }
+        fs_err::create_dir_all(dir).map_err(io(dir))?;
+    }
+    if !static_requirements.is_empty() {
+        let mut install = sandboxed_pip(context, wheelhouse).map_err(io(context.work_dir))?;
+        install
+            .args(["install", "--no-index", "--find-links"])
+            .arg(wheelhouse)
+            .arg("--target")
+            .arg(&env)
+            .args(static_requirements);
+        if !run_logged(&mut install, context.log)
+            .map_err(io(context.log))?
+            .success()
+        {
+            return Err(failed("installing build requirements"));
+        }
+    }
+    let driver = context.work_dir.join("pep517_build.py");
+    fs_err::write(&driver, crate::toolchain::install::PEP517_DRIVER).map_err(io(&driver))?;
+    let mut command = sandboxed_python(context, wheelhouse).map_err(io(context.work_dir))?;
+    command
+        .arg(&driver)
+        .arg("dynamic")
+        .arg(context.source_root)
+        .arg(&out)
+        .arg("{}")
+        .env("PYTHONPATH", &env)
+        .envs(&context.loaded.recipe.build.environment);
+    if !run_logged(&mut command, context.log)
+        .map_err(io(context.log))?
+        .success()
+    {
+        return Err(failed("get_requires_for_build_wheel"));
+    }
+    let path = out.join("requires.json");
+    let text = fs_err::read_to_string(&path).map_err(io(&path))?;
+    serde_json::from_str(&text).map_err(|_| failed("reading build requirements"))
+}
+
+/// The host Python in the sandbox, as [`sandboxed_pip`] runs it.
+fn sandboxed_python(context: &BackendContext<'_>, wheelhouse: &Path) -> std::io::Result<Command> {
     let python = &context.toolchain.host_python;
     let mut binds = vec![Bind::Writable(context.work_dir), Bind::ReadOnly(wheelhouse)];
     binds.extend(
@@ -142,7 +232,13 @@ fn sandboxed_pip(context: &BackendContext<'_>, wheelhouse: &Path) -> std::io::Re
             .map(|dir| Bind::ReadOnly(dir)),
     );
     let staging = context.work_dir.join("sandbox");
-    let mut command = isolated_command(&python.path, context.work_dir, &staging, &binds)?;
+    isolated_command(&python.path, context.work_dir, &staging, &binds)
+}
+
+/// `python -m pip` in the sandbox: the work directory writable; the wheelhouse and the Python
+/// installation read-only.
+fn sandboxed_pip(context: &BackendContext<'_>, wheelhouse: &Path) -> std::io::Result<Command> {
+    let mut command = sandboxed_python(context, wheelhouse)?;
     crate::toolchain::HostPython::as_pip(&mut command);
     command.env("PIP_NO_CACHE_DIR", "1");
     Ok(command)
