@@ -100,16 +100,15 @@ pub(super) fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendErro
         .into_iter()
         .filter(|requirement| !requirements.contains(requirement))
         .collect();
-    if !missing.is_empty() {
-        if !download(true, &missing).map_err(io(context.log))?.success()
-            && !download(false, &missing)
-                .map_err(io(context.log))?
-                .success()
-        {
-            return Err(failed(
-                "downloading build requirements (from get_requires_for_build_wheel)",
-            ));
-        }
+    if !missing.is_empty()
+        && !download(true, &missing).map_err(io(context.log))?.success()
+        && !download(false, &missing)
+            .map_err(io(context.log))?
+            .success()
+    {
+        return Err(failed(
+            "downloading build requirements (from get_requires_for_build_wheel)",
+        ));
     }
 
     let out = context.work_dir.join("backend-wheel");
