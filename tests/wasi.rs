@@ -121,6 +121,13 @@ fn the_fixtures_pass_wheelforge_test() {
         ),
         "{all}"
     );
+    // <sys/mman.h>, <signal.h>, clock(), getpid() and pthread_cancel() compile, link into the
+    // component and answer: the emulations come from the consumer's libwasi-emulated-*.so.
+    assert!(
+        all.contains("posix: {'mmap': True, 'signal': True, 'clock': True, 'pid': "),
+        "{all}"
+    );
+    assert!(all.contains("'pthread_cancel': 'ENOSYS'}"), "{all}");
 }
 
 /// Runs `wheelforge test RECIPE` on the built fixtures with the recipe's text edited

@@ -78,10 +78,11 @@ pub fn ensure(cache_dir: &Path, reporter: &dyn Reporter) -> Result<WasiToolchain
 /// The files [`write_tool_files`] installs, as this wheelforge has them, and the revision of
 /// what it and the wrappers do with them: bump it when the wrappers' rewriting changes the
 /// code they produce (revision 3: side modules export `__wasm_call_ctors`; revision 4: C
-/// compiles go through LLVM IR and the CPython tables' mistyped callees get thunks), so that
+/// compiles go through LLVM IR and the CPython tables' mistyped callees get thunks; revision 5:
+/// wasi-libc's mman, signal, process-clock and getpid emulations are on by default), so that
 /// wheels built by the old wrappers are rebuilt. Changes that leave the code alone (the source names
 /// the Fortran driver records) do not bump it.
-const TOOL_SOURCES: [(&str, &str); 11] = [
+const TOOL_SOURCES: [(&str, &str); 12] = [
     (
         "meson-cross.ini.in",
         include_str!("../../toolchain/meson-cross.ini.in"),
@@ -92,6 +93,7 @@ const TOOL_SOURCES: [(&str, &str); 11] = [
     ),
     ("eh-shim.c", include_str!("../../toolchain/eh-shim.c")),
     ("sjlj-shim.c", include_str!("../../toolchain/sjlj-shim.c")),
+    ("posix-shim.c", include_str!("../../toolchain/posix-shim.c")),
     EH_SOURCES[0],
     EH_SOURCES[1],
     EH_SOURCES[2],
@@ -99,7 +101,7 @@ const TOOL_SOURCES: [(&str, &str); 11] = [
     ("runtimes.cmake", super::cxx::RUNTIMES_CACHE),
     // Runs every native build's backend: editing it rebuilds what it built.
     ("pep517_build.py", PEP517_DRIVER),
-    ("revision", "4"),
+    ("revision", "5"),
 ];
 
 /// The minimal PEP 517 front end the cross backend runs in the root (`toolchain/pep517_build.py`).
@@ -127,8 +129,9 @@ const EH_SOURCES: [(&str, &str); 4] = [
 
 /// The compatibility headers, by name in [`COMPAT_INCLUDE`]: `setjmp.h` without exception
 /// handling, single-thread `<mutex>`, `<condition_variable>` and `<thread>` for a libc++
-/// built without threads, and `<fstream>` for one built without filesystem support.
-const COMPAT_HEADERS: [(&str, &str); 6] = [
+/// built without threads, `<fstream>` for one built without filesystem support, and
+/// `<pthread.h>` declaring the thread entry points wasi-libc leaves out (`posix-shim.c`).
+const COMPAT_HEADERS: [(&str, &str); 7] = [
     ("setjmp.h", include_str!("../../toolchain/compat/setjmp.h")),
     (
         "__wheelforge_threads.h",
@@ -141,6 +144,10 @@ const COMPAT_HEADERS: [(&str, &str); 6] = [
     ),
     ("thread", include_str!("../../toolchain/compat/thread")),
     ("fstream", include_str!("../../toolchain/compat/fstream")),
+    (
+        "pthread.h",
+        include_str!("../../toolchain/compat/pthread.h"),
+    ),
 ];
 
 /// The digest of the tool files this wheelforge writes.
@@ -703,6 +710,7 @@ pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), Too
     let shims = [
         ("eh-shim.c", include_str!("../../toolchain/eh-shim.c")),
         ("sjlj-shim.c", include_str!("../../toolchain/sjlj-shim.c")),
+        ("posix-shim.c", include_str!("../../toolchain/posix-shim.c")),
     ];
     let compile = |name: &str, flags: &str| {
         format!(

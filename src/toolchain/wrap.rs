@@ -400,6 +400,9 @@ fn rewrite_compiler(
     if let Some(compat) = &config.compat_include {
         out.push(format!("-isystem{}", compat.display()));
     }
+    if !link || compiles_a_source(arguments) {
+        out.extend(EMULATION_DEFINES.iter().map(|d| d.to_string()));
+    }
     if let Some(exceptions) = exceptions {
         // C++ compiles only: the private runtime's headers instead of the sysroot's libc++.
         out.push("-nostdinc++".to_string());
@@ -472,8 +475,38 @@ fn rewrite_compiler(
             );
         }
     }
+    if link && !shared {
+        // Executables (configure probes, test programs) link the emulations statically; side
+        // modules import them from the consumer's `libwasi-emulated-*.so`.
+        for library in EMULATION_LIBRARIES {
+            if !out.iter().any(|argument| argument == library) {
+                out.push(library.to_string());
+            }
+        }
+    }
     out
 }
+
+/// wasi-libc's emulations of POSIX APIs that WASI 0.2 lacks, on for every compile: anonymous
+/// and private-file `mmap` (in memory), `signal`/`raise` (no delivery from outside), `clock()`
+/// and `times()`, `getpid()`. Code that only includes `<sys/mman.h>` or `<signal.h>` compiles;
+/// what cannot work fails at run time (docs/toolchain.md, "POSIX APIs WASI lacks"). CPython on
+/// WASI is built with the same emulations, and the consumer runtime ships their shared
+/// libraries.
+const EMULATION_DEFINES: &[&str] = &[
+    "-D_WASI_EMULATED_MMAN",
+    "-D_WASI_EMULATED_SIGNAL",
+    "-D_WASI_EMULATED_PROCESS_CLOCKS",
+    "-D_WASI_EMULATED_GETPID",
+];
+
+/// The static archives of those emulations, for executables.
+const EMULATION_LIBRARIES: &[&str] = &[
+    "-lwasi-emulated-mman",
+    "-lwasi-emulated-signal",
+    "-lwasi-emulated-process-clocks",
+    "-lwasi-emulated-getpid",
+];
 
 /// Whether an invocation compiles a source file (rather than only linking objects).
 fn compiles_a_source(arguments: &[String]) -> bool {
@@ -649,7 +682,9 @@ mod tests {
     }
 
     /// What every compile starts with, with WebAssembly exception handling.
-    const EH_COMPILE: &str = "--target=wasm32-wasip1 --sysroot=/usr -fPIC -fwasm-exceptions -mllvm -wasm-use-legacy-eh=false -mllvm -wasm-enable-sjlj";
+    const EH_COMPILE: &str = "--target=wasm32-wasip1 --sysroot=/usr -fPIC -fwasm-exceptions -mllvm -wasm-use-legacy-eh=false -mllvm -wasm-enable-sjlj -D_WASI_EMULATED_MMAN -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_GETPID";
+    /// What an executable links after its inputs: wasi-libc's emulations.
+    const EMULATIONS: &str = " -lwasi-emulated-mman -lwasi-emulated-signal -lwasi-emulated-process-clocks -lwasi-emulated-getpid";
     /// What every link (no source) starts with, with WebAssembly exception handling.
     const EH_LINK: &str = "--target=wasm32-wasip1 --sysroot=/usr -fPIC -fwasm-exceptions";
     /// The private C++ runtime's headers.
@@ -685,7 +720,7 @@ mod tests {
         assert_eq!(
             run_with_exceptions(Tool::Cxx, "conftest.cpp -o conftest"),
             format!(
-                "/usr/bin/clang++-22 {EH_COMPILE}{CXX} -nostdlib++ conftest.cpp -o conftest {EH_ARCHIVES}"
+                "/usr/bin/clang++-22 {EH_COMPILE}{CXX} -nostdlib++ conftest.cpp -o conftest {EH_ARCHIVES}{EMULATIONS}"
             )
         );
     }
@@ -794,7 +829,7 @@ mod tests {
         let (_, out) = rewrite(Tool::Cc, &config, None, None, &arguments);
         assert_eq!(
             out.join(" "),
-            "--target=wasm32-wasip1 --sysroot=/usr -fPIC -isystem/opt/wheelforge/include -Iinclude -c ccallback.c"
+            "--target=wasm32-wasip1 --sysroot=/usr -fPIC -isystem/opt/wheelforge/include -D_WASI_EMULATED_MMAN -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_GETPID -Iinclude -c ccallback.c"
         );
     }
 
@@ -811,7 +846,7 @@ mod tests {
                 Tool::Cc,
                 "-fno-strict-overflow -O2 -march=x86-64 -fstack-protector-strong -fPIC -I/usr/include/python3.14 -I/usr/include -Iinclude -c demo.c -o build/demo.o"
             ),
-            "/usr/bin/clang-22 --target=wasm32-wasip1 --sysroot=/usr -fPIC -fno-strict-overflow -O2 -fPIC -I/opt/wheelforge/target/include/python3.14 -Iinclude -c demo.c -o build/demo.o"
+            "/usr/bin/clang-22 --target=wasm32-wasip1 --sysroot=/usr -fPIC -D_WASI_EMULATED_MMAN -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_GETPID -fno-strict-overflow -O2 -fPIC -I/opt/wheelforge/target/include/python3.14 -Iinclude -c demo.c -o build/demo.o"
         );
     }
 
@@ -841,7 +876,7 @@ mod tests {
                 Tool::Cc,
                 "-I /usr/include/python3.14 -isystem /usr/include -c a.c"
             ),
-            "/usr/bin/clang-22 --target=wasm32-wasip1 --sysroot=/usr -fPIC -I/opt/wheelforge/target/include/python3.14 -c a.c"
+            "/usr/bin/clang-22 --target=wasm32-wasip1 --sysroot=/usr -fPIC -D_WASI_EMULATED_MMAN -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_GETPID -I/opt/wheelforge/target/include/python3.14 -c a.c"
         );
     }
 
@@ -908,6 +943,10 @@ mod tests {
                 "--target=wasm32-wasip1".to_string(),
                 "--sysroot=/usr".to_string(),
                 "-fPIC".to_string(),
+                "-D_WASI_EMULATED_MMAN".to_string(),
+                "-D_WASI_EMULATED_SIGNAL".to_string(),
+                "-D_WASI_EMULATED_PROCESS_CLOCKS".to_string(),
+                "-D_WASI_EMULATED_GETPID".to_string(),
                 format!("-I{target}"),
                 format!("-I{target}"),
                 format!("-isystem{target}"),
@@ -1016,7 +1055,7 @@ mod tests {
         // An executable (a build system's link probe): the runtime and what it needs.
         assert!(
             run_with_fortran("probe.c -o probe -lblas")
-                .ends_with("-lblas /opt/rt.a -lc++ -lc++abi -lwasi-emulated-signal -lwasi-emulated-process-clocks -lwasi-emulated-getpid")
+                .ends_with("-lblas /opt/rt.a -lc++ -lc++abi -lwasi-emulated-signal -lwasi-emulated-process-clocks -lwasi-emulated-getpid -lwasi-emulated-mman")
         );
         for line in [
             "-c x.c -o x.o",
