@@ -155,7 +155,10 @@ pub fn prepare(
         }
     };
     let name = normalize_name(&found.name);
-    host_libraries(&mut found, &recipes.recipes_dir);
+    host_libraries(
+        &mut found,
+        recipes.recipes.values().map(|loaded| &loaded.recipe),
+    );
     let mut notes = std::mem::take(&mut found.notes);
     found.run.retain(|requirement| {
         let known = recipes.recipes.contains_key(&normalize_name(requirement));

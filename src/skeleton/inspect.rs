@@ -228,15 +228,46 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
 /// The headers that the C, C++ and Cython sources of the package (outside its tests, docs
 /// and examples) include and the sdist does not contain, in order of first appearance.
 fn external_includes(root: &Path) -> Vec<Include> {
+    let files = package_files(root);
+    let shipped = |header: &str| {
+        files.iter().any(|file| {
+            let file = file.to_string_lossy().replace('\\', "/");
+            file == header || file.ends_with(&format!("/{header}"))
+        })
+    };
+    let mut found: Vec<Include> = Vec::new();
+    for file in &files {
+        if !matches!(
+            lowercase_extension(file).as_str(),
+            "c" | "cc" | "cpp" | "cxx" | "h" | "hh" | "hpp" | "pyx" | "pxd"
+        ) {
+            continue;
+        }
+        let Ok(text) = fs_err::read_to_string(root.join(file)) else {
+            continue;
+        };
+        for header in text.lines().filter_map(included_header) {
+            if !shipped(header) && !found.iter().any(|include| include.header == header) {
+                found.push(Include {
+                    header: header.to_string(),
+                    from: file.clone(),
+                });
+            }
+        }
+    }
+    found
+}
+
+/// The files of the package, relative to `root` and sorted: the tree without hidden
+/// directories and those of [`NOT_PACKAGE`] (tests, docs, examples, build outputs).
+fn package_files(root: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = fs_err::read_dir(&dir) else {
             continue;
         };
-        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-        entries.sort();
-        for path in entries.into_iter().rev() {
+        for path in entries.flatten().map(|e| e.path()) {
             let file_name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().to_ascii_lowercase())
@@ -251,43 +282,13 @@ fn external_includes(root: &Path) -> Vec<Include> {
         }
     }
     files.sort();
-    let shipped = |header: &str| {
-        files
-            .iter()
-            .any(|file| file.to_string_lossy().replace('\\', "/").ends_with(header))
-    };
-    let mut found: Vec<Include> = Vec::new();
-    for file in &files {
-        let extension = file
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        if !matches!(
-            extension.as_str(),
-            "c" | "cc" | "cpp" | "cxx" | "h" | "hh" | "hpp" | "pyx" | "pxd"
-        ) {
-            continue;
-        }
-        let Ok(text) = fs_err::read_to_string(root.join(file)) else {
-            continue;
-        };
-        for header in text.lines().filter_map(included_header) {
-            if !shipped(&format!("/{header}"))
-                && !shipped_at_root(&files, header)
-                && !found.iter().any(|include| include.header == header)
-            {
-                found.push(Include {
-                    header: header.to_string(),
-                    from: file.clone(),
-                });
-            }
-        }
-    }
-    found
+    files
 }
 
-fn shipped_at_root(files: &[PathBuf], header: &str) -> bool {
-    files.iter().any(|file| file == Path::new(header))
+fn lowercase_extension(path: &Path) -> String {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 /// The header of a C `#include <x.h>` / `#include "x.h"` line or a Cython
@@ -519,39 +520,15 @@ fn metadata_text(root: &Path, pyproject: &Pyproject) -> Result<(PathBuf, String)
 
 /// Compiled-language sources of the package (not of its tests, docs or examples).
 fn native_sources(root: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = fs_err::read_dir(&dir) else {
-            continue;
-        };
-        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-        entries.sort();
-        for path in entries {
-            let file_name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().to_ascii_lowercase())
-                .unwrap_or_default();
-            if path.is_dir() {
-                if !file_name.starts_with('.') && !NOT_PACKAGE.contains(&file_name.as_str()) {
-                    stack.push(path);
-                }
-                continue;
-            }
-            let extension = path
-                .extension()
-                .map(|e| e.to_string_lossy().to_ascii_lowercase())
-                .unwrap_or_default();
-            if matches!(
-                extension.as_str(),
+    package_files(root)
+        .into_iter()
+        .filter(|path| {
+            matches!(
+                lowercase_extension(path).as_str(),
                 "c" | "cc" | "cpp" | "cxx" | "pyx" | "f" | "f90" | "rs"
-            ) {
-                found.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
-            }
-        }
-    }
-    found.sort();
-    found
+            )
+        })
+        .collect()
 }
 
 /// The recipe backend for a PEP 517 backend and the compiled sources found.

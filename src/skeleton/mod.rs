@@ -132,7 +132,7 @@ pub fn skeleton(
     refuse_existing(&settings.output_dir, &name)?;
 
     let mut inspection = inspection;
-    host_libraries(&mut inspection, &settings.output_dir);
+    host_libraries(&mut inspection, &recipes_in(&settings.output_dir));
     let text = render(&name, &sha256, &inspection);
     let dir = settings.output_dir.join(&name);
     let path = dir.join("meta.yaml");
@@ -182,6 +182,21 @@ pub fn skeleton(
         name,
         missing,
     })
+}
+
+/// The recipes in `dir` that load; a broken one is `wheelforge lint`'s to report, not a reason
+/// to write no recipe.
+fn recipes_in(dir: &Path) -> Vec<crate::recipe::Recipe> {
+    fs_err::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let path = entry.path().join("meta.yaml");
+            let text = fs_err::read_to_string(&path).ok()?;
+            load_recipe_str(&text, &path).ok()
+        })
+        .collect()
 }
 
 /// An error if `dir` has a recipe whose directory normalizes to `name`.
@@ -344,27 +359,21 @@ const SYSTEM_HEADER_DIRS: &[&str] = &[
 /// Adds to `found.host` the library recipes in `recipes_dir` whose `build.headers` the
 /// sources include (`yaml.h` → `libyaml`), and notes the included headers that are neither
 /// shipped, nor a system header, nor any library recipe's.
-pub fn host_libraries(found: &mut inspect::Inspection, recipes_dir: &Path) {
-    let mut libraries: Vec<(String, Vec<String>)> = Vec::new();
-    for entry in fs_err::read_dir(recipes_dir)
+pub fn host_libraries<'a>(
+    found: &mut inspect::Inspection,
+    recipes: impl IntoIterator<Item = &'a crate::recipe::Recipe>,
+) {
+    let mut libraries: Vec<(String, &[String])> = recipes
         .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let path = entry.path().join("meta.yaml");
-        let Ok(text) = fs_err::read_to_string(&path) else {
-            continue;
-        };
-        if let Ok(recipe) = load_recipe_str(&text, &path)
-            && recipe.build.backend == BackendKind::StaticLibrary
-            && !recipe.build.headers.is_empty()
-        {
-            libraries.push((
+        .filter(|recipe| recipe.build.backend == BackendKind::StaticLibrary)
+        .map(|recipe| {
+            (
                 normalize_name(recipe.package.name.as_str()),
-                recipe.build.headers,
-            ));
-        }
-    }
+                recipe.build.headers.as_slice(),
+            )
+        })
+        .filter(|(_, headers)| !headers.is_empty())
+        .collect();
     libraries.sort();
     let provides = |declared: &str, header: &str| {
         declared == header || (declared.ends_with('/') && header.starts_with(declared))
@@ -577,7 +586,7 @@ mod tests {
             host: vec![],
             notes: vec![],
         };
-        host_libraries(&mut found, recipes.path());
+        host_libraries(&mut found, &super::recipes_in(recipes.path()));
         assert_eq!(found.host, ["libyaml"]);
         assert_eq!(found.notes.len(), 2, "{:?}", found.notes);
         assert!(
