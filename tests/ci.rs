@@ -249,6 +249,32 @@ fn append(path: &Path, line: &str) {
     fs_err::write(path, text).unwrap();
 }
 
+/// The recipes that need `name` through any chain of host, run or test requirements, found
+/// here by a fixed point over the recipe files, apart from the implementation under test.
+fn needing(set: &RecipeSet, name: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::from([name.to_string()]);
+    loop {
+        let before = found.len();
+        for (recipe, loaded) in &set.recipes {
+            let needs = &loaded.recipe;
+            if needs
+                .requirements
+                .host
+                .iter()
+                .chain(&needs.requirements.run)
+                .chain(&needs.test.requires)
+                .any(|r| found.contains(r.as_str()))
+            {
+                found.insert(recipe.to_string());
+            }
+        }
+        if found.len() == before {
+            found.remove(name);
+            return found;
+        }
+    }
+}
+
 fn names(list: &[&str]) -> BTreeSet<String> {
     list.iter().map(|name| name.to_string()).collect()
 }
@@ -267,19 +293,28 @@ fn changed_since_selects_the_changed_recipes_and_what_needs_them() {
         );
     assert_eq!(text(&output.stdout), "{\"include\":[]}\n");
 
-    // A recipe: it, the recipe that runs with it, and pandas, which runs with that one.
+    // A recipe: it, the recipe that runs with it (python-dateutil), pandas, which runs with
+    // that one, and whatever else needs either (orjson tests with python-dateutil).
+    let set = RecipeSet::load(&root.join("recipes"), &root.join("patches")).unwrap();
+    let needing_six = needing(&set, "six");
+    assert!(
+        names(&["pandas", "python-dateutil"]).is_subset(&needing_six),
+        "{needing_six:?}"
+    );
     append(
         &root.join("recipes/six/meta.yaml"),
         "# a comment changes the content\n",
     );
     let (matrix, stderr) = ci_matrix(root, &["--changed-since", "HEAD"]);
-    assert_eq!(
-        selected(&matrix),
-        names(&["pandas", "python-dateutil", "six"])
-    );
+    let mut expected = needing_six.clone();
+    expected.insert("six".into());
+    assert_eq!(selected(&matrix), expected);
     assert_eq!(
         stderr,
-        "since HEAD: changed six (new: none); their dependents pandas, python-dateutil; deleted none\n"
+        format!(
+            "since HEAD: changed six (new: none); their dependents {}; deleted none\n",
+            needing_six.iter().cloned().collect::<Vec<_>>().join(", ")
+        )
     );
 
     // Committed, it is seen against the commit before; not against the new one.
@@ -287,7 +322,7 @@ fn changed_since_selects_the_changed_recipes_and_what_needs_them() {
     let (matrix, _) = ci_matrix(root, &["--changed-since", "HEAD~1"]);
     assert_eq!(
         selected(&matrix),
-        names(&["pandas", "python-dateutil", "six"])
+        expected
     );
     let (matrix, _) = ci_matrix(root, &["--changed-since", "HEAD"]);
     assert!(selected(&matrix).is_empty());
@@ -300,29 +335,11 @@ fn changed_since_selects_the_changed_recipes_and_what_needs_them() {
     );
     // Dependents are transitive over every kind of edge, so pandas (host: numpy) comes too,
     // although numpy's wheel does not change with its test requirements.
-    let set = RecipeSet::load(&root.join("recipes"), &root.join("patches")).unwrap();
-    let testing_with_pytest: BTreeSet<String> = set
-        .recipes
-        .iter()
-        .filter(|(_, loaded)| {
-            loaded
-                .recipe
-                .test
-                .requires
-                .iter()
-                .any(|r| r.as_str() == "pytest")
-        })
-        .map(|(name, _)| name.to_string())
-        .collect();
+    let dependents = needing(&set, "pytest");
     assert!(
-        names(&["numpy", "scikit-misc", "scipy"]).is_subset(&testing_with_pytest),
-        "{testing_with_pytest:?}"
+        names(&["numpy", "pandas", "scikit-misc", "scipy"]).is_subset(&dependents),
+        "{dependents:?}"
     );
-    let dependents: BTreeSet<String> = testing_with_pytest
-        .iter()
-        .cloned()
-        .chain(["pandas".to_string()])
-        .collect();
     let (matrix, stderr) = ci_matrix(root, &["--changed-since", "HEAD"]);
     let mut expected = dependents.clone();
     expected.insert("pytest".into());
