@@ -368,6 +368,24 @@ fn artifact_dir(loaded: &LoadedRecipe, index: &Index, settings: &Settings) -> Pa
     }
 }
 
+/// The last build's wheels of the version just built under another file name (another tag):
+/// they would compete with the new wheel for installers, so the index drops them. Other
+/// versions stay, as on PyPI.
+fn superseded(previous: Option<&BuildState>, built: &crate::tags::WheelFilename) -> Vec<String> {
+    let built_name = built.to_string();
+    previous
+        .iter()
+        .flat_map(|state| state.wheels.keys())
+        .filter(|old| **old != built_name)
+        .filter(|old| {
+            old.parse::<crate::tags::WheelFilename>().is_ok_and(|old| {
+                old.normalized_name() == built.normalized_name() && old.version == built.version
+            })
+        })
+        .cloned()
+        .collect()
+}
+
 fn read_state(work_dir: &Path) -> Option<BuildState> {
     let text = fs_err::read_to_string(work_dir.join("state.json")).ok()?;
     serde_json::from_str(&text).ok()
@@ -543,6 +561,7 @@ impl RecipeJob<'_> {
         let reporter = self.reporter;
         fs_err::create_dir_all(self.work_dir).map_err(|e| e.to_string())?;
         fs_err::write(self.log, "").map_err(|e| e.to_string())?;
+        let previous = read_state(self.work_dir);
         let _ = fs_err::remove_file(self.state_path());
 
         reporter.stage(name, Stage::Fetch);
@@ -606,6 +625,8 @@ impl RecipeJob<'_> {
         )
         .map_err(|e| e.to_string())?;
 
+        self.warn_undeclared_requirements(&repaired.metadata);
+
         reporter.stage(name, Stage::Index);
         let added = self
             .index
@@ -613,6 +634,10 @@ impl RecipeJob<'_> {
             .map_err(|e| e.to_string())?;
         let filename = repaired.filename.to_string();
         let sha256 = sha256_file(&added.path).map_err(|e| e.to_string())?;
+        let superseded = superseded(previous.as_ref(), &repaired.filename);
+        self.index
+            .remove_wheels(&superseded)
+            .map_err(|e| e.to_string())?;
         let state = BuildState {
             key: self.plan.key.clone(),
             wheels: BTreeMap::from([(filename.clone(), sha256)]),
@@ -642,6 +667,41 @@ impl RecipeJob<'_> {
         Ok(vec![file])
     }
 
+    /// Warns (and logs) about each `Requires-Dist` of the built wheel that applies on the
+    /// target and that `requirements.run` does not list: the consumer's pip would fetch it from
+    /// another index, or fail to, and `wheelforge test` does not install it from a recipe.
+    fn warn_undeclared_requirements(&self, metadata: &[u8]) {
+        let declared: Vec<&str> = self
+            .loaded
+            .recipe
+            .requirements
+            .run
+            .iter()
+            .map(|name| name.as_str())
+            .collect();
+        let mut target =
+            crate::skeleton::marker::TargetMarkers::from_toolchain(self.settings.cache_dir.clone());
+        let undeclared = crate::skeleton::marker::undeclared_requirements(
+            &String::from_utf8_lossy(metadata),
+            &declared,
+            &mut target,
+        );
+        if undeclared.is_empty() {
+            return;
+        }
+        let message = format!(
+            "the wheel's METADATA requires {}, which requirements.run in {} does not list: add them (with recipes), or installers look for them elsewhere",
+            undeclared
+                .iter()
+                .map(|value| format!("`{value}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            self.loaded.path.display()
+        );
+        crate::process::log_line(self.log, &format!("warning: {message}"));
+        self.reporter.warning(self.loaded.name(), &message);
+    }
+
     fn save_state(&self, state: &BuildState) -> Result<(), String> {
         let json = serde_json::to_vec_pretty(state).expect("state always serializes");
         fs_err::write(self.state_path(), json).map_err(|e| e.to_string())
@@ -659,6 +719,29 @@ mod tests {
              about:\n  license: MIT\n  summary: demo\n"
         );
         crate::recipe::load_recipe_str(&text, Path::new("meta.yaml")).unwrap()
+    }
+
+    #[test]
+    fn a_rebuild_supersedes_its_own_version_under_another_tag_only() {
+        let state = BuildState {
+            key: "k".into(),
+            wheels: BTreeMap::from(
+                [
+                    "demo-1.0-cp314-cp314-wasi_0_2_wasm32.whl",
+                    "demo-0.9-cp314-cp314-wasi_0_2_wasm32.whl",
+                    "other-1.0-cp314-cp314-wasi_0_2_wasm32.whl",
+                    "demo-1.0-cp37-abi3-wasi_0_2_wasm32.whl",
+                ]
+                .map(|name| (name.to_string(), String::new())),
+            ),
+        };
+        let built: crate::tags::WheelFilename =
+            "demo-1.0-cp37-abi3-wasi_0_2_wasm32.whl".parse().unwrap();
+        assert_eq!(
+            superseded(Some(&state), &built),
+            ["demo-1.0-cp314-cp314-wasi_0_2_wasm32.whl"]
+        );
+        assert!(superseded(None, &built).is_empty());
     }
 
     #[test]

@@ -39,7 +39,9 @@ pub struct BuildPlan {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
     pub patches: Vec<PatchDigest>,
-    /// The tag the wheel gets.
+    /// The tag the build targets. A wheel whose extension modules all use the stable ABI (and
+    /// whose backend tagged it `cp3X-abi3`) carries `cp3X-abi3-wasi_0_2_wasm32` instead, which
+    /// every installer for this target accepts (docs/platform-tag.md).
     pub tag: String,
     pub toolchain_identity: String,
     /// Rebuild keys of the host requirements this build used.

@@ -51,6 +51,11 @@ pub trait Reporter: Send + Sync {
     fn waiting(&self, subject: &str, message: &str) {
         self.message(subject, message);
     }
+    /// Something about `subject` the user should act on that does not stop the work (a wheel
+    /// requiring what its recipe does not list). Like `waiting`, a line of its own.
+    fn warning(&self, subject: &str, message: &str) {
+        self.waiting(subject, &format!("warning: {message}"));
+    }
     /// A recipe finished; `summary` is one line such as `built six-1.17.0-py3-none-any.whl`.
     fn finished(&self, recipe: &str, summary: &str) {
         let _ = (recipe, summary);

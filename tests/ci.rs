@@ -320,10 +320,7 @@ fn changed_since_selects_the_changed_recipes_and_what_needs_them() {
     // Committed, it is seen against the commit before; not against the new one.
     git(root, &["commit", "--quiet", "-am", "six"]);
     let (matrix, _) = ci_matrix(root, &["--changed-since", "HEAD~1"]);
-    assert_eq!(
-        selected(&matrix),
-        expected
-    );
+    assert_eq!(selected(&matrix), expected);
     let (matrix, _) = ci_matrix(root, &["--changed-since", "HEAD"]);
     assert!(selected(&matrix).is_empty());
 

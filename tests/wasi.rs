@@ -781,6 +781,57 @@ fn a_project_directory_and_an_sdist_build_without_a_recipe() {
     assert!(recipe.contains("  pypi: wf-cdemo\n  sha256: "), "{recipe}");
 }
 
+/// A project whose modules all use the stable ABI (`py_limited_api`, `cp38` in its wheel tag)
+/// keeps `X.abi3.so` and the tag `cp38-abi3-wasi_0_2_wasm32` (the repair stage refused the
+/// suffix once, then renamed it and tagged the wheel cp314). Stock pip for Python 3.14 installs
+/// it, componentize-py links the module, and CPython imports it under the consumer runtime.
+#[test]
+fn a_stable_abi_project_keeps_its_abi3_modules_and_tag() {
+    let toolchain = toolchain();
+    let work = tempfile::tempdir().unwrap();
+    let work = fs_err::canonicalize(work.path()).unwrap();
+    let project = fixtures().join("../projects/wf-abi3demo");
+    let recipes = work.join("no-recipes");
+    fs_err::create_dir_all(&recipes).unwrap();
+    let output = wheelforge(&recipes, &work)
+        .arg("build")
+        .arg(&project)
+        .output()
+        .unwrap();
+    let all = text(&output);
+    assert!(output.status.success(), "{all}");
+    let wheel = work.join("dist/packages/wf_abi3demo-1.0.0-cp38-abi3-wasi_0_2_wasm32.whl");
+    let entries =
+        wheelforge::wheel::read_entries(&wheel).unwrap_or_else(|error| panic!("{error}: {all}"));
+    let module = entries
+        .iter()
+        .find(|entry| entry.path == "wf_abi3demo/_limited.abi3.so")
+        .unwrap_or_else(|| panic!("no _limited.abi3.so in {}", wheel.display()));
+    assert!(wheelforge::wheel::repair::is_dylink_module(&module.data));
+
+    let mut command = wheelforge(&recipes, &work);
+    command.args(["serve", "--port", "0"]);
+    let (mut server, url) = common::serve(command);
+    let deps = work.join("deps");
+    let pip = common::consumer_pip_install(&url, &deps, "wf-abi3demo");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(pip.status.success(), "{}", text(&pip));
+    let run = common::consumer_link_and_run(
+        &toolchain,
+        &work,
+        &deps,
+        "import wf_abi3demo, wf_abi3demo._limited as limited\nfrom wit_world import exports\n\n\
+         class Run(exports.Run):\n    def run(self) -> None:\n        \
+         print(limited.__file__.rsplit('/', 1)[-1], wf_abi3demo.scale(6, 7))\n",
+    );
+    assert_eq!(run.exit_code, 0, "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "_limited.abi3.so 42\n"
+    );
+}
+
 /// Two in-tree build backends through `skeleton`, unedited: PyYAML's `_pyyaml_pep517` (a
 /// wrapper of setuptools, packages under `lib/`, its C extension on libyaml's `yaml.h`, which
 /// skeleton finds in the libyaml recipe's `build.headers`) and propcache's

@@ -220,6 +220,30 @@ impl Index {
         })
     }
 
+    /// Removes wheels from packages/ with their .metadata files (a rebuild's wheel that replaced
+    /// them under another name, such as another tag), and regenerates the pages that listed
+    /// them. Names not in the index are ignored.
+    pub fn remove_wheels(&self, names: &[String]) -> Result<usize, IndexError> {
+        let _lock = self.lock()?;
+        let mut removed = 0;
+        for name in names {
+            let path = self.packages_dir().join(name);
+            if parse_wheel_filename(name).is_err() || !path.is_file() {
+                continue;
+            }
+            fs_err::remove_file(&path)?;
+            let metadata = metadata_path(&path);
+            if metadata.exists() {
+                fs_err::remove_file(metadata)?;
+            }
+            removed += 1;
+        }
+        if removed > 0 {
+            self.rebuild_locked()?;
+        }
+        Ok(removed)
+    }
+
     /// Regenerates every page from what is in packages/ (extracting the .metadata files from
     /// the wheels, rewriting those that differ), and removes project pages that no longer
     /// have files, orphaned .metadata files and temporary files left by interrupted updates.

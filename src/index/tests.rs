@@ -336,3 +336,38 @@ fn library_archives_beside_the_index_are_not_listed() {
     }
     assert!(!read(index.simple_dir().join("index.html")).contains("libraries"));
 }
+
+#[test]
+fn removed_wheels_leave_the_pages_and_the_metadata() {
+    let work = tempfile::tempdir().unwrap();
+    let index = Index::open(&work.path().join("index")).unwrap();
+    for (project, version) in [("demo", "1.0"), ("demo", "2.0"), ("gone", "1.0")] {
+        let wheel = make_wheel(work.path(), project, version, None);
+        index.add_wheel(&wheel).unwrap();
+    }
+    let names = [
+        "demo-1.0-py3-none-any.whl",
+        "gone-1.0-py3-none-any.whl",
+        "absent-1.0-py3-none-any.whl",
+    ]
+    .map(String::from);
+    assert_eq!(index.remove_wheels(&names).unwrap(), 2);
+    let mut left: Vec<String> = std::fs::read_dir(index.packages_dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "demo-2.0-py3-none-any.whl",
+            "demo-2.0-py3-none-any.whl.metadata"
+        ]
+    );
+    let page = read(index.simple_dir().join("demo/index.html"));
+    assert!(page.contains("demo-2.0-py3-none-any.whl"), "{page}");
+    assert!(!page.contains("demo-1.0"), "{page}");
+    assert!(!index.simple_dir().join("gone/index.html").exists());
+    let root = read(index.simple_dir().join("index.html"));
+    assert!(!root.contains("gone"), "{root}");
+}

@@ -118,6 +118,23 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
         .get_all("Requires-Dist")
         .map(|value| (value.to_string(), metadata_path.as_path(), text.as_str()))
         .collect();
+    let egg_info = egg_info_requirements(root);
+    if requirements.is_empty()
+        && let Some((path, text, listed)) = &egg_info
+        && !listed.is_empty()
+    {
+        // setuptools' own record of `install_requires` (older setuptools left PKG-INFO
+        // without Requires-Dist; `dynamic = ["dependencies"]` is resolved there too).
+        notes.push(format!(
+            "PKG-INFO lists no Requires-Dist: requirements.run is taken from {}",
+            path.strip_prefix(root).unwrap_or(path).display()
+        ));
+        requirements.extend(
+            listed
+                .iter()
+                .map(|value| (value.clone(), path.as_path(), text.as_str())),
+        );
+    }
     if requirements.is_empty() {
         // Dynamic metadata: PKG-INFO lists none, pyproject.toml may (PEP 621).
         let (static_dependencies, dynamic) = pyproject.dependencies();
@@ -162,6 +179,10 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
             Err(source) => {
                 let (line, column) = if source_path.ends_with("pyproject.toml") {
                     text_position(source_text, value)
+                } else if source_path.ends_with("requires.txt") {
+                    // The marker is the section's (`[:python_version < "3.11"]`).
+                    let marker = value.split_once(';').map_or(value, |(_, m)| m.trim());
+                    text_position(source_text, marker)
                 } else {
                     header_position(source_text, "Requires-Dist", value)
                 };
@@ -637,18 +658,9 @@ fn guess_imports(
     if let Some(modules) = maturin_modules(root, pyproject) {
         return modules;
     }
-    // setuptools writes `NAME.egg-info` beside the packages: at the root, or in the
-    // `package_dir` (`src/`, PyYAML's `lib/`).
-    let mut top_level: Vec<String> = SOURCE_DIRS
-        .iter()
-        .flat_map(|dir| {
-            fs_err::read_dir(root.join(dir))
-                .into_iter()
-                .flatten()
-                .flatten()
-        })
-        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".egg-info"))
-        .filter_map(|entry| fs_err::read_to_string(entry.path().join("top_level.txt")).ok())
+    let mut top_level: Vec<String> = egg_info_dirs(root)
+        .into_iter()
+        .filter_map(|dir| fs_err::read_to_string(dir.join("top_level.txt")).ok())
         .flat_map(|text| {
             text.lines()
                 .map(str::trim)
@@ -692,6 +704,53 @@ fn guess_imports(
             vec![wanted]
         }
     }
+}
+
+/// setuptools' `NAME.egg-info` directories, which it writes beside the packages: at the root,
+/// or in the `package_dir` (`src/`, PyYAML's `lib/`).
+fn egg_info_dirs(root: &Path) -> Vec<PathBuf> {
+    SOURCE_DIRS
+        .iter()
+        .flat_map(|dir| {
+            fs_err::read_dir(root.join(dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".egg-info"))
+        .map(|entry| entry.path())
+        .collect()
+}
+
+/// The run requirements in setuptools' `NAME.egg-info/requires.txt`, as PEP 508 strings: the
+/// lines before any section, and those of `[:MARKER]` sections with that marker. `[EXTRA]` and
+/// `[EXTRA:MARKER]` sections are optional dependencies, left out. Also the file and its text.
+fn egg_info_requirements(root: &Path) -> Option<(PathBuf, String, Vec<String>)> {
+    let path = egg_info_dirs(root)
+        .into_iter()
+        .map(|dir| dir.join("requires.txt"))
+        .find(|path| path.is_file())?;
+    let text = fs_err::read_to_string(&path).ok()?;
+    let mut listed = Vec::new();
+    // `Some(marker)` inside a run section ("" for the unconditional lines), `None` in an extra.
+    let mut section = Some(String::new());
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = header
+                .strip_prefix(':')
+                .map(|marker| marker.trim().to_string());
+            continue;
+        }
+        match section.as_deref() {
+            Some("") => listed.push(line.to_string()),
+            Some(marker) => listed.push(format!("{line}; {marker}")),
+            None => {}
+        }
+    }
+    Some((path, text, listed))
 }
 
 /// Where a project's packages live, in the order they are looked for: `src/`, `lib/`
@@ -1019,5 +1078,33 @@ Version: 1
         ]);
         let found = inspect(dir.path(), &mut target("3.14.0")).unwrap();
         assert_eq!(found.run, ["numpy", "typing-extensions"]);
+    }
+
+    /// Older setuptools left `install_requires` out of the sdist's PKG-INFO and wrote it only
+    /// to `NAME.egg-info/requires.txt`; skeleton wrote no `requirements.run` then.
+    #[test]
+    fn run_requirements_fall_back_to_the_egg_info_requires() {
+        let dir = sdist(&[
+            (
+                "PKG-INFO",
+                "Metadata-Version: 2.1\nName: demo\nVersion: 1\n",
+            ),
+            ("setup.py", "from setuptools import setup\nsetup()\n"),
+            (
+                "src/demo.egg-info/requires.txt",
+                "numpy>=1.25\nsix\n\n[:python_version < \"3.11\"]\ntomli\n\n[:sys_platform == \"wasi\"]\nwasi-only\n\n[test]\npytest\n\n[docs:python_version >= \"3.8\"]\nsphinx\n",
+            ),
+            ("src/demo/__init__.py", ""),
+        ]);
+        let found = inspect(dir.path(), &mut target("3.14.0")).unwrap();
+        assert_eq!(found.run, ["numpy", "six", "wasi-only"]);
+        assert!(
+            found
+                .notes
+                .iter()
+                .any(|note| note.ends_with("taken from src/demo.egg-info/requires.txt")),
+            "{:?}",
+            found.notes
+        );
     }
 }

@@ -91,6 +91,27 @@ impl Requirement {
     }
 }
 
+/// The `Requires-Dist` entries of a wheel's `METADATA` that apply on the target and name a
+/// project outside `declared` (the recipe's run requirements), as written. The wheel would make
+/// the consumer's pip look for them; the recipe should list them. An entry whose marker cannot
+/// be judged (no toolchain values, a marker pep508_rs does not understand) is left out.
+pub fn undeclared_requirements(
+    metadata: &str,
+    declared: &[&str],
+    target: &mut TargetMarkers,
+) -> Vec<String> {
+    crate::wheel::metadata::Headers::parse(metadata)
+        .get_all("Requires-Dist")
+        .filter(|value| {
+            Requirement::parse(value).is_ok_and(|requirement| {
+                !declared.contains(&requirement.name.as_str())
+                    && matches!(requirement.applies(target), Ok(Applies::Yes))
+            })
+        })
+        .map(str::to_string)
+        .collect()
+}
+
 /// A warning's text on one line (pep508_rs wraps some of them).
 fn squeeze(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -282,5 +303,28 @@ pub(crate) mod tests {
             applies("tomli; python_version < '3.11'", &mut target),
             Err(ToolchainError::NotInstalled { .. })
         ));
+    }
+
+    #[test]
+    fn requirements_a_recipe_does_not_list_are_found_in_the_wheel_metadata() {
+        let metadata = "Metadata-Version: 2.1\nName: demo\nVersion: 1\n\
+            Requires-Dist: NumPy>=1.25\nRequires-Dist: six\n\
+            Requires-Dist: tomli; python_version < \"3.11\"\n\
+            Requires-Dist: pywin32; sys_platform == \"win32\"\n\
+            Requires-Dist: pytest; extra == \"test\"\n\
+            Requires-Dist: Typing_Extensions; sys_platform == \"wasi\"\n\nbody\n";
+        let mut target = TargetMarkers::given(probed("3.14.0"));
+        assert_eq!(
+            undeclared_requirements(metadata, &["six"], &mut target),
+            ["NumPy>=1.25", "Typing_Extensions; sys_platform == \"wasi\""]
+        );
+        assert!(
+            undeclared_requirements(
+                metadata,
+                &["numpy", "six", "typing-extensions"],
+                &mut target
+            )
+            .is_empty()
+        );
     }
 }

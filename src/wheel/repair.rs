@@ -95,12 +95,21 @@ pub fn repair(
     }
 
     let mut entries = entries;
-    if !options.tag.is_pure() {
+    let mut tag = options.tag.clone();
+    if !tag.is_pure() {
         let suffix = options.extension_suffix.as_deref().unwrap_or("");
-        rename_stable_abi_modules(&mut entries, suffix);
-        check_extension_modules(&entries, suffix)?;
+        match stable_abi_tag(&entries, &built_tags, &tag) {
+            Some(stable) => {
+                tag = stable;
+                check_extension_modules(&entries, STABLE_ABI_SUFFIX)?;
+            }
+            None => {
+                rename_stable_abi_modules(&mut entries, suffix);
+                check_extension_modules(&entries, suffix)?;
+            }
+        }
     }
-    let filename = WheelFilename::new(name, version, options.tag.clone());
+    let filename = WheelFilename::new(name, version, tag.clone());
     debug_assert_eq!(normalize_name(name), filename.normalized_name());
     let new_dist_info = filename.dist_info_dir();
     let old_data = format!("{}.data", old_dist_info.trim_end_matches(".dist-info"));
@@ -125,10 +134,10 @@ pub fn repair(
     let mut wheel_text = format!(
         "Wheel-Version: 1.0\nGenerator: wheelforge {}\nRoot-Is-Purelib: {}\n",
         env!("CARGO_PKG_VERSION"),
-        options.tag.is_pure()
+        tag.is_pure()
     );
-    for tag in options.tag.expanded() {
-        wheel_text.push_str(&format!("Tag: {tag}\n"));
+    for one in tag.expanded() {
+        wheel_text.push_str(&format!("Tag: {one}\n"));
     }
     output.push(WheelEntry {
         path: format!("{new_dist_info}/WHEEL"),
@@ -176,10 +185,45 @@ pub fn is_dylink_module(bytes: &[u8]) -> bool {
     bytes.get(at..at + name_length) == Some(b"dylink.0".as_slice())
 }
 
-/// Stable-ABI modules (`_rust.abi3.so`, from `py_limited_api` or PyO3's `abi3` feature) take
-/// the target's full suffix: the wheel is tagged for CPython 3.14 on WASI like any other (no
-/// stable ABI is defined for wasm32 WASI interpreters yet), and the consumer runtime finds its
-/// modules by that suffix.
+/// The suffix of a stable-ABI extension module (PEP 384), which CPython 3.14 for WASI imports
+/// and componentize-py links like the full suffix.
+const STABLE_ABI_SUFFIX: &str = ".abi3.so";
+
+/// The stable-ABI tag a native wheel keeps: when every extension module is `X.abi3.so` and the
+/// backend tagged its wheel `cp3Y-abi3-...` (`py_limited_api`, PyO3's `abi3-py3Y`), the wheel
+/// is `cp3Y-abi3-<target platform>`, with the lowest such Y, at most the target's. Otherwise
+/// `None`: the modules take the target's full suffix and the wheel the target's tag.
+fn stable_abi_tag(
+    entries: &[WheelEntry],
+    built: &[WheelTag],
+    target: &WheelTag,
+) -> Option<WheelTag> {
+    let mut modules = entries
+        .iter()
+        .filter(|e| e.path.ends_with(".so"))
+        .peekable();
+    modules.peek()?;
+    if !modules.all(|module| module.path.ends_with(STABLE_ABI_SUFFIX)) {
+        return None;
+    }
+    let minor = |python: &str| python.strip_prefix("cp3")?.parse::<u32>().ok();
+    let target_minor = target.python.iter().filter_map(|p| minor(p)).max()?;
+    let lowest = built
+        .iter()
+        .filter(|tag| tag.abi.iter().any(|abi| abi == "abi3"))
+        .flat_map(|tag| tag.python.iter().filter_map(|p| minor(p)))
+        .filter(|&y| y >= 2 && y <= target_minor)
+        .min()?;
+    Some(WheelTag {
+        python: vec![format!("cp3{lowest}")],
+        abi: vec!["abi3".into()],
+        platform: target.platform.clone(),
+    })
+}
+
+/// Stable-ABI modules in a wheel that is not tagged for the stable ABI as a whole (some modules
+/// use the full ABI, or the backend tagged the wheel `cp314-cp314`) take the target's full
+/// suffix, as the wheel's tag then promises.
 fn rename_stable_abi_modules(entries: &mut [WheelEntry], suffix: &str) {
     if suffix.is_empty() {
         return;
@@ -283,8 +327,9 @@ mod tests {
         ));
     }
 
-    /// A native backend wheel of `demo 1.0` holding `module` (a `dylink.0` module).
-    fn native_wheel(dir: &Path, module: Option<&str>) -> PathBuf {
+    /// A native backend wheel of `demo 1.0` tagged `tag` by its backend, holding `modules`
+    /// (`dylink.0` modules).
+    fn native_wheel(dir: &Path, tag: &str, modules: &[&str]) -> PathBuf {
         let entry = |path: &str, data: Vec<u8>| WheelEntry {
             path: path.to_string(),
             data,
@@ -298,14 +343,15 @@ mod tests {
             ),
             entry(
                 "demo-1.0.dist-info/WHEEL",
-                b"Wheel-Version: 1.0\nTag: cp39-abi3-wasi_0_0_0_wasm32\n".to_vec(),
+                format!("Wheel-Version: 1.0\nTag: {tag}\n").into_bytes(),
             ),
         ];
-        if let Some(module) = module {
+        for module in modules {
             let mut dylink = b"\0asm\x01\0\0\0\0\x09\x08dylink.0".to_vec();
             dylink.extend_from_slice(&[0; 4]);
             entries.push(entry(module, dylink));
         }
+        fs_err::create_dir_all(dir).unwrap();
         let name = WheelFilename::new("demo", "1.0", WheelTag::pure());
         write_wheel(dir, &name, entries, zip::DateTime::default()).unwrap()
     }
@@ -324,39 +370,93 @@ mod tests {
         )
     }
 
-    /// A stable-ABI module (`py_limited_api`, PyO3's `abi3`) was refused for its suffix.
+    /// The repaired wheel's file name, its entries' paths, its WHEEL and its RECORD.
+    fn repaired_parts(repaired: &RepairedWheel) -> (String, Vec<String>, String, String) {
+        let entries = read_entries(&repaired.path).unwrap();
+        let text = |suffix: &str| {
+            let entry = entries.iter().find(|e| e.path.ends_with(suffix)).unwrap();
+            String::from_utf8_lossy(&entry.data).into_owned()
+        };
+        (
+            repaired.filename.to_string(),
+            entries.iter().map(|entry| entry.path.clone()).collect(),
+            text(".dist-info/WHEEL"),
+            text(".dist-info/RECORD"),
+        )
+    }
+
+    /// A stable-ABI wheel (`py_limited_api`, PyO3's `abi3`) was refused for its modules'
+    /// suffix. It keeps them, and the backend's `cp3Y-abi3` on the target platform.
     #[test]
-    fn a_stable_abi_module_takes_the_target_suffix() {
+    fn a_stable_abi_wheel_keeps_its_modules_and_its_abi3_tag() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
         fs_err::create_dir_all(&out).unwrap();
-        let backend = native_wheel(dir.path(), Some("demo/_rust.abi3.so"));
-        let repaired = repair_native(&backend, &out).unwrap();
-        let paths: Vec<String> = read_entries(&repaired.path)
-            .unwrap()
-            .into_iter()
-            .map(|entry| entry.path)
-            .collect();
+        let backend = native_wheel(
+            &dir.path().join("a"),
+            "cp39-abi3-wasi_0_0_0_wasm32",
+            &["demo/_rust.abi3.so", "demo/_c.abi3.so"],
+        );
+        let (filename, paths, wheel, record) =
+            repaired_parts(&repair_native(&backend, &out).unwrap());
+        assert_eq!(filename, "demo-1.0-cp39-abi3-wasi_0_2_wasm32.whl");
         assert!(
-            paths.contains(&"demo/_rust.cpython-314-wasm32-wasi.so".to_string()),
+            paths.contains(&"demo/_rust.abi3.so".to_string()),
             "{paths:?}"
         );
-        assert!(!paths.iter().any(|path| path.ends_with(".abi3.so")));
-        let record = paths.iter().find(|p| p.ends_with("RECORD")).unwrap();
-        let entries = read_entries(&repaired.path).unwrap();
-        let record = entries.iter().find(|e| &e.path == record).unwrap();
         assert!(
-            String::from_utf8_lossy(&record.data)
-                .contains("demo/_rust.cpython-314-wasm32-wasi.so,")
+            wheel.contains("\nTag: cp39-abi3-wasi_0_2_wasm32\n"),
+            "{wheel}"
         );
-        assert!(
-            repaired
-                .filename
-                .to_string()
-                .contains("cp314-cp314-wasi_0_2_wasm32")
-        );
+        assert!(wheel.contains("Root-Is-Purelib: false"), "{wheel}");
+        assert!(record.contains("demo/_c.abi3.so,"), "{record}");
+    }
 
-        let empty = native_wheel(&dir.path().join("e"), None);
+    /// A stable-ABI module in a wheel that is not stable-ABI as a whole takes the full suffix,
+    /// and the wheel the target's tag.
+    #[test]
+    fn a_stable_abi_module_in_a_full_abi_wheel_takes_the_target_suffix() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        fs_err::create_dir_all(&out).unwrap();
+        for (case, tag, modules) in [
+            (
+                "mixed",
+                "cp39-abi3-wasi_0_0_0_wasm32",
+                &["demo/_rust.abi3.so", "demo/_c.cpython-314-wasm32-wasi.so"][..],
+            ),
+            (
+                "full tag",
+                "cp314-cp314-wasi_0_0_0_wasm32",
+                &["demo/_rust.abi3.so"][..],
+            ),
+        ] {
+            let backend = native_wheel(&dir.path().join(case), tag, modules);
+            let (filename, paths, wheel, record) =
+                repaired_parts(&repair_native(&backend, &out).unwrap());
+            assert_eq!(
+                filename, "demo-1.0-cp314-cp314-wasi_0_2_wasm32.whl",
+                "{case}"
+            );
+            assert!(
+                paths.contains(&"demo/_rust.cpython-314-wasm32-wasi.so".to_string()),
+                "{case}: {paths:?}"
+            );
+            assert!(
+                !paths.iter().any(|path| path.ends_with(".abi3.so")),
+                "{case}"
+            );
+            assert!(
+                wheel.contains("\nTag: cp314-cp314-wasi_0_2_wasm32\n"),
+                "{case}: {wheel}"
+            );
+            assert!(
+                record.contains("demo/_rust.cpython-314-wasm32-wasi.so,"),
+                "{case}"
+            );
+        }
+
+        let empty = native_wheel(&dir.path().join("e"), "cp39-abi3-wasi_0_0_0_wasm32", &[]);
         let error = repair_native(&empty, &out).unwrap_err();
         assert!(matches!(error, WheelError::NoExtensionModules), "{error}");
     }
