@@ -349,6 +349,7 @@ fn a_test_requirement_missing_from_the_index() {
     fs_err::write(out.join("packages/demo-1.0.0-py3-none-any.whl"), b"").unwrap();
     let settings = wheelforge::testing::TestSettings {
         recipes_dir: repo.recipes(),
+        local_recipes: Vec::new(),
         patches_dir: repo.patches(),
         out_dir: out,
         build_dir: repo.root().join("build"),

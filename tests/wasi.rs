@@ -783,8 +783,9 @@ fn a_project_directory_and_an_sdist_build_without_a_recipe() {
 
 /// A project whose modules all use the stable ABI (`py_limited_api`, `cp38` in its wheel tag)
 /// keeps `X.abi3.so` and the tag `cp38-abi3-wasi_0_2_wasm32` (the repair stage refused the
-/// suffix once, then renamed it and tagged the wheel cp314). Stock pip for Python 3.14 installs
-/// it, componentize-py links the module, and CPython imports it under the consumer runtime.
+/// suffix once, then renamed it and tagged the wheel cp314). `wheelforge test PATH` passes, stock
+/// pip for Python 3.14 installs it, componentize-py links the module, and CPython imports it
+/// under the consumer runtime.
 #[test]
 fn a_stable_abi_project_keeps_its_abi3_modules_and_tag() {
     let toolchain = toolchain();
@@ -808,6 +809,23 @@ fn a_stable_abi_project_keeps_its_abi3_modules_and_tag() {
         .find(|entry| entry.path == "wf_abi3demo/_limited.abi3.so")
         .unwrap_or_else(|| panic!("no _limited.abi3.so in {}", wheel.display()));
     assert!(wheelforge::wheel::repair::is_dylink_module(&module.data));
+
+    // `wheelforge test PATH` proves it with the generated recipe's imports.
+    let output = wheelforge(&recipes, &work)
+        .arg("test")
+        .arg(&project)
+        .output()
+        .unwrap();
+    let all = text(&output);
+    assert!(output.status.success(), "{all}");
+    assert!(
+        all.contains("wf-abi3demo: tested with a generated recipe"),
+        "{all}"
+    );
+    assert!(
+        all.contains("wf-abi3demo: passed (wf_abi3demo-1.0.0-cp38-abi3-wasi_0_2_wasm32.whl;"),
+        "{all}"
+    );
 
     let mut command = wheelforge(&recipes, &work);
     command.args(["serve", "--port", "0"]);

@@ -92,9 +92,13 @@ enum Command {
     },
     /// Prove built wheels under the embedded WASI runtime (install, link, run the recipe's test).
     Test {
-        /// Recipe names.
-        #[arg(required = true, value_name = "RECIPE")]
+        /// Recipe names, or a project directory (written with a `/`) built with `build PATH`:
+        /// its generated recipe's imports are the test.
+        #[arg(required_unless_present = "sdist", value_name = "RECIPE")]
         names: Vec<String>,
+        /// Test the wheel `build --sdist FILE` built from this sdist (repeatable).
+        #[arg(long, value_name = "FILE")]
+        sdist: Vec<PathBuf>,
         /// Skip the native reference run of recipes' pytest suites (no comparison).
         #[arg(long)]
         no_native: bool,
@@ -303,6 +307,7 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
                 &patches,
                 &cli.build_dir,
                 &cache_dir,
+                "built",
             )?;
             let targets = parse_targets(all, &targets);
             let settings = Settings {
@@ -357,12 +362,23 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Test {
             names,
+            sdist,
             no_native,
             no_pytest,
             variant,
             pytest_args,
         } => {
+            let (names, local_recipes) = local_targets(
+                &names,
+                &sdist,
+                &cli.recipes,
+                &patches,
+                &cli.build_dir,
+                &cache_dir,
+                "tested",
+            )?;
             let settings = wheelforge::testing::TestSettings {
+                local_recipes,
                 recipes_dir: cli.recipes,
                 patches_dir: patches,
                 out_dir: cli.out,
@@ -794,6 +810,7 @@ fn local_targets(
     patches_dir: &Path,
     build_dir: &Path,
     cache_dir: &Path,
+    verb: &str,
 ) -> anyhow::Result<(Vec<String>, Vec<PathBuf>)> {
     use wheelforge::local::{LocalProject, is_path_target, prepare};
     let projects: Vec<LocalProject> = targets
@@ -818,7 +835,7 @@ fn local_targets(
             eprintln!("{}: {note}", local.name);
         }
         eprintln!(
-            "{}: built with a generated recipe ({})",
+            "{}: {verb} with a generated recipe ({})",
             local.name,
             local.path.display()
         );

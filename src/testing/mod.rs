@@ -90,6 +90,9 @@ pub const CONSUMER_PIP_ARGUMENTS: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct TestSettings {
     pub recipes_dir: PathBuf,
+    /// Generated recipes of projects built without one (`build PATH`, `--sdist`), added to
+    /// the recipes directory's.
+    pub local_recipes: Vec<PathBuf>,
     pub patches_dir: PathBuf,
     pub out_dir: PathBuf,
     pub build_dir: PathBuf,
@@ -153,6 +156,9 @@ pub fn test_recipe(
 ) -> Result<TestReport, TestError> {
     let _span = tracing::info_span!("test", recipe = name).entered();
     let mut recipes = RecipeSet::load(&settings.recipes_dir, &settings.patches_dir)?;
+    for path in &settings.local_recipes {
+        recipes.insert(crate::recipe::load_recipe(path, &settings.patches_dir)?);
+    }
     if let Some(variant) = &settings.variant {
         recipes.apply_variant(name, variant)?;
     }
