@@ -219,7 +219,12 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
         };
         (kind, true)
     } else {
-        let kind = guess_backend(build_backend.as_deref(), &native_sources, &mut notes)?;
+        let kind = guess_backend(
+            build_backend.as_deref(),
+            &native_sources,
+            pyproject.build_hook(),
+            &mut notes,
+        )?;
         (kind, false)
     };
     let imports = guess_imports(root, &name, &headers, &pyproject, &mut notes);
@@ -464,6 +469,35 @@ impl Pyproject {
             })
     }
 
+    /// The table of a build hook that compiles code inside a pure-Python backend, if any:
+    /// hatchling's `[tool.hatch.build.hooks.*]` or `[tool.hatch.build.targets.wheel.hooks.*]`
+    /// (hatch-cython, hatch-mypyc, a custom `hatch_build.py`), pdm-backend's
+    /// `[tool.pdm.build] run-setuptools`, poetry's `[tool.poetry.build] script`.
+    fn build_hook(&self) -> Option<&'static str> {
+        let has_table = |keys: &[&str]| {
+            self.get(keys)
+                .and_then(toml::Value::as_table)
+                .is_some_and(|table| !table.is_empty())
+        };
+        if has_table(&["tool", "hatch", "build", "hooks"]) {
+            return Some("[tool.hatch.build.hooks]");
+        }
+        if has_table(&["tool", "hatch", "build", "targets", "wheel", "hooks"]) {
+            return Some("[tool.hatch.build.targets.wheel.hooks]");
+        }
+        if self
+            .get(&["tool", "pdm", "build", "run-setuptools"])
+            .and_then(toml::Value::as_bool)
+            == Some(true)
+        {
+            return Some("[tool.pdm.build] run-setuptools");
+        }
+        if self.get(&["tool", "poetry", "build", "script"]).is_some() {
+            return Some("[tool.poetry.build] script");
+        }
+        None
+    }
+
     /// Whether `[project] dynamic` lists `field`.
     fn is_dynamic(&self, field: &str) -> bool {
         self.get(&["project", "dynamic"])
@@ -556,6 +590,7 @@ fn native_sources(root: &Path) -> Vec<PathBuf> {
 fn guess_backend(
     build_backend: Option<&str>,
     native: &[PathBuf],
+    build_hook: Option<&str>,
     notes: &mut Vec<String>,
 ) -> Result<BackendKind, SkeletonError> {
     let example = native
@@ -612,6 +647,12 @@ fn guess_backend(
         | "pdm.backend"
         | "pdm.pep517.api"
         | "pbr.build" => {
+            if let (Some(hook), false) = (build_hook, native.is_empty()) {
+                notes.push(format!(
+                    "{described} with a build hook ({hook}) and compiled sources (e.g. {example}): backend pep517, the project's own backend run with the target environment and the compiler wrappers"
+                ));
+                return Ok(BackendKind::Pep517);
+            }
             if !native.is_empty() {
                 notes.push(format!(
                     "{described} with compiled-looking sources (e.g. {example}): written as pure; if they are compiled, the recipe needs a native backend"
@@ -1106,5 +1147,114 @@ Version: 1
             "{:?}",
             found.notes
         );
+    }
+
+    /// What skeleton writes for each kind of backend, from `[build-system]` and the sources.
+    #[test]
+    fn each_kind_of_backend_is_detected() {
+        let system = |backend: &str, requires: &str| {
+            format!("[build-system]\nrequires = [{requires}]\nbuild-backend = \"{backend}\"\n")
+        };
+        let cases: Vec<(&str, String, &str, BackendKind, bool)> = vec![
+            (
+                "setuptools, C",
+                system("setuptools.build_meta", "\"setuptools\""),
+                "demo/_c.c",
+                BackendKind::Setuptools,
+                false,
+            ),
+            (
+                "setuptools, pure",
+                system("setuptools.build_meta", "\"setuptools\""),
+                "demo/x.py",
+                BackendKind::Pure,
+                false,
+            ),
+            (
+                "meson-python",
+                system("mesonpy", "\"meson-python\""),
+                "demo/_c.c",
+                BackendKind::Meson,
+                false,
+            ),
+            (
+                "scikit-build-core",
+                system("scikit_build_core.build", "\"scikit-build-core\""),
+                "src/x.cpp",
+                BackendKind::Cmake,
+                false,
+            ),
+            (
+                "maturin",
+                system("maturin", "\"maturin>=1\""),
+                "src/lib.rs",
+                BackendKind::Maturin,
+                false,
+            ),
+            (
+                "setuptools-rust",
+                system(
+                    "setuptools.build_meta",
+                    "\"setuptools\", \"setuptools-rust\"",
+                ),
+                "src/lib.rs",
+                BackendKind::Setuptools,
+                true,
+            ),
+            (
+                "in-tree wrapper",
+                system("_custom_backend", "\"setuptools\", \"cython\"")
+                    + "backend-path = [\"packaging\"]\n",
+                "demo/_c.pyx",
+                BackendKind::Pep517,
+                false,
+            ),
+            (
+                "hatchling",
+                system("hatchling.build", "\"hatchling\""),
+                "demo/x.py",
+                BackendKind::Pure,
+                false,
+            ),
+            (
+                "hatchling with a build hook",
+                system("hatchling.build", "\"hatchling\", \"hatch-cython\"")
+                    + "[tool.hatch.build.targets.wheel.hooks.cython]\ndependencies = [\"hatch-cython\"]\n",
+                "demo/_c.pyx",
+                BackendKind::Pep517,
+                false,
+            ),
+            (
+                "pdm with setuptools",
+                system("pdm.backend", "\"pdm-backend\"")
+                    + "[tool.pdm.build]\nrun-setuptools = true\n",
+                "demo/_c.c",
+                BackendKind::Pep517,
+                false,
+            ),
+            (
+                "flit",
+                system("flit_core.buildapi", "\"flit_core\""),
+                "demo/x.py",
+                BackendKind::Pure,
+                false,
+            ),
+        ];
+        for (case, pyproject, source, backend, rust) in cases {
+            let dir = sdist(&[
+                ("PKG-INFO", "Name: demo\nVersion: 1.0\n"),
+                ("pyproject.toml", &pyproject),
+                ("demo/__init__.py", ""),
+                (source, ""),
+            ]);
+            let found = inspect(dir.path(), &mut target("3.14.0"))
+                .unwrap_or_else(|error| panic!("{case}: {error}"));
+            assert_eq!(
+                (found.backend, found.rust),
+                (backend, rust),
+                "{case}: {:?}",
+                found.notes
+            );
+        }
     }
 }
