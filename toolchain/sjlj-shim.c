@@ -12,3 +12,14 @@ __attribute__((__noreturn__)) void __wheelforge_longjmp(void *env, int value) {
     fflush(stderr);
     abort();
 }
+
+/* The functions behind the header's macros, for code that takes their address (libpng). */
+struct __jmp_buf_tag;
+#define WHEELFORGE_JUMP(name)                                                                  \
+    __attribute__((__noreturn__, __visibility__("hidden"))) void name(struct __jmp_buf_tag *env, \
+                                                                      int value) {             \
+        __wheelforge_longjmp(env, value);                                                      \
+    }
+WHEELFORGE_JUMP(longjmp)
+WHEELFORGE_JUMP(_longjmp)
+WHEELFORGE_JUMP(siglongjmp)

@@ -334,6 +334,13 @@ fn check_source_kind(recipe: &Recipe, text: &str, path: &Path) -> Result<(), Rec
             );
         }
     }
+    if source.debian_suite.is_some() && source.debian.is_none() {
+        return invalid(
+            &["source", "debian-suite"],
+            "source: `debian-suite` applies only to a `debian` source",
+            "remove `debian-suite`, or fetch the source package with `debian: <source package>`",
+        );
+    }
     match (source.path.is_some(), source.sha256.is_some()) {
         (false, false) => invalid(
             &["source"],

@@ -117,6 +117,19 @@ validated_string!(
 );
 
 validated_string!(
+    /// A Debian suite or codename, e.g. `trixie` or `bookworm-backports`.
+    DebianSuite,
+    r"^[a-z0-9][a-z0-9-]*$",
+    |text| {
+        text.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && text
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    },
+    "a Debian suite (lowercase letters, digits and `-`, such as `trixie`)"
+);
+
+validated_string!(
     /// A variant's name, e.g. `lapack`, used as `wheelforge build NAME --variant VARIANT`.
     VariantName,
     r"^[a-z0-9][a-z0-9-]*$",
@@ -284,6 +297,11 @@ pub struct Source {
     /// and against `sha256`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub debian: Option<PackageName>,
+    /// With `debian`: the Debian suite to take the source package from (`trixie`), when the
+    /// root's own suite (sid) has a revision the mirror does not carry or that is not wanted.
+    /// wheelforge adds `deb-src` entries for it, derived from the root's own sources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debian_suite: Option<DebianSuite>,
     /// A directory beside the recipe (relative to the recipe's directory) used as the source
     /// tree as it is: for fixtures and local packages. Its content is hashed into the rebuild key.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -227,7 +227,13 @@ fn debian_download(
             "run `wheelforge toolchain install` (unset WASI_SDK_PATH)",
         )
     })?;
-    crate::toolchain::debian_source::enable_sources(toolchain, log).map_err(|error| {
+    let suite = loaded
+        .recipe
+        .source
+        .debian_suite
+        .as_ref()
+        .map(|s| s.as_str());
+    crate::toolchain::debian_source::enable_sources(toolchain, suite.as_slice(), log).map_err(|error| {
         failed(
             error.to_string(),
             "check the root's apt sources (`wheelforge toolchain info`), or reinstall it with `wheelforge toolchain install --force`",
@@ -236,11 +242,11 @@ fn debian_download(
     // Inside the root, so that apt (running there) can write it without a bind mount.
     let downloads = toolchain.host_path(Path::new("/var/cache/wheelforge/debian-sources"));
     let tarball =
-        crate::toolchain::debian_source::fetch(toolchain, package, None, &downloads, log)
+        crate::toolchain::debian_source::fetch(toolchain, package, None, suite, &downloads, log)
             .map_err(|error| {
                 failed(
                     error.to_string(),
-                    "check the package name and that the root's apt sources have a deb-src entry (wheelforge derives one from its `deb` entries)",
+                    "check the package name and that the root's apt sources have a deb-src entry (wheelforge derives one from its `deb` entries); when the mirror lacks the suite's revision, an older suite may have one: set `source.debian-suite` (e.g. `trixie`)",
                 )
             })?;
     let target = staging.join(file_name(&tarball.path));

@@ -27,14 +27,15 @@ fn recorded_digest(build_dir: &Path, name: &str, file: &str) -> Option<String> {
     state["wheels"][file].as_str().map(str::to_string)
 }
 
-pub(super) fn test_library(
+/// The stored archive of the library recipe `loaded` (as `wheelforge build` recorded it),
+/// verified and unpacked into `prefix`.
+fn unpack_library(
     settings: &TestSettings,
     loaded: &LoadedRecipe,
-    reporter: &dyn Reporter,
-) -> Result<TestReport, TestError> {
+    prefix: &Path,
+) -> Result<String, TestError> {
     let name = loaded.name().to_string();
-    let version = loaded.recipe.package.version.to_string();
-    let file = crate::library::archive_name(&name, &version);
+    let file = crate::library::archive_name(&name, loaded.recipe.package.version.as_str());
     let archive = settings
         .out_dir
         .join(crate::library::LIBRARIES_DIR)
@@ -46,6 +47,21 @@ pub(super) fn test_library(
             file: file.clone(),
             dir: settings.out_dir.join(crate::library::LIBRARIES_DIR),
         })?;
+    crate::library::unpack(&name, &archive, &expected, prefix).map_err(|error| {
+        TestError::Program {
+            detail: error.to_string(),
+        }
+    })?;
+    Ok(file)
+}
+
+pub(super) fn test_library(
+    settings: &TestSettings,
+    recipes: &crate::recipe::RecipeSet,
+    loaded: &LoadedRecipe,
+    reporter: &dyn Reporter,
+) -> Result<TestReport, TestError> {
+    let name = loaded.name().to_string();
     let toolchain = if loaded.recipe.build.fortran {
         crate::toolchain::fortran::install::ensure(&settings.cache_dir, reporter)?.0
     } else {
@@ -58,11 +74,15 @@ pub(super) fn test_library(
     fs_err::create_dir_all(&work).map_err(io(&work))?;
     let work = fs_err::canonicalize(&work).map_err(io(&work))?;
     let prefix = work.join("prefix");
-    crate::library::unpack(&name, &archive, &expected, &prefix).map_err(|error| {
-        TestError::Program {
-            detail: error.to_string(),
+    // The libraries it is built on (libpng on zlib) first, into the same prefix, as a
+    // consumer's host environment gets them.
+    for host in &loaded.recipe.requirements.host {
+        let required = recipes.get(host.as_str())?;
+        if required.recipe.build.backend == crate::recipe::BackendKind::StaticLibrary {
+            unpack_library(settings, required, &prefix)?;
         }
-    })?;
+    }
+    let file = unpack_library(settings, loaded, &prefix)?;
     let program = loaded
         .recipe
         .test

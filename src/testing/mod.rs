@@ -164,7 +164,7 @@ pub fn test_recipe(
     }
     let loaded = recipes.get(name)?;
     if loaded.recipe.build.backend == crate::recipe::BackendKind::StaticLibrary {
-        return library::test_library(settings, loaded, reporter);
+        return library::test_library(settings, &recipes, loaded, reporter);
     }
     let name = loaded.name().to_string();
     let version = loaded.recipe.package.version.to_string();

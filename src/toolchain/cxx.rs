@@ -69,7 +69,7 @@ pub fn include_dir() -> PathBuf {
 /// source tarball's SHA-256, which goes into the toolchain's versions.
 pub fn install(toolchain: &WasiToolchain, log: &Path) -> Result<String, ToolchainError> {
     let host = |inside: &str| toolchain.host_path(Path::new(inside));
-    super::debian_source::enable_sources(toolchain, log)?;
+    super::debian_source::enable_sources(toolchain, &[], log)?;
     let clang_version = toolchain
         .versions
         .get("deb:clang-22")
@@ -81,6 +81,7 @@ pub fn install(toolchain: &WasiToolchain, log: &Path) -> Result<String, Toolchai
         Some(&clang_version)
             .filter(|v| !v.is_empty())
             .map(|v| v.as_str()),
+        None,
         &host(DOWNLOADS_DIR),
         log,
     )?;

@@ -23,12 +23,14 @@ pub struct UpstreamTarball {
     pub sha256: String,
 }
 
-/// Downloads (unless already there and intact) the upstream tarball of `package` (at `version`,
-/// else apt's candidate) into `downloads` (a host path) and verifies it.
+/// Downloads (unless already there and intact) the upstream tarball of `package` (at `version`;
+/// else the newest in `suite`, whose `deb-src` entries [`enable_sources`] must have added; else
+/// apt's candidate) into `downloads` (a host path) and verifies it.
 pub fn fetch(
     toolchain: &WasiToolchain,
     package: &str,
     version: Option<&str>,
+    suite: Option<&str>,
     downloads: &Path,
     log: &Path,
 ) -> Result<UpstreamTarball, ToolchainError> {
@@ -47,9 +49,10 @@ pub fn fetch(
             });
         }
     };
-    let request = match version {
-        Some(version) => format!("{package}={version}"),
-        None => package.to_string(),
+    let request = match (version, suite) {
+        (Some(version), _) => format!("{package}={version}"),
+        (None, Some(suite)) => format!("{package}/{suite}"),
+        (None, None) => package.to_string(),
     };
     let apt = |directory: &Path, arguments: &[&str]| {
         let mut command = toolchain
@@ -113,10 +116,17 @@ const SOURCE_ENTRIES: &str = "/etc/apt/sources.list.d/wheelforge-deb-src.sources
 const SOURCE_ENTRIES_READ: &str = "/var/lib/wheelforge/deb-src-updated";
 
 /// Makes `apt-get source` work in the root: writes the `deb-src` entries derived from the
-/// root's own sources and runs `apt-get update`, unless the same entries were already read. A
-/// record of the read entries is written after the update succeeds, so an interrupted update
-/// is redone; a lock in the toolchain directory keeps concurrent callers from racing apt.
-pub fn enable_sources(toolchain: &WasiToolchain, log: &Path) -> Result<(), ToolchainError> {
+/// root's own sources (and, for each of `extra_suites`, the same entries for that suite: a
+/// recipe's `source.debian_suite`) and runs `apt-get update`, unless those entries were
+/// already read. Entries for other suites read before are kept, so recipes asking for
+/// different suites do not take turns updating. A record of the read entries is written after
+/// the update succeeds, so an interrupted update is redone; a lock in the toolchain directory
+/// keeps concurrent callers from racing apt.
+pub fn enable_sources(
+    toolchain: &WasiToolchain,
+    extra_suites: &[&str],
+    log: &Path,
+) -> Result<(), ToolchainError> {
     if !matches!(toolchain.flavor, Flavor::DebianRoot { .. }) {
         return Err(ToolchainError::Unsupported {
             what: "Debian source packages need the Debian toolchain root".into(),
@@ -124,16 +134,18 @@ pub fn enable_sources(toolchain: &WasiToolchain, log: &Path) -> Result<(), Toolc
         });
     }
     let host = |inside: &str| toolchain.host_path(Path::new(inside));
-    let entries = source_entries(&host("/etc/apt"))?;
+    let base = source_entries(&host("/etc/apt"))?;
     let read = host(SOURCE_ENTRIES_READ);
-    let is_current = |path: &Path| fs_err::read_to_string(path).is_ok_and(|text| text == entries);
-    if is_current(&read) {
+    let wanted = |recorded: &str| merged_entries(&base, extra_suites, recorded);
+    let recorded = || fs_err::read_to_string(&read).unwrap_or_default();
+    if wanted(&recorded()) == recorded() {
         return Ok(());
     }
     let lock_path = toolchain.dir.join("apt-sources.lock");
     let lock = fs_err::File::create(&lock_path).map_err(io_error(&lock_path))?;
     lock.file().lock().map_err(io_error(&lock_path))?;
-    if is_current(&read) {
+    let entries = wanted(&recorded());
+    if entries == recorded() {
         return Ok(());
     }
     super::write_atomically(&host(SOURCE_ENTRIES), entries.as_bytes())?;
@@ -150,6 +162,52 @@ pub fn enable_sources(toolchain: &WasiToolchain, log: &Path) -> Result<(), Toolc
         });
     }
     super::write_atomically(&read, entries.as_bytes())
+}
+
+/// The `deb-src` entries to read: `base` (from the root's own sources), the same for each of
+/// `extra_suites`, and the entries for other suites in `recorded` (what was read before) that
+/// still derive from `base`. Deterministic: the same sets give the same text.
+pub fn merged_entries(base: &str, extra_suites: &[&str], recorded: &str) -> String {
+    let stanzas = |text: &str| -> Vec<String> {
+        text.split("\n\n")
+            .map(|stanza| format!("{}\n", stanza.trim()))
+            .filter(|stanza| stanza.trim().len() > 0)
+            .collect()
+    };
+    let with_suite = |stanza: &str, suite: &str| -> String {
+        stanza
+            .lines()
+            .map(|line| {
+                if line.starts_with("Suites:") {
+                    format!("Suites: {suite}\n")
+                } else {
+                    format!("{line}\n")
+                }
+            })
+            .collect()
+    };
+    let base = stanzas(base);
+    let derived = |stanza: &str| {
+        base.iter()
+            .any(|from| with_suite(from, "*") == with_suite(stanza, "*"))
+    };
+    let mut merged = base.clone();
+    let mut add = |stanza: String| {
+        if !merged.contains(&stanza) {
+            merged.push(stanza);
+        }
+    };
+    for stanza in stanzas(recorded) {
+        if derived(&stanza) {
+            add(stanza);
+        }
+    }
+    for suite in extra_suites {
+        for from in &base {
+            add(with_suite(from, suite));
+        }
+    }
+    merged.join("\n")
 }
 
 /// `deb-src` entries for every `deb` entry of the root's own apt sources (one-line
@@ -271,5 +329,23 @@ mod tests {
             ))
         );
         assert_eq!(upstream_entry("Reading package lists...\n"), None);
+    }
+
+    #[test]
+    fn extra_suites_add_entries_and_keep_those_read_before() {
+        let base =
+            "Types: deb-src\nURIs: http://mirror.invalid/debian\nSuites: sid\nComponents: main\n";
+        let trixie = super::merged_entries(base, &["trixie"], "");
+        assert_eq!(trixie, format!("{base}\n{}", base.replace("sid", "trixie")));
+        // A later caller without suites keeps what was read; nothing to update.
+        assert_eq!(super::merged_entries(base, &[], &trixie), trixie);
+        assert_eq!(super::merged_entries(base, &["trixie"], &trixie), trixie);
+        // Entries that no longer derive from the root's sources go.
+        let moved = base.replace("mirror.invalid", "other.invalid");
+        assert_eq!(
+            super::merged_entries(&moved, &[], &trixie),
+            format!("{}\n", moved.trim())
+        );
+        assert_eq!(super::merged_entries(base, &[], ""), base);
     }
 }

@@ -79,7 +79,9 @@ pub fn ensure(cache_dir: &Path, reporter: &dyn Reporter) -> Result<WasiToolchain
 /// what it and the wrappers do with them: bump it when the wrappers' rewriting changes the
 /// code they produce (revision 3: side modules export `__wasm_call_ctors`; revision 4: C
 /// compiles go through LLVM IR and the CPython tables' mistyped callees get thunks; revision 5:
-/// wasi-libc's mman, signal, process-clock and getpid emulations are on by default), so that
+/// wasi-libc's mman, signal, process-clock and getpid emulations are on by default; revision 6:
+/// `longjmp` and friends are functions too, for code that takes their address; revision 7:
+/// executables link the `longjmp` report from `libwheelforge_sjlj.a`), so that
 /// wheels built by the old wrappers are rebuilt. Changes that leave the code alone (the source names
 /// the Fortran driver records) do not bump it.
 const TOOL_SOURCES: [(&str, &str); 12] = [
@@ -101,7 +103,7 @@ const TOOL_SOURCES: [(&str, &str); 12] = [
     ("runtimes.cmake", super::cxx::RUNTIMES_CACHE),
     // Runs every native build's backend: editing it rebuilds what it built.
     ("pep517_build.py", PEP517_DRIVER),
-    ("revision", "5"),
+    ("revision", "7"),
 ];
 
 /// The minimal PEP 517 front end the cross backend runs in the root (`toolchain/pep517_build.py`).
@@ -608,6 +610,10 @@ fn builtins_archive(toolchain: &WasiToolchain) -> Result<PathBuf, ToolchainError
     Ok(PathBuf::from(path))
 }
 
+/// The `longjmp` report alone, for executables: the rest of `libwheelforge_eh.a` would compete
+/// with the C and C++ libraries that executables link statically.
+const SJLJ_ARCHIVE: &str = "libwheelforge_sjlj.a";
+
 /// Where the compatibility headers (`setjmp.h`, `<mutex>`, ...) go, under the tools directory;
 /// the wrappers put it on every compile's include path.
 pub const COMPAT_INCLUDE: &str = "include";
@@ -636,6 +642,7 @@ pub fn wrap_config(toolchain: &WasiToolchain, builtins: PathBuf) -> super::wrap:
         target_include: toolchain.target.include_dir.clone(),
         host_python_includes: vec![toolchain.host_python_include.clone()],
         link_archives: vec![lib.join("libwheelforge_eh.a"), builtins],
+        executable_archives: vec![lib.join(SJLJ_ARCHIVE)],
         compat_include: Some(toolchain.tools_dir.join(COMPAT_INCLUDE)),
         wasm_exceptions,
         use_wasm_exceptions: false,
@@ -728,7 +735,8 @@ pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), Too
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let mut script = format!("set -e; cd {lib}; rm -f libwheelforge_eh.a {WASM_EH_ARCHIVE}");
+    let mut script =
+        format!("set -e; cd {lib}; rm -f libwheelforge_eh.a {WASM_EH_ARCHIVE} {SJLJ_ARCHIVE}");
     for (name, text) in shims.iter().chain(&EH_SOURCES) {
         let path = host_lib.join(name);
         fs_err::write(&path, text).map_err(io_error(&path))?;
@@ -746,7 +754,7 @@ pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), Too
         script.push_str(&compile(name, &flags));
     }
     script.push_str(&format!(
-        "; {ar} rcs libwheelforge_eh.a {} no-threads.o; {ar} rcs {WASM_EH_ARCHIVE} {}",
+        "; {ar} rcs libwheelforge_eh.a {} no-threads.o; {ar} rcs {WASM_EH_ARCHIVE} {}; {ar} rcs {SJLJ_ARCHIVE} sjlj-shim.o",
         objects(&shims),
         objects(&EH_SOURCES),
         ar = toolchain.ar.display()

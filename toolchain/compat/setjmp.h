@@ -27,6 +27,12 @@ typedef jmp_buf sigjmp_buf;
 
 __attribute__((__noreturn__)) void __wheelforge_longjmp(void *env, int value);
 
+/* The functions themselves, for code that takes their address (libpng stores `longjmp` as its
+ * default jump function); hidden, so each module keeps its own. Declared before the macros. */
+__attribute__((__noreturn__, __visibility__("hidden"))) void longjmp(jmp_buf env, int value);
+__attribute__((__noreturn__, __visibility__("hidden"))) void _longjmp(jmp_buf env, int value);
+__attribute__((__noreturn__, __visibility__("hidden"))) void siglongjmp(sigjmp_buf env, int value);
+
 #define setjmp(env) ((void)(env), 0)
 #define _setjmp(env) ((void)(env), 0)
 #define sigsetjmp(env, savemask) ((void)(env), (void)(savemask), 0)

@@ -233,7 +233,7 @@ pub fn install(
 
     reporter.message("fortran", "packages");
     if !done("packages").exists() {
-        crate::toolchain::debian_source::enable_sources(toolchain, &log)?;
+        crate::toolchain::debian_source::enable_sources(toolchain, &[], &log)?;
         shell(
             &format!(
                 "set -e; {apt} update; DEBIAN_FRONTEND=noninteractive {apt} install -y {}; {apt} clean",
@@ -253,6 +253,7 @@ pub fn install(
         toolchain,
         SOURCE_PACKAGE,
         Some(&flang_version),
+        None,
         &host(downloads),
         &log,
     )?;
