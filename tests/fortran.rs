@@ -174,6 +174,7 @@ fn lapack_sources(toolchain: &wheelforge::toolchain::WasiToolchain, work: &Path)
         toolchain,
         "lapack",
         None,
+        None,
         &downloads,
         &work.join("fetch.log"),
     )

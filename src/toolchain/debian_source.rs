@@ -171,7 +171,7 @@ pub fn merged_entries(base: &str, extra_suites: &[&str], recorded: &str) -> Stri
     let stanzas = |text: &str| -> Vec<String> {
         text.split("\n\n")
             .map(|stanza| format!("{}\n", stanza.trim()))
-            .filter(|stanza| stanza.trim().len() > 0)
+            .filter(|stanza| !stanza.trim().is_empty())
             .collect()
     };
     let with_suite = |stanza: &str, suite: &str| -> String {
