@@ -105,6 +105,32 @@ fn collect(prefix: &Path) -> Result<Vec<(PathBuf, bool)>, LibraryError> {
 /// Packs `prefix` into `destination` reproducibly, with `plan` at [`plan_entry`]. The same
 /// prefix content gives the same bytes, whatever the files' times, owners or modes on disk
 /// (only the executable bit is kept).
+/// Makes the pkg-config files in `prefix` relocatable: CMake and autotools write the install
+/// prefix's absolute path (`prefix=/work/build/zlib/prefix`), which names the build machine's
+/// directory, exists nowhere the archive is unpacked, and differs between two builds. Each
+/// occurrence in `lib/pkgconfig/*.pc` and `share/pkgconfig/*.pc` becomes `${pcfiledir}/../..`.
+fn relocate_pkg_config(prefix: &Path) -> Result<(), LibraryError> {
+    let absolute = prefix.display().to_string();
+    for dir in ["lib/pkgconfig", "share/pkgconfig"] {
+        let dir = prefix.join(dir);
+        let Ok(entries) = fs_err::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.map_err(io_error(&dir))?.path();
+            if path.extension().is_none_or(|extension| extension != "pc") || !path.is_file() {
+                continue;
+            }
+            let text = fs_err::read_to_string(&path).map_err(io_error(&path))?;
+            if text.contains(&absolute) {
+                let relocated = text.replace(&absolute, "${pcfiledir}/../..");
+                fs_err::write(&path, relocated).map_err(io_error(&path))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn pack(
     recipe: &str,
     prefix: &Path,
@@ -112,6 +138,7 @@ pub fn pack(
     destination: &Path,
     mtime: u64,
 ) -> Result<(), LibraryError> {
+    relocate_pkg_config(prefix)?;
     let plan_path = prefix.join(plan_entry(recipe));
     fs_err::create_dir_all(plan_path.parent().expect("has a parent"))
         .map_err(io_error(&plan_path))?;
@@ -248,7 +275,12 @@ mod tests {
         fs_err::create_dir_all(prefix.join("lib/pkgconfig")).unwrap();
         fs_err::create_dir_all(prefix.join("include")).unwrap();
         fs_err::write(prefix.join("lib/libdemo.a"), b"!<arch>\n").unwrap();
-        fs_err::write(prefix.join("lib/pkgconfig/demo.pc"), b"Name: demo\n").unwrap();
+        // As CMake writes it: the install prefix's absolute path.
+        let pc = format!(
+            "prefix={p}\nlibdir={p}/lib\nincludedir=${{prefix}}/include\nName: demo\n",
+            p = prefix.display()
+        );
+        fs_err::write(prefix.join("lib/pkgconfig/demo.pc"), pc).unwrap();
         fs_err::write(prefix.join("include/demo.h"), b"int demo(void);\n").unwrap();
         let header = prefix.join("include/demo.h");
         fs_err::set_permissions(&header, std::fs::Permissions::from_mode(mode)).unwrap();
@@ -285,6 +317,12 @@ mod tests {
         assert_eq!(
             fs_err::read_to_string(root.join(plan_entry("demo"))).unwrap(),
             "{}\n"
+        );
+        // The build prefix's path became relative to the .pc file (identical archives above
+        // show it is gone from both).
+        assert_eq!(
+            fs_err::read_to_string(root.join("lib/pkgconfig/demo.pc")).unwrap(),
+            "prefix=${pcfiledir}/../..\nlibdir=${pcfiledir}/../../lib\nincludedir=${prefix}/include\nName: demo\n"
         );
 
         let error = unpack("demo", &stored, &"0".repeat(64), &root).unwrap_err();

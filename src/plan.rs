@@ -20,8 +20,9 @@ use sha2::{Digest, Sha256};
 use crate::recipe::{LoadedRecipe, Recipe, Test};
 use crate::tags::WheelTag;
 
-/// Bumped whenever wheelforge changes how it turns the same inputs into a wheel.
-pub const BUILD_FORMAT_VERSION: u32 = 2;
+/// Bumped whenever wheelforge changes how it turns the same inputs into a wheel or a library
+/// archive (3: pkg-config files in library archives are relocated, abi3 wheels keep their tag).
+pub const BUILD_FORMAT_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PatchDigest {

@@ -4,9 +4,9 @@
 //! The script gets the target's compiler wrappers (`CC`, `CXX`, `AR`, `RANLIB`, `NM`), `FC`
 //! when the recipe declares Fortran, `CMAKE_TOOLCHAIN_FILE` (the Fortran one when it does),
 //! `MESON_CROSS_FILE`, `PREFIX`, `SRC_DIR` (the patched source, also the working directory),
-//! `BUILD_DIR` (scratch, emptied first), `JOBS`, and `PKG_CONFIG_LIBDIR` naming the target's
-//! and the host requirements' `.pc` files. Packing the prefix is `crate::library`'s job; this
-//! module only runs the build.
+//! `BUILD_DIR` (scratch, emptied first), `JOBS`, `PKG_CONFIG_LIBDIR` naming the target's and
+//! the host requirements' `.pc` files, and `HOST_PREFIX`, where those requirements are.
+//! Packing the prefix is `crate::library`'s job; this module only runs the build.
 
 use std::path::{Path, PathBuf};
 
@@ -78,10 +78,14 @@ pub(super) fn build(
         add_fortran_environment(&mut command, toolchain);
     }
     if let Some(host_env) = &host_env {
-        command.env(
-            "PKG_CONFIG_LIBDIR",
-            pkg_config_path(&host_env.root, &toolchain.target.pkg_config_dir),
-        );
+        command
+            .env(
+                "PKG_CONFIG_LIBDIR",
+                pkg_config_path(&host_env.root, &toolchain.target.pkg_config_dir),
+            )
+            // For build systems that do not ask pkg-config (CMake's FindZLIB): the prefix the
+            // host requirements are unpacked into, with their `include/` and `lib/`.
+            .env("HOST_PREFIX", &host_env.root);
     }
     // The recipe's own variables win over the defaults above.
     command.envs(&context.loaded.recipe.build.environment);

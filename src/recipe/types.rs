@@ -289,7 +289,7 @@ pub struct Source {
     /// The project on the package index whose sdist (at `package.version`) is fetched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pypi: Option<PackageName>,
-    /// A URL of a source archive (`.tar.gz`, `.tgz`, `.tar`, `.zip`).
+    /// A URL of a source archive (`.tar.gz`, `.tgz`, `.tar.xz`, `.tar.bz2`, `.tar`, `.zip`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<SourceUrl>,
     /// A Debian source package whose upstream tarball (`*.orig.tar.*`) is fetched with

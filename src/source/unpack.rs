@@ -1,4 +1,4 @@
-//! Safe unpacking of source archives (`.tar.gz`, `.tgz`, `.tar`, `.zip`).
+//! Safe unpacking of source archives (`.tar.gz`, `.tgz`, `.tar.xz`, `.tar.bz2`, `.tar`, `.zip`).
 //!
 //! An sdist is hostile input. Unpacking refuses, naming the archive and the member: an absolute
 //! path or one with `..`; a hard link, a device, a fifo and any other member that is not a
@@ -50,7 +50,7 @@ pub enum UnpackError {
         entry: String,
         reason: &'static str,
     },
-    #[error("cannot unpack {archive}: unsupported archive type\n  help: wheelforge unpacks .tar.gz, .tgz, .tar and .zip archives", archive = archive.display())]
+    #[error("cannot unpack {archive}: unsupported archive type\n  help: wheelforge unpacks .tar.gz, .tgz, .tar.xz, .tar.bz2, .tar and .zip archives", archive = archive.display())]
     Unsupported { archive: PathBuf },
     #[error("cannot unpack {archive}: {detail}", archive = archive.display())]
     Corrupt { archive: PathBuf, detail: String },
@@ -86,6 +86,13 @@ pub fn unpack(archive: &Path, destination: &Path) -> Result<PathBuf, UnpackError
     if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
         let file = fs_err::File::open(archive).map_err(io(archive))?;
         unpack_tar(&mut tree, flate2::read::GzDecoder::new(file))?;
+    } else if name.ends_with(".tar.xz") || name.ends_with(".txz") {
+        // Upstream tarballs of Debian source packages (libxml2, freetype) are often xz.
+        let file = fs_err::File::open(archive).map_err(io(archive))?;
+        unpack_tar(&mut tree, liblzma::read::XzDecoder::new(file))?;
+    } else if name.ends_with(".tar.bz2") || name.ends_with(".tbz2") {
+        let file = fs_err::File::open(archive).map_err(io(archive))?;
+        unpack_tar(&mut tree, bzip2::read::MultiBzDecoder::new(file))?;
     } else if name.ends_with(".tar") {
         let file = fs_err::File::open(archive).map_err(io(archive))?;
         unpack_tar(&mut tree, file)?;
@@ -453,7 +460,13 @@ mod tests {
     #[derive(Clone, Copy, Debug)]
     enum Format {
         Tar,
+        TarXz,
+        TarBz2,
         Zip,
+    }
+
+    impl Format {
+        const ALL: [Format; 4] = [Format::Tar, Format::TarXz, Format::TarBz2, Format::Zip];
     }
 
     /// An archive in one tempdir and a destination inside another, `outside`, whose listing
@@ -478,6 +491,22 @@ mod tests {
         fn archive(&self, format: Format, members: &[Member]) -> PathBuf {
             match format {
                 Format::Tar => tar_archive(self.archives.path(), members),
+                Format::TarXz | Format::TarBz2 => {
+                    let tar = fs_err::read(tar_archive(self.archives.path(), members)).unwrap();
+                    let (path, compressed) = if let Format::TarXz = format {
+                        let mut encoder = liblzma::write::XzEncoder::new(Vec::new(), 6);
+                        encoder.write_all(&tar).unwrap();
+                        ("source.tar.xz", encoder.finish().unwrap())
+                    } else {
+                        let mut encoder =
+                            bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+                        encoder.write_all(&tar).unwrap();
+                        ("source.tar.bz2", encoder.finish().unwrap())
+                    };
+                    let path = self.archives.path().join(path);
+                    fs_err::write(&path, compressed).unwrap();
+                    path
+                }
                 Format::Zip => zip_archive(self.archives.path(), members),
             }
         }
@@ -658,7 +687,7 @@ mod tests {
 
     #[test]
     fn a_file_written_through_an_in_tree_link_to_a_directory_is_refused() {
-        for format in [Format::Tar, Format::Zip] {
+        for format in Format::ALL {
             let members = [
                 Member::Dir("pkg/real/"),
                 Member::Link("pkg/alias", "real"),
@@ -675,7 +704,7 @@ mod tests {
 
     #[test]
     fn a_directory_written_through_a_link_is_refused() {
-        for format in [Format::Tar, Format::Zip] {
+        for format in Format::ALL {
             let members = [
                 Member::Dir("pkg/real/"),
                 Member::Link("pkg/alias", "real"),
@@ -692,7 +721,7 @@ mod tests {
 
     #[test]
     fn a_later_entry_does_not_replace_or_write_through_an_earlier_link() {
-        for format in [Format::Tar, Format::Zip] {
+        for format in Format::ALL {
             let members = [
                 Member::File("pkg/setup.py", b"print()", 0o644),
                 Member::Link("pkg/alias", "setup.py"),
@@ -736,7 +765,7 @@ mod tests {
 
     #[test]
     fn absolute_paths_and_parent_components_are_refused() {
-        for format in [Format::Tar, Format::Zip] {
+        for format in Format::ALL {
             let scene = Scene::new();
             let absolute = scene.outside.path().join("absolute");
             let absolute = absolute.to_str().unwrap();
@@ -751,7 +780,7 @@ mod tests {
 
     #[test]
     fn a_link_to_outside_is_refused() {
-        for format in [Format::Tar, Format::Zip] {
+        for format in Format::ALL {
             let members = [Member::Link("pkg/etc", "../../etc")];
             let reason = "is a link that points outside the source tree";
             Scene::new().assert_refused(format, &members, "pkg/etc", reason);
@@ -765,7 +794,7 @@ mod tests {
     fn a_link_through_a_link_to_dot_is_resolved_physically_and_refused() {
         // Lexically `pkg/b -> a/../..` stays inside; physically `a` is `pkg`, so it is `..`
         // of the tree.
-        for format in [Format::Tar, Format::Zip] {
+        for format in Format::ALL {
             let members = [Member::Link("pkg/a", "."), Member::Link("pkg/b", "a/../..")];
             let reason = "is a link that points outside the source tree";
             Scene::new().assert_refused(format, &members, "pkg/b", reason);
@@ -774,7 +803,7 @@ mod tests {
 
     #[test]
     fn a_loop_of_links_is_refused() {
-        for format in [Format::Tar, Format::Zip] {
+        for format in Format::ALL {
             let members = [Member::Link("pkg/a", "b"), Member::Link("pkg/b", "a/x")];
             let reason = "is a link that does not resolve (a loop of links)";
             Scene::new().assert_refused(format, &members, "pkg/a", reason);
@@ -783,7 +812,7 @@ mod tests {
 
     #[test]
     fn links_that_stay_inside_are_kept_and_readable() {
-        for format in [Format::Tar, Format::Zip] {
+        for format in Format::ALL {
             let scene = Scene::new();
             let members = [
                 Member::Dir("pkg/"),
@@ -809,7 +838,7 @@ mod tests {
 
     #[test]
     fn a_refusal_after_files_were_written_leaves_nothing_behind() {
-        for format in [Format::Tar, Format::Zip] {
+        for format in Format::ALL {
             let members = [
                 Member::File("pkg/setup.py", b"print()", 0o644),
                 Member::File("pkg/src/module.py", b"x = 1", 0o644),
@@ -822,7 +851,7 @@ mod tests {
 
     #[test]
     fn executable_bits_are_kept_and_setuid_setgid_sticky_dropped() {
-        for format in [Format::Tar, Format::Zip] {
+        for format in Format::ALL {
             let scene = Scene::new();
             let members = [
                 Member::File("pkg/configure", b"#!/bin/sh", 0o7755),
