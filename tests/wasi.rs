@@ -706,6 +706,28 @@ fn a_native_build_sees_the_toolchain_read_only_and_private_tmp_and_home() {
 /// `wheelforge build PATH` and `wheelforge build --sdist FILE`: the C fixture's project, with
 /// no recipe for it anywhere, built from its directory and from an sdist of it. Each lands in
 /// its own index; stock pip installs the directory's wheel, componentize-py links it and it runs.
+/// Serves `work`'s index, installs `project` from it with stock pip into `work/deps`, links
+/// `app` with componentize-py and runs it; its standard output.
+fn serve_install_and_run(
+    toolchain: &wheelforge::toolchain::WasiToolchain,
+    recipes: &Path,
+    work: &Path,
+    project: &str,
+    app: &str,
+) -> String {
+    let mut command = wheelforge(recipes, work);
+    command.args(["serve", "--port", "0"]);
+    let (mut server, url) = common::serve(command);
+    let deps = work.join("deps");
+    let pip = common::consumer_pip_install(&url, &deps, project);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(pip.status.success(), "{}", text(&pip));
+    let run = common::consumer_link_and_run(toolchain, work, &deps, app);
+    assert_eq!(run.exit_code, 0, "{}", String::from_utf8_lossy(&run.stderr));
+    String::from_utf8_lossy(&run.stdout).into_owned()
+}
+
 #[test]
 fn a_project_directory_and_an_sdist_build_without_a_recipe() {
     let toolchain = toolchain();
@@ -729,24 +751,16 @@ fn a_project_directory_and_an_sdist_build_without_a_recipe() {
     // The project's tree is untouched: the build ran on a copy.
     assert!(!project.join("build").exists() && !project.join("src/wf_cdemo.egg-info").exists());
 
-    let mut command = wheelforge(&recipes, &work);
-    command.args(["serve", "--port", "0"]);
-    let (mut server, url) = common::serve(command);
-    let deps = work.join("deps");
-    let pip = common::consumer_pip_install(&url, &deps, "wf-cdemo");
-    server.kill().unwrap();
-    server.wait().unwrap();
-    assert!(pip.status.success(), "{}", text(&pip));
-    let run = common::consumer_link_and_run(
+    let stdout = serve_install_and_run(
         &toolchain,
+        &recipes,
         &work,
-        &deps,
+        "wf-cdemo",
         "import wf_cdemo\nfrom wit_world import exports\n\n\
          class Run(exports.Run):\n    def run(self) -> None:\n        \
          print(wf_cdemo.add(2, 40))\n",
     );
-    assert_eq!(run.exit_code, 0, "{}", String::from_utf8_lossy(&run.stderr));
-    assert_eq!(String::from_utf8_lossy(&run.stdout), "42\n");
+    assert_eq!(stdout, "42\n");
 
     // The same project as an sdist (no PKG-INFO: the static [project] table is its metadata).
     let sdist = work.join("wf_cdemo-1.0.0.tar.gz");
@@ -827,27 +841,16 @@ fn a_stable_abi_project_keeps_its_abi3_modules_and_tag() {
         "{all}"
     );
 
-    let mut command = wheelforge(&recipes, &work);
-    command.args(["serve", "--port", "0"]);
-    let (mut server, url) = common::serve(command);
-    let deps = work.join("deps");
-    let pip = common::consumer_pip_install(&url, &deps, "wf-abi3demo");
-    server.kill().unwrap();
-    server.wait().unwrap();
-    assert!(pip.status.success(), "{}", text(&pip));
-    let run = common::consumer_link_and_run(
+    let stdout = serve_install_and_run(
         &toolchain,
+        &recipes,
         &work,
-        &deps,
+        "wf-abi3demo",
         "import wf_abi3demo, wf_abi3demo._limited as limited\nfrom wit_world import exports\n\n\
          class Run(exports.Run):\n    def run(self) -> None:\n        \
          print(limited.__file__.rsplit('/', 1)[-1], wf_abi3demo.scale(6, 7))\n",
     );
-    assert_eq!(run.exit_code, 0, "{}", String::from_utf8_lossy(&run.stderr));
-    assert_eq!(
-        String::from_utf8_lossy(&run.stdout),
-        "_limited.abi3.so 42\n"
-    );
+    assert_eq!(stdout, "_limited.abi3.so 42\n");
 }
 
 /// Two in-tree build backends through `skeleton`, unedited: PyYAML's `_pyyaml_pep517` (a

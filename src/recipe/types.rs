@@ -103,16 +103,19 @@ validated_string!(
     "a SHA-256 digest: expected 64 lowercase hexadecimal digits"
 );
 
+/// Lowercase letters, digits and `-`, not starting with `-` (tags, variant names, suites).
+fn is_slug(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 validated_string!(
     /// A recipe tag, e.g. `pandas-deps`, used as `wheelforge build tag:NAME`.
     Tag,
     r"^[a-z0-9][a-z0-9-]*$",
-    |text| {
-        text.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && text
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    },
+    is_slug,
     "a valid tag (lowercase letters, digits and `-`)"
 );
 
@@ -120,12 +123,7 @@ validated_string!(
     /// A Debian suite or codename, e.g. `trixie` or `bookworm-backports`.
     DebianSuite,
     r"^[a-z0-9][a-z0-9-]*$",
-    |text| {
-        text.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && text
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    },
+    is_slug,
     "a Debian suite (lowercase letters, digits and `-`, such as `trixie`)"
 );
 
@@ -133,12 +131,7 @@ validated_string!(
     /// A variant's name, e.g. `lapack`, used as `wheelforge build NAME --variant VARIANT`.
     VariantName,
     r"^[a-z0-9][a-z0-9-]*$",
-    |text| {
-        text.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && text
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    },
+    is_slug,
     "a valid variant name (lowercase letters, digits and `-`)"
 );
 
