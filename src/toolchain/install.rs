@@ -39,6 +39,14 @@ pub const DEBIAN_PACKAGES: &[&str] = &[
     "xz-utils",
 ];
 
+/// Build tools of the Debian root that the build systems run (pkg-config for lxml's setup.py
+/// and meson's `dependency()`) and that do not shape the code: their versions are recorded
+/// apart from the identity, and a root installed before one was listed gets it on the next
+/// `ensure`, without a reinstall or a rebuild.
+pub const BUILD_TOOL_PACKAGES: &[&str] = &["pkgconf"];
+
+const APT: &str = "apt-get -o Acquire::Check-Valid-Until=false -o APT::Install-Recommends=false";
+
 const SUITE: &str = "sid";
 const FLAVOR_DEBIAN: &str = "debian-sid";
 const FLAVOR_WASI_SDK: &str = "wasi-sdk";
@@ -65,7 +73,7 @@ pub fn toolchain_dir(cache_dir: &Path) -> PathBuf {
 /// to this wheelforge's.
 pub fn ensure(cache_dir: &Path, reporter: &dyn Reporter) -> Result<WasiToolchain, ToolchainError> {
     match WasiToolchain::load(&toolchain_dir(cache_dir)) {
-        Ok(toolchain) => refresh_tool_files(toolchain, reporter),
+        Ok(toolchain) => refresh_tool_files(add_build_tools(toolchain, reporter)?, reporter),
         // Not installed, or installed by another wheelforge version: (re)install, resuming
         // from the finished steps.
         Err(ToolchainError::NotInstalled { .. } | ToolchainError::Manifest { .. }) => {
@@ -203,7 +211,7 @@ pub fn install(
 ) -> Result<WasiToolchain, ToolchainError> {
     let dir = toolchain_dir(cache_dir);
     if !force && let Ok(existing) = WasiToolchain::load(&dir) {
-        return refresh_tool_files(existing, reporter);
+        return refresh_tool_files(add_build_tools(existing, reporter)?, reporter);
     }
     // One install at a time per cache (parallel builds and tests share it); whoever waited
     // finds the toolchain installed.
@@ -212,6 +220,7 @@ pub fn install(
     let lock = fs_err::File::create(&lock_path).map_err(io_error(&lock_path))?;
     lock.file().lock().map_err(io_error(&lock_path))?;
     if !force && let Ok(existing) = WasiToolchain::load(&dir) {
+        let existing = add_build_tools_locked(existing, reporter)?;
         return refresh_tool_files_locked(existing, reporter);
     }
     if let Some(sdk) = wasi_sdk_path() {
@@ -266,15 +275,15 @@ pub fn install(
     let sandbox = Sandbox::Chroot {
         root: partial.clone(),
     };
-    let apt = "apt-get -o Acquire::Check-Valid-Until=false -o APT::Install-Recommends=false";
-    let script = format!(
-        "set -e; {apt} update; DEBIAN_FRONTEND=noninteractive {apt} install -y {}; \
-         {apt} clean",
-        DEBIAN_PACKAGES.join(" ")
-    );
+    let packages = DEBIAN_PACKAGES
+        .iter()
+        .chain(BUILD_TOOL_PACKAGES)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let script = apt_install_script(&packages);
     // The marker holds the package list: a wheelforge that needs more packages installs them
     // into a resumed root.
-    let packages = DEBIAN_PACKAGES.join(" ");
     if !fs_err::read_to_string(done("packages")).is_ok_and(|text| text == packages) {
         let mut command = sandbox.admin_command("/bin/sh", Path::new("/"), &[]);
         command.args(["-c", &script]);
@@ -295,6 +304,7 @@ pub fn install(
     }
 
     let versions = installed_versions(&sandbox, &log)?;
+    let build_tools = package_versions(&sandbox, BUILD_TOOL_PACKAGES, &log)?;
     fs_err::rename(&partial, &root).map_err(io_error(&root))?;
 
     let mut toolchain = WasiToolchain {
@@ -320,6 +330,7 @@ pub fn install(
         target: Default::default(),
         identity: String::new(),
         tools: String::new(),
+        build_tools,
     };
 
     step("C++ runtime with exceptions (libc++, libc++abi, libunwind)");
@@ -462,6 +473,8 @@ fn install_wasi_sdk(
         target: Default::default(),
         identity: String::new(),
         tools: String::new(),
+        // The wasi-sdk flavor runs the machine's own build tools.
+        build_tools: BTreeMap::new(),
     };
     reporter.message("toolchain", "target environment");
     toolchain.target = target::prepare(&toolchain, &log)?;
@@ -564,28 +577,93 @@ fn installed_versions(
     sandbox: &Sandbox,
     log: &Path,
 ) -> Result<BTreeMap<String, String>, ToolchainError> {
-    let mut command = sandbox.command("/usr/bin/dpkg-query", Path::new("/"), &[]);
-    command
-        .args(["-W", "-f", "${Package}\t${Version}\n"])
-        .args(DEBIAN_PACKAGES);
-    let output = command.output().map_err(io_error(log))?;
-    if !output.status.success() {
-        return Err(ToolchainError::Step {
-            step: "dpkg-query".into(),
-            tail: String::from_utf8_lossy(&output.stderr).into_owned(),
-            log: log.to_path_buf(),
-        });
-    }
-    let mut versions: BTreeMap<String, String> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| line.split_once('\t'))
-        .map(|(package, version)| (format!("deb:{package}"), version.to_string()))
-        .collect();
+    let mut versions = package_versions(sandbox, DEBIAN_PACKAGES, log)?;
     versions.insert(
         "pypi:componentize-py".into(),
         COMPONENTIZE_PY_VERSION.into(),
     );
     Ok(versions)
+}
+
+/// The installed versions of Debian `packages` in the sandbox, as `deb:NAME` keys.
+pub(crate) fn package_versions(
+    sandbox: &Sandbox,
+    packages: &[&str],
+    log: &Path,
+) -> Result<BTreeMap<String, String>, ToolchainError> {
+    let mut command = sandbox.command("/usr/bin/dpkg-query", Path::new("/"), &[]);
+    command
+        .args(["-W", "-f", "${Package}\t${Version}\n"])
+        .args(packages);
+    let output = command.output().map_err(io_error(log))?;
+    if !output.status.success() {
+        return Err(ToolchainError::Step {
+            step: format!("dpkg-query ({})", packages.join(" ")),
+            tail: String::from_utf8_lossy(&output.stderr).into_owned(),
+            log: log.to_path_buf(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .map(|(package, version)| (format!("deb:{package}"), version.to_string()))
+        .collect())
+}
+
+/// The shell script that installs Debian `packages` (space-separated) into a root from its
+/// apt sources, and drops the downloaded archives.
+pub(crate) fn apt_install_script(packages: &str) -> String {
+    format!(
+        "set -e; {APT} update; DEBIAN_FRONTEND=noninteractive {APT} install -y {packages}; {APT} clean"
+    )
+}
+
+/// The [`BUILD_TOOL_PACKAGES`] an installed Debian root lacks, installed under the install
+/// lock; the manifest records their versions (the identity is unchanged).
+fn add_build_tools(
+    toolchain: WasiToolchain,
+    reporter: &dyn Reporter,
+) -> Result<WasiToolchain, ToolchainError> {
+    if missing_build_tools(&toolchain).is_empty() {
+        return Ok(toolchain);
+    }
+    let lock_path = toolchain.dir.join("install.lock");
+    let lock = fs_err::File::create(&lock_path).map_err(io_error(&lock_path))?;
+    lock.file().lock().map_err(io_error(&lock_path))?;
+    let toolchain = WasiToolchain::load(&toolchain.dir)?;
+    add_build_tools_locked(toolchain, reporter)
+}
+
+fn missing_build_tools(toolchain: &WasiToolchain) -> Vec<&'static str> {
+    match toolchain.flavor {
+        Flavor::DebianRoot { .. } => BUILD_TOOL_PACKAGES
+            .iter()
+            .copied()
+            .filter(|name| !toolchain.build_tools.contains_key(&format!("deb:{name}")))
+            .collect(),
+        Flavor::WasiSdk { .. } => Vec::new(),
+    }
+}
+
+/// [`add_build_tools`] for a caller that holds the install lock.
+fn add_build_tools_locked(
+    mut toolchain: WasiToolchain,
+    reporter: &dyn Reporter,
+) -> Result<WasiToolchain, ToolchainError> {
+    let missing = missing_build_tools(&toolchain);
+    if missing.is_empty() {
+        return Ok(toolchain);
+    }
+    reporter.message("toolchain", &format!("adding {}", missing.join(" ")));
+    let log = toolchain.dir.join("build-tools.log");
+    fs_err::write(&log, "").map_err(io_error(&log))?;
+    let sandbox = toolchain.sandbox();
+    let mut command = sandbox.admin_command("/bin/sh", Path::new("/"), &[]);
+    command.args(["-c", &apt_install_script(&missing.join(" "))]);
+    run_step("installing the build tools", &mut command, &log)?;
+    toolchain.build_tools = package_versions(&sandbox, BUILD_TOOL_PACKAGES, &log)?;
+    toolchain.save()?;
+    Ok(toolchain)
 }
 
 /// The compiler-rt builtins archive clang links for the target (long double arithmetic,

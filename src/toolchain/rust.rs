@@ -154,20 +154,19 @@ pub fn install(
         "rust",
         "packages (rustc, cargo, the wasm32 standard library and its sources)",
     );
-    let apt = "apt-get -o Acquire::Check-Valid-Until=false -o APT::Install-Recommends=false";
     let mut command = toolchain
         .sandbox()
         .admin_command("/bin/sh", Path::new("/"), &[]);
     command.args([
         "-c",
         &format!(
-            "set -e; {apt} update; DEBIAN_FRONTEND=noninteractive {apt} install -y {}; {apt} clean; \
-             mkdir -p {RUST_DIR}/lib; rm -f {RUST_DIR}/lib/libc.a; /usr/bin/llvm-ar-22 rcs {RUST_DIR}/lib/libc.a",
-            RUST_PACKAGES.join(" ")
+            "{}; mkdir -p {RUST_DIR}/lib; rm -f {RUST_DIR}/lib/libc.a; \
+             /usr/bin/llvm-ar-22 rcs {RUST_DIR}/lib/libc.a",
+            super::install::apt_install_script(&RUST_PACKAGES.join(" "))
         ),
     ]);
     super::install::run_step("installing the Rust packages", &mut command, &log)?;
-    let versions = super::fortran::install::package_versions(toolchain, RUST_PACKAGES, &log)?;
+    let versions = super::install::package_versions(&toolchain.sandbox(), RUST_PACKAGES, &log)?;
     let mut rust = RustToolchain {
         format: RUST_FORMAT,
         dir: dir.clone(),

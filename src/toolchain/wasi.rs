@@ -67,6 +67,13 @@ pub struct WasiToolchain {
     /// wheelforge's differs, `ensure` rewrites them (seconds) instead of reinstalling.
     #[serde(default)]
     pub tools: String,
+    /// The Debian root's build tools that do not shape the code ([`BUILD_TOOL_PACKAGES`]) and
+    /// their versions: recorded, outside the identity, and added to an installed root when a
+    /// newer wheelforge lists more.
+    ///
+    /// [`BUILD_TOOL_PACKAGES`]: super::install::BUILD_TOOL_PACKAGES
+    #[serde(default)]
+    pub build_tools: BTreeMap<String, String>,
 }
 
 impl WasiToolchain {

@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use super::{DriverConfig, FORTRAN_DIR};
 
 use crate::reporter::Reporter;
+use crate::toolchain::install::{apt_install_script, package_versions};
 use crate::toolchain::wasi::{Flavor, WasiToolchain};
 use crate::toolchain::{ToolchainError, io_error};
 
@@ -229,21 +230,16 @@ pub fn install(
         command.args(["-c", script]);
         crate::toolchain::install::run_step(step, &mut command, &log)
     };
-    let apt = "apt-get -o Acquire::Check-Valid-Until=false -o APT::Install-Recommends=false";
-
     reporter.message("fortran", "packages");
     if !done("packages").exists() {
         crate::toolchain::debian_source::enable_sources(toolchain, &[], &log)?;
         shell(
-            &format!(
-                "set -e; {apt} update; DEBIAN_FRONTEND=noninteractive {apt} install -y {}; {apt} clean",
-                FORTRAN_PACKAGES.join(" ")
-            ),
+            &apt_install_script(&FORTRAN_PACKAGES.join(" ")),
             "installing the Fortran packages",
         )?;
         finish("packages")?;
     }
-    let mut versions = package_versions(toolchain, FORTRAN_PACKAGES, &log)?;
+    let mut versions = package_versions(&toolchain.sandbox(), FORTRAN_PACKAGES, &log)?;
     let flang_version = versions.get("deb:flang-22").cloned().unwrap_or_default();
 
     reporter.message("fortran", "runtime sources");
@@ -480,31 +476,6 @@ fn walk(directory: &Path) -> Result<Vec<PathBuf>, ToolchainError> {
 }
 
 /// The installed versions of Debian `packages` in the root, as `deb:NAME` entries.
-pub(crate) fn package_versions(
-    toolchain: &WasiToolchain,
-    packages: &[&str],
-    log: &Path,
-) -> Result<BTreeMap<String, String>, ToolchainError> {
-    let mut command = toolchain
-        .sandbox()
-        .command("/usr/bin/dpkg-query", Path::new("/"), &[]);
-    command
-        .args(["-W", "-f", "${Package}\t${Version}\n"])
-        .args(packages);
-    let output = command.output().map_err(io_error(log))?;
-    if !output.status.success() {
-        return Err(ToolchainError::Step {
-            step: format!("dpkg-query ({})", packages.join(" ")),
-            tail: String::from_utf8_lossy(&output.stderr).into_owned(),
-            log: log.to_path_buf(),
-        });
-    }
-    Ok(String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| line.split_once('\t'))
-        .map(|(package, version)| (format!("deb:{package}"), version.to_string()))
-        .collect())
-}
 
 fn append_log(log: &Path, text: &str) -> Result<(), ToolchainError> {
     use std::io::Write;
