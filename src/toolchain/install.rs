@@ -89,7 +89,8 @@ pub fn ensure(cache_dir: &Path, reporter: &dyn Reporter) -> Result<WasiToolchain
 /// compiles go through LLVM IR and the CPython tables' mistyped callees get thunks; revision 5:
 /// wasi-libc's mman, signal, process-clock and getpid emulations are on by default; revision 6:
 /// `longjmp` and friends are functions too, for code that takes their address; revision 7:
-/// executables link the `longjmp` report from `libwheelforge_sjlj.a`), so that
+/// executables link the `longjmp` report from `libwheelforge_sjlj.a`; revision 8: and the C++
+/// exception shim, from `libwheelforge_exe.a`), so that
 /// wheels built by the old wrappers are rebuilt. Changes that leave the code alone (the source names
 /// the Fortran driver records) do not bump it.
 const TOOL_SOURCES: [(&str, &str); 12] = [
@@ -111,7 +112,7 @@ const TOOL_SOURCES: [(&str, &str); 12] = [
     ("runtimes.cmake", super::cxx::RUNTIMES_CACHE),
     // Runs every native build's backend: editing it rebuilds what it built.
     ("pep517_build.py", PEP517_DRIVER),
-    ("revision", "7"),
+    ("revision", "8"),
 ];
 
 /// The minimal PEP 517 front end the cross backend runs in the root (`toolchain/pep517_build.py`).
@@ -688,9 +689,11 @@ fn builtins_archive(toolchain: &WasiToolchain) -> Result<PathBuf, ToolchainError
     Ok(PathBuf::from(path))
 }
 
-/// The `longjmp` report alone, for executables: the rest of `libwheelforge_eh.a` would compete
-/// with the C and C++ libraries that executables link statically.
-const SJLJ_ARCHIVE: &str = "libwheelforge_sjlj.a";
+/// The shims executables link: the `longjmp` report and the C++ exception shim (Debian's
+/// wasm32 libc++abi has no `__cxa_throw`, so a C++ library's test program needs it as a side
+/// module does). The POSIX shims and the threads report stay out: they would compete with the
+/// C and C++ libraries that executables link statically.
+const EXECUTABLE_ARCHIVE: &str = "libwheelforge_exe.a";
 
 /// Where the compatibility headers (`setjmp.h`, `<mutex>`, ...) go, under the tools directory;
 /// the wrappers put it on every compile's include path.
@@ -720,7 +723,7 @@ pub fn wrap_config(toolchain: &WasiToolchain, builtins: PathBuf) -> super::wrap:
         target_include: toolchain.target.include_dir.clone(),
         host_python_includes: vec![toolchain.host_python_include.clone()],
         link_archives: vec![lib.join("libwheelforge_eh.a"), builtins],
-        executable_archives: vec![lib.join(SJLJ_ARCHIVE)],
+        executable_archives: vec![lib.join(EXECUTABLE_ARCHIVE)],
         compat_include: Some(toolchain.tools_dir.join(COMPAT_INCLUDE)),
         wasm_exceptions,
         use_wasm_exceptions: false,
@@ -814,7 +817,7 @@ pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), Too
             .join(" ")
     };
     let mut script =
-        format!("set -e; cd {lib}; rm -f libwheelforge_eh.a {WASM_EH_ARCHIVE} {SJLJ_ARCHIVE}");
+        format!("set -e; cd {lib}; rm -f libwheelforge_eh.a {WASM_EH_ARCHIVE} {EXECUTABLE_ARCHIVE}");
     for (name, text) in shims.iter().chain(&EH_SOURCES) {
         let path = host_lib.join(name);
         fs_err::write(&path, text).map_err(io_error(&path))?;
@@ -832,7 +835,7 @@ pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), Too
         script.push_str(&compile(name, &flags));
     }
     script.push_str(&format!(
-        "; {ar} rcs libwheelforge_eh.a {} no-threads.o; {ar} rcs {WASM_EH_ARCHIVE} {}; {ar} rcs {SJLJ_ARCHIVE} sjlj-shim.o",
+        "; {ar} rcs libwheelforge_eh.a {} no-threads.o; {ar} rcs {WASM_EH_ARCHIVE} {}; {ar} rcs {EXECUTABLE_ARCHIVE} sjlj-shim.o eh-shim.o",
         objects(&shims),
         objects(&EH_SOURCES),
         ar = toolchain.ar.display()

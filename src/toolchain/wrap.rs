@@ -34,7 +34,8 @@ pub struct WrapConfig {
     #[serde(default, alias = "shared_link_extras")]
     pub link_archives: Vec<PathBuf>,
     /// Archives added to every executable link (configure probes, library test programs): the
-    /// `longjmp` report of the compat `setjmp.h`, which side modules get from `link_archives`.
+    /// `longjmp` report of the compat `setjmp.h` and the C++ exception shim, which side modules
+    /// get from `link_archives`.
     #[serde(default)]
     pub executable_archives: Vec<PathBuf>,
     /// Headers that replace the C library's where it has none for the target (`setjmp.h`),
@@ -674,7 +675,7 @@ mod tests {
             target_include: "/opt/wheelforge/target/include/python3.14".into(),
             host_python_includes: vec!["/usr/include/python3.14".into()],
             link_archives: vec!["/opt/wheelforge/lib/libwheelforge_eh.a".into()],
-            executable_archives: vec!["/opt/wheelforge/lib/libwheelforge_sjlj.a".into()],
+            executable_archives: vec!["/opt/wheelforge/lib/libwheelforge_exe.a".into()],
             compat_include: None,
             wasm_exceptions: Some(WasmExceptions {
                 cxx_include: "/opt/wheelforge/cxx/include/c++/v1".into(),
@@ -1061,7 +1062,7 @@ mod tests {
         // An executable (a build system's link probe): the runtime and what it needs.
         assert!(
             run_with_fortran("probe.c -o probe -lblas")
-                .ends_with("-lblas /opt/wheelforge/lib/libwheelforge_sjlj.a /opt/rt.a -lc++ -lc++abi -lwasi-emulated-signal -lwasi-emulated-process-clocks -lwasi-emulated-getpid -lwasi-emulated-mman")
+                .ends_with("-lblas /opt/wheelforge/lib/libwheelforge_exe.a /opt/rt.a -lc++ -lc++abi -lwasi-emulated-signal -lwasi-emulated-process-clocks -lwasi-emulated-getpid -lwasi-emulated-mman")
         );
         for line in [
             "-c x.c -o x.o",
