@@ -105,10 +105,17 @@ fn collect(prefix: &Path) -> Result<Vec<(PathBuf, bool)>, LibraryError> {
 /// Packs `prefix` into `destination` reproducibly, with `plan` at [`plan_entry`]. The same
 /// prefix content gives the same bytes, whatever the files' times, owners or modes on disk
 /// (only the executable bit is kept).
-/// Makes the pkg-config files in `prefix` relocatable: CMake and autotools write the install
-/// prefix's absolute path (`prefix=/work/build/zlib/prefix`), which names the build machine's
-/// directory, exists nowhere the archive is unpacked, and differs between two builds. Each
-/// occurrence in `lib/pkgconfig/*.pc` and `share/pkgconfig/*.pc` becomes `${pcfiledir}/../..`.
+/// Makes the pkg-config files in `prefix` relocatable and complete for static linking.
+///
+/// CMake and autotools write the install prefix's absolute path (`prefix=/work/build/zlib/prefix`),
+/// which names the build machine's directory, exists nowhere the archive is unpacked, and
+/// differs between two builds. Each occurrence in `lib/pkgconfig/*.pc` and
+/// `share/pkgconfig/*.pc` becomes `${pcfiledir}/../..`.
+///
+/// A library recipe installs static libraries only, so what a shared library would have
+/// recorded as its own dependencies (`Libs.private: -lgeos`, `Requires.private: zlib`) must be
+/// on every link: those fields are folded into `Libs` and `Requires`, so that a plain
+/// `pkg-config --libs` (meson's `dependency()`, a `setup.py`) links them.
 fn relocate_pkg_config(prefix: &Path) -> Result<(), LibraryError> {
     let absolute = prefix.display().to_string();
     for dir in ["lib/pkgconfig", "share/pkgconfig"] {
@@ -122,13 +129,49 @@ fn relocate_pkg_config(prefix: &Path) -> Result<(), LibraryError> {
                 continue;
             }
             let text = fs_err::read_to_string(&path).map_err(io_error(&path))?;
-            if text.contains(&absolute) {
-                let relocated = text.replace(&absolute, "${pcfiledir}/../..");
-                fs_err::write(&path, relocated).map_err(io_error(&path))?;
+            let rewritten = fold_private_fields(&text.replace(&absolute, "${pcfiledir}/../.."));
+            if rewritten != text {
+                fs_err::write(&path, rewritten).map_err(io_error(&path))?;
             }
         }
     }
     Ok(())
+}
+
+/// `Libs.private` appended to `Libs` and `Requires.private` to `Requires` (each created if
+/// missing, in place of its private field), the private fields dropped.
+fn fold_private_fields(text: &str) -> String {
+    fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
+        line.strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .map(str::trim)
+    }
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    for (public, private) in [("Libs", "Libs.private"), ("Requires", "Requires.private")] {
+        let Some(at) = lines.iter().position(|line| field(line, private).is_some()) else {
+            continue;
+        };
+        let extra = field(&lines[at], private).unwrap_or_default().to_string();
+        let separator = if public == "Requires" { ", " } else { " " };
+        match lines.iter().position(|line| field(line, public).is_some()) {
+            Some(main) => {
+                let current = field(&lines[main], public).unwrap_or_default().to_string();
+                let joined = [current, extra]
+                    .into_iter()
+                    .filter(|part| !part.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(separator);
+                lines[main] = format!("{public}: {joined}");
+                lines.remove(at);
+            }
+            None => lines[at] = format!("{public}: {extra}"),
+        }
+    }
+    let mut folded = lines.join("\n");
+    if text.ends_with('\n') {
+        folded.push('\n');
+    }
+    folded
 }
 
 pub fn pack(
@@ -327,6 +370,26 @@ mod tests {
 
         let error = unpack("demo", &stored, &"0".repeat(64), &root).unwrap_err();
         assert!(matches!(error, LibraryError::Digest { .. }), "{error}");
+    }
+
+    #[test]
+    fn private_link_fields_are_folded_into_the_public_ones() {
+        let geos = "Name: GEOS\nRequires:\nCflags: -I${includedir}\nLibs: -L${libdir} -lgeos_c\nLibs.private: -lgeos -lm\n";
+        assert_eq!(
+            super::fold_private_fields(geos),
+            "Name: GEOS\nRequires:\nCflags: -I${includedir}\nLibs: -L${libdir} -lgeos_c -lgeos -lm\n"
+        );
+        let png = "Name: libpng\nRequires.private: zlib\nLibs: -lpng16\nLibs.private: -lz\n";
+        assert_eq!(
+            super::fold_private_fields(png),
+            "Name: libpng\nRequires: zlib\nLibs: -lpng16 -lz\n"
+        );
+        let xslt = "Requires: libxml-2.0\nRequires.private: zlib\nLibs: -lxslt\nLibs.private:  \n";
+        assert_eq!(
+            super::fold_private_fields(xslt),
+            "Requires: libxml-2.0, zlib\nLibs: -lxslt\n"
+        );
+        assert_eq!(super::fold_private_fields("Libs: -lz\n"), "Libs: -lz\n");
     }
 
     #[test]

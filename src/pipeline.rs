@@ -325,9 +325,42 @@ fn blocked_by(name: &str, graph: &BuildGraph, done: &BTreeMap<String, Outcome>) 
         })
 }
 
-/// The wheels (or library archives) `name`'s host requirements put in the output directory in
-/// this run (built or cached), with the digests their builds recorded, verified on unpacking.
-/// Each requirement's level is done before `name`'s starts.
+/// `name`'s host requirements, then the static libraries those static libraries are built on,
+/// transitively (freetype's zlib for pillow): a static archive does not carry its
+/// dependencies, and its pkg-config file names them (`Requires: zlib`), so a consumer's prefix
+/// needs them too.
+fn host_closure(name: &str, graph: &BuildGraph, recipes: &RecipeSet) -> Vec<String> {
+    let mut closure: Vec<String> = graph.host.get(name).cloned().unwrap_or_default();
+    let mut at = 0;
+    while at < closure.len() {
+        let requirement = &closure[at];
+        let is_library = recipes
+            .recipes
+            .get(requirement)
+            .is_some_and(|loaded| loaded.recipe.build.backend == BackendKind::StaticLibrary);
+        if is_library {
+            let more: Vec<String> = graph
+                .host
+                .get(requirement)
+                .into_iter()
+                .flatten()
+                .filter(|next| {
+                    recipes.recipes.get(*next).is_some_and(|loaded| {
+                        loaded.recipe.build.backend == BackendKind::StaticLibrary
+                    }) && !closure.contains(next)
+                })
+                .cloned()
+                .collect();
+            closure.extend(more);
+        }
+        at += 1;
+    }
+    closure
+}
+
+/// The wheels (or library archives) `name`'s host requirements ([`host_closure`]) put in the
+/// output directory in this run (built or cached), with the digests their builds recorded,
+/// verified on unpacking. Each requirement's level is done before `name`'s starts.
 fn host_wheels(
     name: &str,
     graph: &BuildGraph,
@@ -336,7 +369,7 @@ fn host_wheels(
     indexes: &Indexes,
     settings: &Settings,
 ) -> Vec<HostWheel> {
-    graph.host[name]
+    host_closure(name, graph, recipes)
         .iter()
         .map(|requirement| {
             let loaded = &recipes.recipes[requirement];

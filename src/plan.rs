@@ -21,8 +21,9 @@ use crate::recipe::{LoadedRecipe, Recipe, Test};
 use crate::tags::WheelTag;
 
 /// Bumped whenever wheelforge changes how it turns the same inputs into a wheel or a library
-/// archive (3: pkg-config files in library archives are relocated, abi3 wheels keep their tag).
-pub const BUILD_FORMAT_VERSION: u32 = 3;
+/// archive (3: pkg-config files in library archives are relocated, abi3 wheels keep their tag;
+/// 4: their private link flags are public, as a static-only prefix needs).
+pub const BUILD_FORMAT_VERSION: u32 = 4;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PatchDigest {

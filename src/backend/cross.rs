@@ -94,11 +94,7 @@ pub(super) fn build(
         binds.push(&vendor_root);
     }
 
-    let settings = config_settings(
-        context,
-        &toolchain.tools_dir,
-        host_env.as_ref().map(|host_env| host_env.root.as_path()),
-    );
+    let settings = config_settings(context, &toolchain.tools_dir, host_env.as_ref());
 
     let driver_command = |phase: &str, target: bool| -> Command {
         let mut command = sandbox.command(&python, context.source_root, &binds);
@@ -129,10 +125,7 @@ pub(super) fn build(
                     .env(BUILD_SITE_PACKAGES_VARIABLE, &python_path)
                     .env(
                         "PKG_CONFIG_LIBDIR",
-                        super::library::pkg_config_path(
-                            &host_env.root,
-                            &toolchain.target.pkg_config_dir,
-                        ),
+                        super::library::pkg_config_path(host_env, &toolchain.target.pkg_config_dir),
                     );
             }
             if context.fortran.is_some() {
@@ -257,11 +250,12 @@ fn prepare_cargo(
 /// PEP 517 config settings for the recipe's backend flags. With host requirements, meson also
 /// gets their `.pc` directories as `pkg_config_path`: in a cross build meson takes the host
 /// machine's search path from that option (the cross file's `pkg_config_libdir` replaces
-/// `PKG_CONFIG_LIBDIR`), so a static library recipe (`lapack`) is found by `dependency()`.
+/// `PKG_CONFIG_LIBDIR`), so a static library recipe (`lapack`) and the target numpy are found
+/// by `dependency()`.
 fn config_settings(
     context: &BackendContext<'_>,
     tools: &Path,
-    host_env_root: Option<&Path>,
+    host_env: Option<&super::host_env::HostEnv>,
 ) -> String {
     let tools = tools.display();
     let build = &context.loaded.recipe.build;
@@ -269,12 +263,13 @@ fn config_settings(
     match build.backend {
         BackendKind::Meson => {
             let mut setup = vec![format!("--cross-file={tools}/meson-cross.ini")];
-            if let Some(root) = host_env_root {
-                setup.push(format!(
-                    "-Dpkg_config_path={},{}",
-                    root.join("lib/pkgconfig").display(),
-                    root.join("share/pkgconfig").display()
-                ));
+            if let Some(host_env) = host_env {
+                let dirs: Vec<String> = host_env
+                    .pkg_config_dirs()
+                    .iter()
+                    .map(|dir| dir.display().to_string())
+                    .collect();
+                setup.push(format!("-Dpkg_config_path={}", dirs.join(",")));
             }
             if context.fortran.is_some() {
                 setup.push(format!(

@@ -74,6 +74,40 @@ pub struct HostEnv {
     pub site_packages: PathBuf,
 }
 
+impl HostEnv {
+    /// Where pkg-config finds the host requirements: the static libraries' `lib/pkgconfig` and
+    /// `share/pkgconfig`, then the `pkgconfig` directories inside the unpacked wheels (numpy's
+    /// `numpy/_core/lib/pkgconfig/numpy.pc`, whose paths are relative to itself, so meson's
+    /// `dependency('numpy')` gets the target numpy's headers), in path order.
+    pub fn pkg_config_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = vec![
+            self.root.join("lib/pkgconfig"),
+            self.root.join("share/pkgconfig"),
+        ];
+        let mut in_wheels = Vec::new();
+        let mut pending = vec![(self.site_packages.clone(), 0)];
+        while let Some((dir, depth)) = pending.pop() {
+            let Ok(entries) = fs_err::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if !entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                    continue;
+                }
+                if entry.file_name() == "pkgconfig" {
+                    in_wheels.push(path);
+                } else if depth < 4 {
+                    pending.push((path, depth + 1));
+                }
+            }
+        }
+        in_wheels.sort();
+        dirs.extend(in_wheels);
+        dirs
+    }
+}
+
 /// Unpacks `wheels` into `<work>/host-env`, replacing what an earlier build left there.
 pub fn prepare(
     recipe: &str,

@@ -81,7 +81,7 @@ pub(super) fn build(
         command
             .env(
                 "PKG_CONFIG_LIBDIR",
-                pkg_config_path(&host_env.root, &toolchain.target.pkg_config_dir),
+                pkg_config_path(host_env, &toolchain.target.pkg_config_dir),
             )
             // For build systems that do not ask pkg-config (CMake's FindZLIB): the prefix the
             // host requirements are unpacked into, with their `include/` and `lib/`.
@@ -125,11 +125,13 @@ pub(super) fn add_fortran_environment(
 }
 
 /// The host requirements' `.pc` directories before the target's own.
-pub(super) fn pkg_config_path(host_env_root: &Path, target: &Path) -> String {
-    format!(
-        "{}:{}:{}",
-        host_env_root.join("lib/pkgconfig").display(),
-        host_env_root.join("share/pkgconfig").display(),
-        target.display()
-    )
+pub(super) fn pkg_config_path(host_env: &super::host_env::HostEnv, target: &Path) -> String {
+    host_env
+        .pkg_config_dirs()
+        .iter()
+        .map(|dir| dir.as_path())
+        .chain([target])
+        .map(|dir| dir.display().to_string())
+        .collect::<Vec<_>>()
+        .join(":")
 }

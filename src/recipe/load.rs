@@ -190,11 +190,12 @@ fn check_build(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeErr
             "remove `fortran: true`, or use a native backend (meson, setuptools, cmake, static_library)",
         );
     }
-    if !build.headers.is_empty() && build.backend != BackendKind::StaticLibrary {
+    if !build.headers.is_empty() && build.backend == BackendKind::Pure {
         return invalid(
             &["build", "headers"],
-            "build.headers applies to `static_library` recipes only".to_string(),
-            "remove `headers:`; it lists the headers a static library installs",
+            "build.headers does not apply to the `pure` backend: its wheel has no C headers"
+                .to_string(),
+            "remove `headers:`; it lists the headers a static library installs, or a native package's wheel ships for others to compile against (numpy's `numpy/`)",
         );
     }
     if build.backend == BackendKind::StaticLibrary {
@@ -206,10 +207,20 @@ fn check_build(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeErr
                 "test a static library with `program:` (a C or Fortran program beside the recipe, linked against the library and run under WASI)",
             );
         }
-    } else if recipe.test.program.is_some() {
+    } else if recipe.test.program.is_some()
+        || !recipe.test.link.is_empty()
+        || !recipe.test.cflags.is_empty()
+    {
+        let key = if recipe.test.program.is_some() {
+            "program"
+        } else if recipe.test.link.is_empty() {
+            "cflags"
+        } else {
+            "link"
+        };
         return invalid(
-            &["test", "program"],
-            "test.program applies to `static_library` recipes only".to_string(),
+            &["test", key],
+            format!("test.{key} applies to `static_library` recipes only"),
             "test a wheel with `imports:`, `command:` or `pytest:`",
         );
     }

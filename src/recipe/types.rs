@@ -403,8 +403,10 @@ pub struct Build {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rust: bool,
     /// The headers a `static_library` installs under `$PREFIX/include` that its users include
-    /// (`yaml.h`, `libxml/tree.h`): `wheelforge skeleton` adds the library to
-    /// `requirements.host` of a package whose compiled sources include one of them.
+    /// (`yaml.h`, `libxml/tree.h`), or that a native package's wheel ships for others to
+    /// compile against (numpy's `numpy/`): `wheelforge skeleton` adds the recipe to
+    /// `requirements.host` of a package whose compiled sources include one of them (and a
+    /// package, which the build also imports, to `requirements.build` at its version).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<String>,
 }
@@ -456,6 +458,10 @@ pub struct Test {
     /// Linker arguments for `program`, after `-L<prefix>/lib` (e.g. `[-llapack, -lblas]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub link: Vec<String>,
+    /// Compiler arguments for `program`, after `-I<prefix>/include`. The program is compiled in
+    /// its test directory, with the prefix at `prefix/`: `[-Iprefix/include/freetype2]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cflags: Vec<String>,
 }
 
 /// `test.pytest:` — the upstream test suite and what cannot run on WASI.

@@ -34,6 +34,8 @@ pub struct Inspection {
     pub includes: Vec<Include>,
     /// Recipes built for the target that the build links against (`requirements.host`).
     pub host: Vec<String>,
+    /// Build tools pinned to a host recipe's version (`requirements.build`: `numpy==2.4.6`).
+    pub build: Vec<String>,
     /// Guesses a maintainer should check.
     pub notes: Vec<String>,
 }
@@ -247,6 +249,7 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
         imports,
         includes,
         host: Vec::new(),
+        build: Vec::new(),
         notes,
     })
 }
@@ -928,6 +931,7 @@ mod tests {
                 imports: vec!["demo_pkg".into()],
                 includes: vec![],
                 host: vec![],
+                build: vec![],
                 notes: vec![],
             }
         );

@@ -61,6 +61,8 @@ pub enum SkeletonError {
     Python(#[from] ToolchainError),
     #[error(transparent)]
     Unpack(#[from] unpack::UnpackError),
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
     #[error("{path}: {source}", path = path.display())]
     Io {
         path: PathBuf,
@@ -121,8 +123,8 @@ pub fn skeleton(
         .prefix("wheelforge-skeleton-")
         .tempdir()
         .map_err(io_error(&std::env::temp_dir()))?;
-    reporter.message(&name, "pip download");
-    let archive = download(settings, project, scratch.path())?;
+    reporter.message(&name, "download");
+    let archive = download(settings, project, scratch.path(), reporter)?;
     let sha256 = sha256_file(&archive).map_err(io_error(&archive))?;
     reporter.message(&name, "inspect");
     let root = unpack::unpack(&archive, &scratch.path().join("tree"))?;
@@ -214,15 +216,30 @@ fn refuse_existing(dir: &Path, name: &str) -> Result<(), SkeletonError> {
     Ok(())
 }
 
-/// `pip download --no-deps --no-binary PROJECT` of the project into `scratch/sdist`.
+/// The project's sdist from the index, else with `pip download --no-deps --no-binary PROJECT`,
+/// into `scratch/sdist`.
 fn download(
     settings: &SkeletonSettings,
     project: &str,
     scratch: &Path,
+    reporter: &dyn Reporter,
 ) -> Result<PathBuf, SkeletonError> {
     let python = HostPython::discover()?;
     let dest = scratch.join("sdist");
     fs_err::create_dir_all(&dest).map_err(io_error(&dest))?;
+    // From the index itself when its URL is known: `pip download` would prepare the sdist's
+    // metadata, which runs `setup.py` and fails where it looks for a library on this machine
+    // (shapely's geos-config).
+    if let Some(archive) = crate::source::download_sdist(
+        &python,
+        settings.index_url.as_deref(),
+        project,
+        settings.version.as_deref(),
+        &dest,
+        reporter,
+    )? {
+        return Ok(archive);
+    }
     let requirement = match &settings.version {
         Some(version) => format!("{project}=={version}"),
         None => project.to_string(),
@@ -356,23 +373,25 @@ const SYSTEM_HEADER_DIRS: &[&str] = &[
     "emscripten",
 ];
 
-/// Adds to `found.host` the library recipes in `recipes_dir` whose `build.headers` the
-/// sources include (`yaml.h` → `libyaml`), and notes the included headers that are neither
-/// shipped, nor a system header, nor any library recipe's.
+/// Adds to `found.host` the recipes in `recipes_dir` whose `build.headers` the sources include
+/// (`yaml.h` → `libyaml`, `numpy/arrayobject.h` → `numpy`), and notes the included headers that
+/// are neither shipped, nor a system header, nor any recipe's. A package recipe (not a
+/// `static_library`) is also a build tool pinned to its version: the build imports it on the
+/// build machine (`numpy.get_include()`, Cython's `.pxd` files), which must match the target's
+/// headers.
 pub fn host_libraries<'a>(
     found: &mut inspect::Inspection,
     recipes: impl IntoIterator<Item = &'a crate::recipe::Recipe>,
 ) {
-    let mut libraries: Vec<(String, &[String])> = recipes
+    let mut libraries: Vec<(String, &[String], Option<String>)> = recipes
         .into_iter()
-        .filter(|recipe| recipe.build.backend == BackendKind::StaticLibrary)
+        .filter(|recipe| !recipe.build.headers.is_empty())
         .map(|recipe| {
-            (
-                normalize_name(recipe.package.name.as_str()),
-                recipe.build.headers.as_slice(),
-            )
+            let name = normalize_name(recipe.package.name.as_str());
+            let pin = (recipe.build.backend != BackendKind::StaticLibrary)
+                .then(|| format!("{name}=={}", recipe.package.version.as_str()));
+            (name, recipe.build.headers.as_slice(), pin)
         })
-        .filter(|(_, headers)| !headers.is_empty())
         .collect();
     libraries.sort();
     let provides = |declared: &str, header: &str| {
@@ -380,20 +399,22 @@ pub fn host_libraries<'a>(
     };
     let mut unknown = Vec::new();
     for include in &found.includes {
-        let library = libraries.iter().find(|(_, headers)| {
+        let library = libraries.iter().find(|(_, headers, _)| {
             headers
                 .iter()
                 .any(|declared| provides(declared, &include.header))
         });
         match library {
-            Some((name, _)) => {
+            Some((name, _, pin)) => {
                 if !found.host.contains(name) {
+                    let kind = if pin.is_some() { "" } else { " library" };
                     found.notes.push(format!(
-                        "{} (included by {}) is the `{name}` library recipe's: requirements.host",
+                        "{} (included by {}) is the `{name}`{kind} recipe's: requirements.host",
                         include.header,
                         include.from.display()
                     ));
                     found.host.push(name.clone());
+                    found.build.extend(pin.iter().cloned());
                 }
             }
             None => {
@@ -410,7 +431,7 @@ pub fn host_libraries<'a>(
     }
     if !unknown.is_empty() {
         found.notes.push(format!(
-            "included, not in the sdist, and in no library recipe's build.headers: {}; if the build cannot find one, write a static_library recipe that installs it (docs/recipes.md)",
+            "included, not in the sdist, and in no recipe's build.headers: {}; if the build cannot find one, write a static_library recipe that installs it (docs/recipes.md)",
             unknown.join(", ")
         ));
     }
@@ -464,6 +485,9 @@ pub fn render_with_source(
     if !found.host.is_empty() || !found.run.is_empty() {
         text.push_str("requirements:\n");
     }
+    if !found.build.is_empty() {
+        text.push_str(&format!("  build: {}\n", list(&found.build)));
+    }
     if !found.host.is_empty() {
         text.push_str(&format!("  host: {}\n", list(&found.host)));
     }
@@ -508,7 +532,8 @@ fn scalar(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{inspect::Inspection, render, scalar};
+    use super::inspect::{Include, Inspection};
+    use super::{host_libraries, render, scalar};
     use crate::recipe::{BackendKind, load_recipe_str};
 
     #[test]
@@ -537,6 +562,7 @@ mod tests {
             imports: vec!["demo".into()],
             includes: vec![],
             host: vec![],
+            build: vec![],
             notes: vec![],
         };
         let text = render("demo", &"a".repeat(64), &found);
@@ -550,8 +576,6 @@ mod tests {
 
     #[test]
     fn included_headers_map_to_library_recipes() {
-        use super::host_libraries;
-        use super::inspect::Include;
         let recipes = tempfile::tempdir().unwrap();
         let library = recipes.path().join("libyaml");
         fs_err::create_dir_all(&library).unwrap();
@@ -584,6 +608,7 @@ mod tests {
                 include("zlib.h", "yaml/z.c"),
             ],
             host: vec![],
+            build: vec![],
             notes: vec![],
         };
         host_libraries(&mut found, &super::recipes_in(recipes.path()));
@@ -599,10 +624,63 @@ mod tests {
             found.notes
         );
         let text = render("pyyaml", &"a".repeat(64), &found);
+        assert!(found.build.is_empty(), "a static library is no build tool");
         assert!(
             text.contains("requirements:\n  host: [libyaml]\n"),
             "{text}"
         );
         load_recipe_str(&text, std::path::Path::new("recipes/pyyaml/meta.yaml")).unwrap();
+    }
+
+    /// A package recipe's headers (numpy's C API) make it a host requirement and a build tool
+    /// at the recipe's version.
+    #[test]
+    fn a_package_recipes_headers_add_it_to_host_and_pin_it_for_the_build() {
+        let recipes = tempfile::tempdir().unwrap();
+        let numpy = recipes.path().join("numpy");
+        fs_err::create_dir_all(&numpy).unwrap();
+        fs_err::write(
+            numpy.join("meta.yaml"),
+            "package:\n  name: numpy\n  version: 2.4.6\nsource:\n  path: src\nbuild:\n  backend: meson\n  headers: [numpy/]\nabout:\n  license: BSD-3-Clause\n  summary: numpy\n",
+        )
+        .unwrap();
+        let mut found = Inspection {
+            name: "shapely".into(),
+            version: "2.2.0".into(),
+            summary: "geometry".into(),
+            license: Some("BSD-3-Clause".into()),
+            home: None,
+            run: vec!["numpy".into()],
+            build_backend: Some("mesonpy".into()),
+            backend: BackendKind::Meson,
+            rust: false,
+            imports: vec!["shapely".into()],
+            includes: vec![
+                Include {
+                    header: "numpy/arrayobject.h".into(),
+                    from: "src/shapely/lib/coords.c".into(),
+                },
+                Include {
+                    header: "numpy/ufuncobject.h".into(),
+                    from: "src/shapely/lib/ufuncs.c".into(),
+                },
+            ],
+            host: vec![],
+            build: vec![],
+            notes: vec![],
+        };
+        host_libraries(&mut found, &super::recipes_in(recipes.path()));
+        assert_eq!(found.host, ["numpy"]);
+        assert_eq!(found.build, ["numpy==2.4.6"]);
+        assert_eq!(found.notes.len(), 1, "{:?}", found.notes);
+        assert!(found.notes[0].contains("is the `numpy` recipe's: requirements.host"));
+        let text = render("shapely", &"a".repeat(64), &found);
+        assert!(
+            text.contains(
+                "requirements:\n  build: [numpy==2.4.6]\n  host: [numpy]\n  run: [numpy]\n"
+            ),
+            "{text}"
+        );
+        load_recipe_str(&text, std::path::Path::new("recipes/shapely/meta.yaml")).unwrap();
     }
 }

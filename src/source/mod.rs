@@ -354,14 +354,18 @@ fn pip_download(
     }
 }
 
-/// Looks `project` up in a PEP 691 JSON index and returns the URL of the sdist whose digest is
-/// `sha256` (or of the version's sdist, so that a mismatch is reported with both digests).
-fn find_in_index(
-    index: &str,
-    project: &str,
-    version: &str,
-    sha256: &Sha256,
-) -> Result<String, SourceError> {
+/// One file of a project's page in a PEP 691 JSON index.
+struct IndexFile {
+    filename: String,
+    url: String,
+    sha256: Option<String>,
+    yanked: bool,
+    requires_python: Option<String>,
+}
+
+/// The files of `project`'s page in the PEP 691 JSON index at `index`, with their URLs
+/// resolved against the page.
+fn index_files(index: &str, project: &str) -> Result<Vec<IndexFile>, SourceError> {
     let page = format!(
         "{}/{}/",
         index.trim_end_matches('/'),
@@ -382,19 +386,41 @@ fn find_in_index(
     let json: serde_json::Value = serde_json::from_str(&body)
         .map_err(|e| download_error(format!("not PEP 691 JSON: {e}")))?;
     let files = json["files"].as_array().cloned().unwrap_or_default();
+    Ok(files
+        .iter()
+        .map(|file| IndexFile {
+            filename: file["filename"].as_str().unwrap_or_default().to_string(),
+            url: resolve_url(&page, file["url"].as_str().unwrap_or_default()),
+            sha256: file["hashes"]["sha256"].as_str().map(str::to_string),
+            // PEP 691: `false`, or `true` or a reason.
+            yanked: !matches!(
+                file["yanked"],
+                serde_json::Value::Bool(false) | serde_json::Value::Null
+            ),
+            requires_python: file["requires-python"].as_str().map(str::to_string),
+        })
+        .collect())
+}
+
+/// Looks `project` up in a PEP 691 JSON index and returns the URL of the sdist whose digest is
+/// `sha256` (or of the version's sdist, so that a mismatch is reported with both digests).
+fn find_in_index(
+    index: &str,
+    project: &str,
+    version: &str,
+    sha256: &Sha256,
+) -> Result<String, SourceError> {
     let wanted = version.parse::<pep440_rs::Version>().ok();
     let mut fallback = None;
-    for file in &files {
-        let name = file["filename"].as_str().unwrap_or_default();
-        let url = file["url"].as_str().unwrap_or_default();
-        if file["hashes"]["sha256"].as_str() == Some(sha256.as_str()) {
-            return Ok(resolve_url(&page, url));
+    for file in index_files(index, project)? {
+        if file.sha256.as_deref() == Some(sha256.as_str()) {
+            return Ok(file.url);
         }
         if wanted
             .as_ref()
-            .is_some_and(|wanted| is_sdist_of(name, project, wanted))
+            .is_some_and(|wanted| sdist_version(&file.filename, project).as_ref() == Some(wanted))
         {
-            fallback = Some(resolve_url(&page, url));
+            fallback = Some(file.url);
         }
     }
     fallback.ok_or_else(|| SourceError::NoSdist {
@@ -404,23 +430,78 @@ fn find_in_index(
     })
 }
 
-/// Whether `filename` is an sdist of `project` at `version`, by PEP 440 equality (so that
-/// `demo-2.0.0-rc1.tar.gz` is version `2.0.0rc1`).
-fn is_sdist_of(filename: &str, project: &str, version: &pep440_rs::Version) -> bool {
-    let Some(stem) = [".tar.gz", ".zip", ".tgz", ".tar.bz2"]
-        .iter()
-        .find_map(|suffix| filename.strip_suffix(suffix))
+/// Downloads an sdist of `project` from the index pip uses (or `index_url`) into `dest`, without
+/// letting pip prepare its metadata (which runs the project's build: `setup.py` looking for a
+/// library on the build machine): `version`'s, or else the newest final release, not yanked,
+/// whose Requires-Python admits the target's CPython 3.14. The download is verified against the
+/// index's SHA-256. `None` when pip's index URL cannot be learned (the caller asks pip).
+pub fn download_sdist(
+    python: &HostPython,
+    index_url: Option<&str>,
+    project: &str,
+    version: Option<&str>,
+    dest: &Path,
+    reporter: &dyn Reporter,
+) -> Result<Option<PathBuf>, SourceError> {
+    let Some(index) = index_url
+        .map(str::to_string)
+        .or_else(|| pip_index_url(python))
     else {
-        return false;
+        return Ok(None);
     };
+    let wanted = version.and_then(|v| v.parse::<pep440_rs::Version>().ok());
+    let target_python = pep440_rs::Version::new([3, 14]);
+    let admits = |file: &IndexFile| {
+        file.requires_python.as_deref().is_none_or(|specifiers| {
+            specifiers
+                .parse::<pep440_rs::VersionSpecifiers>()
+                .is_ok_and(|specifiers| specifiers.contains(&target_python))
+        })
+    };
+    let chosen = index_files(&index, project)?
+        .into_iter()
+        .filter_map(|file| sdist_version(&file.filename, project).map(|v| (v, file)))
+        .filter(|(found, file)| match &wanted {
+            Some(wanted) => found == wanted,
+            None => !found.any_prerelease() && !file.yanked && admits(file),
+        })
+        .max_by(|(a, _), (b, _)| a.cmp(b));
+    let Some((found, file)) = chosen else {
+        return Err(SourceError::NoSdist {
+            index,
+            project: project.to_string(),
+            version: version.map_or_else(
+                || "(a final release for Python 3.14)".to_string(),
+                str::to_string,
+            ),
+        });
+    };
+    let downloaded = download_url(&file.url, dest, project, reporter)?;
+    let actual = sha256_file(&downloaded).map_err(io_error(&downloaded))?;
+    match file.sha256 {
+        Some(expected) if expected != actual => Err(SourceError::ChecksumMismatch {
+            file: file.filename,
+            recipe: PathBuf::from(format!("the index page of {project} {found}")),
+            expected,
+            actual,
+        }),
+        _ => Ok(Some(downloaded)),
+    }
+}
+
+/// The version of `filename` if it is an sdist of `project` (so that `demo-2.0.0-rc1.tar.gz` is
+/// version `2.0.0rc1`, compared by PEP 440 equality).
+fn sdist_version(filename: &str, project: &str) -> Option<pep440_rs::Version> {
+    let stem = [".tar.gz", ".zip", ".tgz", ".tar.bz2"]
+        .iter()
+        .find_map(|suffix| filename.strip_suffix(suffix))?;
     let project = crate::tags::normalize_name(project);
     // Older sdists keep the name's dashes (`python-dateutil-2.9.0.tar.gz`) and a version may
     // have one too: try each dash as the separator.
-    stem.match_indices('-').any(|(at, _)| {
-        crate::tags::normalize_name(&stem[..at]) == project
-            && stem[at + 1..]
-                .parse::<pep440_rs::Version>()
-                .is_ok_and(|found| found == *version)
+    stem.match_indices('-').find_map(|(at, _)| {
+        (crate::tags::normalize_name(&stem[..at]) == project)
+            .then(|| stem[at + 1..].parse::<pep440_rs::Version>().ok())
+            .flatten()
     })
 }
 
@@ -545,7 +626,11 @@ pub fn prepare_tree(
 
 #[cfg(test)]
 mod tests {
-    use super::{is_sdist_of, resolve_url};
+    use super::{resolve_url, sdist_version};
+
+    fn is_sdist_of(filename: &str, project: &str, version: &pep440_rs::Version) -> bool {
+        sdist_version(filename, project).as_ref() == Some(version)
+    }
 
     /// Issue 16: the sdist `demo-2.0.0-rc1.tar.gz` was not found for version `2.0.0rc1`.
     #[test]

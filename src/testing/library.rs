@@ -181,19 +181,18 @@ fn compile_and_link(
         let object: PathBuf = source.with_extension("o");
         run(
             &cc,
-            vec![
-                "-O2".into(),
-                include.clone(),
-                "-c".into(),
-                display(source),
-                "-o".into(),
-                display(&object),
-            ],
+            ["-O2".to_string(), include.clone()]
+                .into_iter()
+                .chain(loaded.recipe.test.cflags.iter().cloned())
+                .chain(["-c".into(), display(source), "-o".into(), display(&object)])
+                .collect(),
             "compiling",
         )?;
         inputs.push(display(&object));
     } else {
-        inputs.extend(["-O2".to_string(), include, display(source)]);
+        inputs.extend(["-O2".to_string(), include]);
+        inputs.extend(loaded.recipe.test.cflags.iter().cloned());
+        inputs.push(display(source));
     }
     let mut arguments = inputs;
     arguments.push(library_dir);

@@ -816,8 +816,9 @@ pub fn write_tool_files(toolchain: &WasiToolchain, log: &Path) -> Result<(), Too
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let mut script =
-        format!("set -e; cd {lib}; rm -f libwheelforge_eh.a {WASM_EH_ARCHIVE} {EXECUTABLE_ARCHIVE}");
+    let mut script = format!(
+        "set -e; cd {lib}; rm -f libwheelforge_eh.a {WASM_EH_ARCHIVE} {EXECUTABLE_ARCHIVE}"
+    );
     for (name, text) in shims.iter().chain(&EH_SOURCES) {
         let path = host_lib.join(name);
         fs_err::write(&path, text).map_err(io_error(&path))?;

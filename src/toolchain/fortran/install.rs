@@ -475,8 +475,6 @@ fn walk(directory: &Path) -> Result<Vec<PathBuf>, ToolchainError> {
     Ok(files)
 }
 
-/// The installed versions of Debian `packages` in the root, as `deb:NAME` entries.
-
 fn append_log(log: &Path, text: &str) -> Result<(), ToolchainError> {
     use std::io::Write;
     let mut file = fs_err::OpenOptions::new()
