@@ -653,6 +653,7 @@ impl RecipeJob<'_> {
                 tag: crate::plan::tag_for(&self.loaded.recipe),
                 plan_json: self.plan.to_json(),
                 extension_suffix: self.wasi.map(|wasi| wasi.target.ext_suffix.clone()),
+                keep_debug: self.loaded.recipe.build.keep_debug,
                 timestamp,
             },
         )

@@ -22,7 +22,8 @@ use crate::tags::WheelTag;
 
 /// Bumped whenever wheelforge changes how it turns the same inputs into a wheel or a library
 /// archive (3: pkg-config files in library archives are relocated, abi3 wheels keep their tag;
-/// 4: their private link flags are public, as a static-only prefix needs).
+/// 4: their private link flags are public, as a static-only prefix needs; wheels' extension
+/// modules lose their DWARF).
 pub const BUILD_FORMAT_VERSION: u32 = 4;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -154,6 +154,9 @@ def run(config_path, results_dir):
     """Runs pytest as `config_path` says; returns pytest's exit status."""
     with open(config_path) as file:
         config = json.load(file)
+    if config.get("chdir"):
+        # The suite opens its data relative to the source tree (the recipe's `run-in-files`).
+        os.chdir(config["chdir"])
     with open(os.path.join(results_dir, PROGRESS_NAME), "a") as progress:
         recorder = Recorder(config, progress)
         recorder.ids = {}

@@ -295,6 +295,10 @@ fn config_settings(
         }
         _ => {}
     }
+    // The recipe's own settings; its loader refuses the keys set above.
+    for (key, value) in &build.config_settings {
+        settings.insert(key.clone(), value.clone().into());
+    }
     serde_json::Value::Object(settings).to_string()
 }
 

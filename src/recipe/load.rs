@@ -145,6 +145,9 @@ pub fn load_recipe_str(text: &str, path: &Path) -> Result<Recipe, RecipeError> {
     Ok(recipe)
 }
 
+/// The PEP 517 config settings wheelforge fills itself (`backend::cross`).
+const RESERVED_CONFIG_SETTINGS: &[&str] = &["setup-args", "cmake.args", "--build-option"];
+
 /// `build`: a script exactly where a backend runs one, Fortran only where a compiler runs,
 /// and a static library's test is a program, not Python.
 fn check_build(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeError> {
@@ -188,6 +191,31 @@ fn check_build(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeErr
             &["build", "fortran"],
             "build.fortran does not apply to the `pure` backend: it compiles nothing".to_string(),
             "remove `fortran: true`, or use a native backend (meson, setuptools, cmake, static_library)",
+        );
+    }
+    if let Some(key) = build
+        .config_settings
+        .keys()
+        .find(|key| RESERVED_CONFIG_SETTINGS.contains(&key.as_str()))
+    {
+        return invalid(
+            &["build", "config-settings", key.as_str()],
+            format!(
+                "build.config-settings cannot set `{key}`: wheelforge sets it (the cross file, the toolchain file, backend-flags)"
+            ),
+            "put the flags in `backend-flags:`, which wheelforge appends to its own",
+        );
+    }
+    if !build.config_settings.is_empty()
+        && matches!(
+            build.backend,
+            BackendKind::Pure | BackendKind::StaticLibrary
+        )
+    {
+        return invalid(
+            &["build", "config-settings"],
+            "build.config-settings applies to the PEP 517 backends (setuptools, meson, cmake, maturin, pep517)".to_string(),
+            "remove `config-settings:`; a static library's script passes its build system's options itself",
         );
     }
     if !build.headers.is_empty() && build.backend == BackendKind::Pure {
@@ -242,6 +270,14 @@ fn check_pytest(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeEr
             help: help.to_string(),
         })
     };
+    if suite.run_in_files && suite.files.is_empty() {
+        return invalid(
+            &["test", "pytest", "run-in-files"],
+            "test.pytest.run-in-files needs `files`: it runs the suite where they are copied"
+                .to_string(),
+            "list the source tree's test files in `files:`, or remove `run-in-files:`",
+        );
+    }
     if !(suite.pass_ratio > 0.0 && suite.pass_ratio <= 1.0) {
         return invalid(
             &["test", "pytest", "pass-ratio"],

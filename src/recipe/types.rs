@@ -385,6 +385,15 @@ pub struct Build {
     /// Flags passed to the build backend (e.g. meson `-Dx=y` options).
     #[serde(default)]
     pub backend_flags: Vec<String>,
+    /// PEP 517 config settings for the backend, as `pip wheel -C KEY=VALUE` gives them (pillow's
+    /// `platform-guessing: disable`). The keys wheelforge fills from the toolchain and
+    /// `backend-flags` (`setup-args`, `cmake.args`, `--build-option`) are refused.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub config_settings: BTreeMap<String, String>,
+    /// Keep the DWARF of the wheel's extension modules (`.debug_*` sections), which release
+    /// wheels drop: for a recipe whose users debug it under a wasm debugger.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_debug: bool,
     /// Environment variables set for the build.
     #[serde(default)]
     pub environment: BTreeMap<String, String>,
@@ -482,6 +491,11 @@ pub struct PytestSuite {
     /// Tests that cannot work on WASI, each with its reason.
     #[serde(default)]
     pub skip: Vec<SkipEntry>,
+    /// Run the suite in the directory the `files` are copied to (`sdist-tests/`), for suites
+    /// that open their data by a path relative to the source tree (pillow's
+    /// `Tests/images/hopper.ppm`); both runs, under WASI and natively.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub run_in_files: bool,
 }
 
 fn default_pass_ratio() -> f64 {

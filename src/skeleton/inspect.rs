@@ -258,10 +258,18 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
 /// and examples) include and the sdist does not contain, in order of first appearance.
 fn external_includes(root: &Path) -> Vec<Include> {
     let files = package_files(root);
-    let shipped = |header: &str| {
-        files.iter().any(|file| {
-            let file = file.to_string_lossy().replace('\\', "/");
-            file == header || file.ends_with(&format!("/{header}"))
+    let names: Vec<String> = files
+        .iter()
+        .map(|file| file.to_string_lossy().replace('\\', "/"))
+        .collect();
+    // A quoted include resolves beside the including file first (`../libImaging/Imaging.h`
+    // from `src/Tk/`), else anywhere in the tree that ends with it (an include directory).
+    let shipped = |header: &str, from: &Path| {
+        let beside = beside(from, header);
+        names.iter().any(|file| {
+            beside.as_deref() == Some(file.as_str())
+                || file == header
+                || file.ends_with(&format!("/{header}"))
         })
     };
     let mut found: Vec<Include> = Vec::new();
@@ -276,7 +284,7 @@ fn external_includes(root: &Path) -> Vec<Include> {
             continue;
         };
         for header in text.lines().filter_map(included_header) {
-            if !shipped(header) && !found.iter().any(|include| include.header == header) {
+            if !shipped(header, file) && !found.iter().any(|include| include.header == header) {
                 found.push(Include {
                     header: header.to_string(),
                     from: file.clone(),
@@ -285,6 +293,28 @@ fn external_includes(root: &Path) -> Vec<Include> {
         }
     }
     found
+}
+
+/// `header` as a path beside the file `from` (both relative to the sdist's root), with `.` and
+/// `..` resolved; `None` when it leaves the tree.
+fn beside(from: &Path, header: &str) -> Option<String> {
+    let mut parts: Vec<&str> = from
+        .parent()
+        .map(|dir| dir.to_str().unwrap_or_default())
+        .unwrap_or_default()
+        .split('/')
+        .filter(|part| !part.is_empty())
+        .collect();
+    for part in header.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// The files of the package, relative to `root` and sorted: the tree without hidden
@@ -899,6 +929,31 @@ mod tests {
             fs_err::write(path, text).unwrap();
         }
         dir
+    }
+
+    /// Pillow's `src/Tk/tkImaging.c` includes `"../libImaging/Imaging.h"`, which the sdist ships.
+    #[test]
+    fn a_relative_include_resolves_beside_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs_err::create_dir_all(root.join("src/Tk")).unwrap();
+        fs_err::create_dir_all(root.join("src/libImaging")).unwrap();
+        fs_err::write(
+            root.join("src/Tk/tkImaging.c"),
+            "#include \"../libImaging/Imaging.h\"\n#include \"../../../outside.h\"\n#include <tiffio.h>\n",
+        )
+        .unwrap();
+        fs_err::write(root.join("src/libImaging/Imaging.h"), "").unwrap();
+        let headers: Vec<String> = external_includes(root)
+            .into_iter()
+            .map(|include| include.header)
+            .collect();
+        assert_eq!(headers, ["../../../outside.h", "tiffio.h"]);
+        assert_eq!(
+            beside(Path::new("src/Tk/tkImaging.c"), "../libImaging/Imaging.h").as_deref(),
+            Some("src/libImaging/Imaging.h")
+        );
+        assert_eq!(beside(Path::new("a.c"), "../x.h"), None);
     }
 
     #[test]

@@ -347,6 +347,7 @@ pub fn test_recipe(
                     &suite_dir.join("native"),
                     &spec.args,
                     sdist.as_deref().map(|tree| (tree, files.as_slice())),
+                    spec.run_in_files,
                     reporter,
                 )
             })
@@ -360,6 +361,7 @@ pub fn test_recipe(
             &suite_dir.join("wasi"),
             &suite_args(&spec.args, &files, guest::DEPS),
             &skips,
+            spec.run_in_files,
             reporter,
             &name,
         );
@@ -526,6 +528,7 @@ fn run_wasi_suite(
     dir: &Path,
     args: &[String],
     skips: &[(String, String)],
+    in_files: bool,
     reporter: &dyn Reporter,
     name: &str,
 ) -> Result<suite::RunResult, TestError> {
@@ -590,6 +593,7 @@ fn run_wasi_suite(
         args: pytest_args(args),
         roots: vec![guest::DEPS.into()],
         skips: skips.to_vec(),
+        chdir: in_files.then(|| format!("{}/{SDIST_TESTS_DIR}", guest::DEPS)),
     };
     suite::run_suite(&config, dir, &mut attempt, &mut |line| {
         reporter.message(name, line)
@@ -654,6 +658,7 @@ fn run_native_suite(
     dir: &Path,
     args: &[String],
     sdist: Option<(&Path, &[String])>,
+    in_files: bool,
     reporter: &dyn Reporter,
 ) -> Result<suite::RunResult, TestError> {
     let io = |path: &Path| {
@@ -703,6 +708,7 @@ fn run_native_suite(
         args: pytest_args(&args),
         roots: vec![native_deps.display().to_string()],
         skips: Vec::new(),
+        chdir: in_files.then(|| native_deps.join(SDIST_TESTS_DIR).display().to_string()),
     };
     let mut attempt = NativeAttempt {
         toolchain,

@@ -210,6 +210,8 @@ pub struct DriverConfig {
     pub roots: Vec<String>,
     /// `[entry, reason]` pairs.
     pub skips: Vec<(String, String)>,
+    /// The working directory of the run, as the driver sees it (else its own).
+    pub chdir: Option<String>,
 }
 
 /// Runs the suite to the end, attempt after attempt, in `results_dir`.
@@ -238,6 +240,7 @@ pub fn run_suite(
             "args": config.args,
             "roots": config.roots,
             "skips": config.skips,
+            "chdir": config.chdir,
             "done": done,
             "ignore": progress.uncollected_files,
         });
@@ -590,6 +593,7 @@ mod tests {
             args: vec!["--pyargs".into(), "p".into()],
             roots: vec!["/1".into()],
             skips: vec![("p/test_z.py".into(), "no threads".into())],
+            chdir: None,
         };
         let mut lines = Vec::new();
         let result = run_suite(&config, dir.path(), &mut driver, &mut |line| {
@@ -644,6 +648,7 @@ mod tests {
             args: vec!["--pyargs".into(), "p".into()],
             roots: vec!["/1".into()],
             skips: vec![],
+            chdir: None,
         };
         let result = run_suite(&config, dir.path(), &mut driver, &mut |_| {}).unwrap();
         assert_eq!(result.attempts, 2);
@@ -671,6 +676,7 @@ mod tests {
             args: vec![],
             roots: vec![],
             skips: vec![],
+            chdir: None,
         };
         let error = run_suite(&config, dir.path(), &mut driver, &mut |_| {}).unwrap_err();
         assert!(error.to_string().contains("outside any test"), "{error}");

@@ -29,6 +29,8 @@ pub struct RepairOptions<'a> {
     pub plan_json: Vec<u8>,
     /// For native wheels: the suffix every extension module must have.
     pub extension_suffix: Option<String>,
+    /// Keep the extension modules' DWARF (`build.keep-debug`); else it is stripped.
+    pub keep_debug: bool,
     pub timestamp: zip::DateTime,
 }
 
@@ -108,6 +110,13 @@ pub fn repair(
                 check_extension_modules(&entries, suffix)?;
             }
         }
+        if !options.keep_debug {
+            for module in entries.iter_mut().filter(|e| e.path.ends_with(".so")) {
+                if let Some(stripped) = strip_debug_sections(&module.data) {
+                    module.data = stripped;
+                }
+            }
+        }
     }
     let filename = WheelFilename::new(name, version, tag.clone());
     debug_assert_eq!(normalize_name(name), filename.normalized_name());
@@ -157,21 +166,53 @@ pub fn repair(
     })
 }
 
+/// An unsigned LEB128 number at `at` (a wasm section size or name length), advancing `at`.
+fn leb128(bytes: &[u8], at: &mut usize) -> Option<usize> {
+    let mut value = 0usize;
+    for shift in (0..35).step_by(7) {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        value |= usize::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// `module` without its DWARF (the `.debug_*` custom sections), every other section as it
+/// was, in order: the `name` section stays, so that a trap's backtrace still names functions.
+/// `None` when the module does not parse as a sequence of sections (it is kept as built).
+pub fn strip_debug_sections(module: &[u8]) -> Option<Vec<u8>> {
+    if module.len() < 8 || &module[..8] != b"\0asm\x01\0\0\0" {
+        return None;
+    }
+    let mut out = module[..8].to_vec();
+    let mut at = 8;
+    while at < module.len() {
+        let start = at;
+        let id = module[at];
+        at += 1;
+        let size = leb128(module, &mut at)?;
+        let end = at.checked_add(size).filter(|&end| end <= module.len())?;
+        let debug = id == 0 && {
+            let mut name_at = at;
+            let length = leb128(module, &mut name_at)?;
+            module
+                .get(name_at..name_at.checked_add(length)?)
+                .is_some_and(|name| name.starts_with(b".debug_"))
+        };
+        if !debug {
+            out.extend_from_slice(&module[start..end]);
+        }
+        at = end;
+    }
+    Some(out)
+}
+
 /// Whether `bytes` is a core wasm module whose first section is the `dylink.0` custom section
 /// (the WebAssembly dynamic-linking convention componentize-py links).
 pub fn is_dylink_module(bytes: &[u8]) -> bool {
-    fn leb128(bytes: &[u8], at: &mut usize) -> Option<usize> {
-        let mut value = 0usize;
-        for shift in (0..35).step_by(7) {
-            let byte = *bytes.get(*at)?;
-            *at += 1;
-            value |= usize::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Some(value);
-            }
-        }
-        None
-    }
     if bytes.len() < 9 || &bytes[..8] != b"\0asm\x01\0\0\0" || bytes[8] != 0 {
         return false;
     }
@@ -297,6 +338,7 @@ mod tests {
                 tag: WheelTag::pure(),
                 plan_json: b"{}".to_vec(),
                 extension_suffix: None,
+                keep_debug: false,
                 timestamp: zip::DateTime::default(),
             },
         )
@@ -356,6 +398,44 @@ mod tests {
         write_wheel(dir, &name, entries, zip::DateTime::default()).unwrap()
     }
 
+    /// A custom section: id 0, size, name length, name, payload.
+    fn custom_section(name: &str, payload: &[u8]) -> Vec<u8> {
+        let mut body = vec![name.len() as u8];
+        body.extend_from_slice(name.as_bytes());
+        body.extend_from_slice(payload);
+        let mut section = vec![0, body.len() as u8];
+        section.extend(body);
+        section
+    }
+
+    #[test]
+    fn debug_sections_are_stripped_and_the_others_kept_in_order() {
+        let header = b"\0asm\x01\0\0\0".to_vec();
+        let dylink = custom_section("dylink.0", &[1, 2]);
+        let types = vec![1, 4, 1, 0x60, 0, 0];
+        let debug_info = custom_section(".debug_info", &[9; 40]);
+        let names = custom_section("name", &[0, 1, 2]);
+        let debug_line = custom_section(".debug_line", &[7; 3]);
+        let module = [
+            header.clone(),
+            dylink.clone(),
+            types.clone(),
+            debug_info,
+            names.clone(),
+            debug_line,
+        ]
+        .concat();
+        let stripped = super::strip_debug_sections(&module).unwrap();
+        assert_eq!(stripped, [header, dylink, types, names].concat());
+        assert!(super::is_dylink_module(&stripped));
+        // A truncated section is no module to rewrite.
+        assert_eq!(
+            super::strip_debug_sections(&module[..module.len() - 1]),
+            None
+        );
+        assert_eq!(super::strip_debug_sections(b"not wasm"), None);
+    }
+
     fn repair_native(backend: &Path, out: &Path) -> Result<RepairedWheel, WheelError> {
         repair(
             backend,
@@ -365,6 +445,7 @@ mod tests {
                 tag: WheelTag::cpython_wasi(14),
                 plan_json: b"{}".to_vec(),
                 extension_suffix: Some(".cpython-314-wasm32-wasi.so".into()),
+                keep_debug: false,
                 timestamp: zip::DateTime::default(),
             },
         )
