@@ -103,15 +103,20 @@ class Recorder:
         kept, deselected = [], []
         for item in items:
             item.wheelforge_nodeid = self.nodeid(item)
+            entry = next(
+                (skip for skip in self.skips if _matches(item.wheelforge_nodeid, skip[0])),
+                None,
+            )
+            if entry is not None:
+                # Used even by a test an earlier attempt already ran (skipped): after a crash,
+                # the resumed attempt deselects it, and its entry is not stale.
+                self.used.add(entry[0])
             if item.wheelforge_nodeid in self.done:
                 deselected.append(item)
                 continue
             kept.append(item)
-            for entry, reason in self.skips:
-                if _matches(item.wheelforge_nodeid, entry):
-                    self.used.add(entry)
-                    item.add_marker(pytest.mark.skip(reason="wheelforge skip list: " + reason))
-                    break
+            if entry is not None:
+                item.add_marker(pytest.mark.skip(reason="wheelforge skip list: " + entry[1]))
         if deselected:
             config.hook.pytest_deselected(items=deselected)
             items[:] = kept
