@@ -354,7 +354,36 @@ fn pip_download(
     }
 }
 
-/// One file of a project's page in a PEP 691 JSON index.
+/// A project's page in a PEP 691 JSON index, as far as fetching an sdist reads it.
+#[derive(serde::Deserialize)]
+struct ProjectPage {
+    #[serde(default)]
+    files: Vec<PageFile>,
+}
+
+#[derive(serde::Deserialize)]
+struct PageFile {
+    filename: String,
+    url: String,
+    #[serde(default)]
+    hashes: std::collections::BTreeMap<String, String>,
+    #[serde(default, rename = "requires-python")]
+    requires_python: Option<String>,
+    /// PEP 691: `false`, or `true` or the reason (a string).
+    #[serde(default)]
+    yanked: Yanked,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(untagged)]
+enum Yanked {
+    #[default]
+    No,
+    Flag(bool),
+    Reason(serde::de::IgnoredAny),
+}
+
+/// One file of a project's page, its URL resolved against the page.
 struct IndexFile {
     filename: String,
     url: String,
@@ -363,8 +392,7 @@ struct IndexFile {
     requires_python: Option<String>,
 }
 
-/// The files of `project`'s page in the PEP 691 JSON index at `index`, with their URLs
-/// resolved against the page.
+/// The files of `project`'s page in the PEP 691 JSON index at `index`.
 fn index_files(index: &str, project: &str) -> Result<Vec<IndexFile>, SourceError> {
     let page = format!(
         "{}/{}/",
@@ -383,21 +411,17 @@ fn index_files(index: &str, project: &str) -> Result<Vec<IndexFile>, SourceError
         .body_mut()
         .read_to_string()
         .map_err(|e| download_error(e.to_string()))?;
-    let json: serde_json::Value = serde_json::from_str(&body)
+    let parsed: ProjectPage = serde_json::from_str(&body)
         .map_err(|e| download_error(format!("not PEP 691 JSON: {e}")))?;
-    let files = json["files"].as_array().cloned().unwrap_or_default();
-    Ok(files
-        .iter()
-        .map(|file| IndexFile {
-            filename: file["filename"].as_str().unwrap_or_default().to_string(),
-            url: resolve_url(&page, file["url"].as_str().unwrap_or_default()),
-            sha256: file["hashes"]["sha256"].as_str().map(str::to_string),
-            // PEP 691: `false`, or `true` or a reason.
-            yanked: !matches!(
-                file["yanked"],
-                serde_json::Value::Bool(false) | serde_json::Value::Null
-            ),
-            requires_python: file["requires-python"].as_str().map(str::to_string),
+    Ok(parsed
+        .files
+        .into_iter()
+        .map(|mut file| IndexFile {
+            url: resolve_url(&page, &file.url),
+            sha256: file.hashes.remove("sha256"),
+            yanked: matches!(file.yanked, Yanked::Flag(true) | Yanked::Reason(_)),
+            requires_python: file.requires_python,
+            filename: file.filename,
         })
         .collect())
 }
