@@ -538,6 +538,12 @@ fn toolchain_command(
     for (name, version) in &toolchain.versions {
         println!("  {name} {version}");
     }
+    if !toolchain.build_tools.is_empty() {
+        println!("build tools (outside the identity):");
+        for (name, version) in &toolchain.build_tools {
+            println!("  {name} {version}");
+        }
+    }
     use wheelforge::toolchain::fortran::install::FortranToolchain;
     match FortranToolchain::load(&toolchain) {
         Ok(fortran) => {
