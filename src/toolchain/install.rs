@@ -180,11 +180,21 @@ fn refresh_tool_files(
     if toolchain.tools == tools_digest() {
         return Ok(toolchain);
     }
-    let lock_path = toolchain.dir.join("install.lock");
+    under_install_lock(&toolchain.dir, |toolchain| {
+        refresh_tool_files_locked(toolchain, reporter)
+    })
+}
+
+/// Takes the install lock of the toolchain in `dir` (parallel builds and tests share one),
+/// loads the manifest as it is then, and runs `step` on it; the lock is released after.
+fn under_install_lock(
+    dir: &Path,
+    step: impl FnOnce(WasiToolchain) -> Result<WasiToolchain, ToolchainError>,
+) -> Result<WasiToolchain, ToolchainError> {
+    let lock_path = dir.join("install.lock");
     let lock = fs_err::File::create(&lock_path).map_err(io_error(&lock_path))?;
     lock.file().lock().map_err(io_error(&lock_path))?;
-    let toolchain = WasiToolchain::load(&toolchain.dir)?;
-    refresh_tool_files_locked(toolchain, reporter)
+    step(WasiToolchain::load(dir)?)
 }
 
 /// [`refresh_tool_files`] for a caller that holds the install lock.
@@ -628,11 +638,9 @@ fn add_build_tools(
     if missing_build_tools(&toolchain).is_empty() {
         return Ok(toolchain);
     }
-    let lock_path = toolchain.dir.join("install.lock");
-    let lock = fs_err::File::create(&lock_path).map_err(io_error(&lock_path))?;
-    lock.file().lock().map_err(io_error(&lock_path))?;
-    let toolchain = WasiToolchain::load(&toolchain.dir)?;
-    add_build_tools_locked(toolchain, reporter)
+    under_install_lock(&toolchain.dir, |toolchain| {
+        add_build_tools_locked(toolchain, reporter)
+    })
 }
 
 fn missing_build_tools(toolchain: &WasiToolchain) -> Vec<&'static str> {
