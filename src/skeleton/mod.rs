@@ -574,16 +574,21 @@ mod tests {
         assert_eq!(recipe.test.imports, ["demo"]);
     }
 
+    /// A recipes directory holding one recipe, `name`, with `text` as its meta.yaml.
+    fn recipes_dir(name: &str, text: &str) -> tempfile::TempDir {
+        let recipes = tempfile::tempdir().unwrap();
+        let dir = recipes.path().join(name);
+        fs_err::create_dir_all(&dir).unwrap();
+        fs_err::write(dir.join("meta.yaml"), text).unwrap();
+        recipes
+    }
+
     #[test]
     fn included_headers_map_to_library_recipes() {
-        let recipes = tempfile::tempdir().unwrap();
-        let library = recipes.path().join("libyaml");
-        fs_err::create_dir_all(&library).unwrap();
-        fs_err::write(
-            library.join("meta.yaml"),
+        let recipes = recipes_dir(
+            "libyaml",
             "package:\n  name: libyaml\n  version: 0.2.5\nsource:\n  path: src\nbuild:\n  backend: static_library\n  headers: [yaml.h, yaml/]\n  script: make\nabout:\n  license: MIT\n  summary: libyaml\n",
-        )
-        .unwrap();
+        );
         let include = |header: &str, from: &str| Include {
             header: header.into(),
             from: from.into(),
@@ -636,14 +641,10 @@ mod tests {
     /// at the recipe's version.
     #[test]
     fn a_package_recipes_headers_add_it_to_host_and_pin_it_for_the_build() {
-        let recipes = tempfile::tempdir().unwrap();
-        let numpy = recipes.path().join("numpy");
-        fs_err::create_dir_all(&numpy).unwrap();
-        fs_err::write(
-            numpy.join("meta.yaml"),
+        let recipes = recipes_dir(
+            "numpy",
             "package:\n  name: numpy\n  version: 2.4.6\nsource:\n  path: src\nbuild:\n  backend: meson\n  headers: [numpy/]\nabout:\n  license: BSD-3-Clause\n  summary: numpy\n",
-        )
-        .unwrap();
+        );
         let mut found = Inspection {
             name: "shapely".into(),
             version: "2.2.0".into(),
