@@ -170,13 +170,23 @@ pub fn consumer_pip_install(url: &str, deps: &Path, package: &str) -> std::proce
 /// cache, only the loopback address reachable.
 #[allow(dead_code)]
 pub fn consumer_pip(deps: &Path, source: &[&str], package: &str) -> std::process::Output {
+    consumer_pip_packages(deps, source, &[package])
+}
+
+/// [`consumer_pip`] installing several packages in one resolution (tests/stack.rs).
+#[allow(dead_code)]
+pub fn consumer_pip_packages(
+    deps: &Path,
+    source: &[&str],
+    packages: &[&str],
+) -> std::process::Output {
     Command::new("python3")
         .args(["-m", "pip", "install", "--no-cache-dir"])
         .args(source)
         .args(wheelforge::testing::CONSUMER_PIP_ARGUMENTS)
         .arg("--target")
         .arg(deps)
-        .arg(package)
+        .args(packages)
         .env("PIP_CONFIG_FILE", "/dev/null")
         .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         .env_remove("PIP_INDEX_URL")
