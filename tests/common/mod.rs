@@ -170,17 +170,51 @@ pub fn consumer_pip_install(url: &str, deps: &Path, package: &str) -> std::proce
 /// cache, only the loopback address reachable.
 #[allow(dead_code)]
 pub fn consumer_pip(deps: &Path, source: &[&str], package: &str) -> std::process::Output {
-    consumer_pip_packages(deps, source, &[package])
+    consumer_pip_packages(Path::new("python3"), deps, source, &[package])
 }
 
-/// [`consumer_pip`] installing several packages in one resolution (tests/stack.rs).
+/// A Python whose pip checks `Requires-Python` against `--python-version`: the build
+/// machine's `python3` when its pip is 24.2 or later, else a virtual environment of it in
+/// `dir` with pip upgraded from pip's configured index. pip 24.1 and earlier check the
+/// interpreter that runs them (contourpy's `>=3.12` fails on a 3.11 host; docs/platform-tag.md).
+#[allow(dead_code)]
+pub fn consumer_python_with_recent_pip(dir: &Path) -> PathBuf {
+    let version = Command::new("python3")
+        .args(["-c", "import pip; print(pip.__version__)"])
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&version.stdout).trim().to_string();
+    let parts: Vec<u32> = version.split('.').filter_map(|p| p.parse().ok()).collect();
+    if parts.as_slice() >= [24, 2].as_slice() {
+        return PathBuf::from("python3");
+    }
+    let python = dir.join("bin/python");
+    if !python.exists() {
+        let venv = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(venv.status.success(), "{venv:?}");
+        let pip = Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "pip>=24.2"])
+            .output()
+            .unwrap();
+        assert!(pip.status.success(), "pip {version}: {pip:?}");
+    }
+    python
+}
+
+/// [`consumer_pip`] installing several packages in one resolution, with the pip of `python`
+/// (tests/stack.rs: see [`consumer_python_with_recent_pip`]).
 #[allow(dead_code)]
 pub fn consumer_pip_packages(
+    python: &Path,
     deps: &Path,
     source: &[&str],
     packages: &[&str],
 ) -> std::process::Output {
-    Command::new("python3")
+    Command::new(python)
         .args(["-m", "pip", "install", "--no-cache-dir"])
         .args(source)
         .args(wheelforge::testing::CONSUMER_PIP_ARGUMENTS)
