@@ -272,11 +272,32 @@ fn external_includes(root: &Path) -> Vec<Include> {
                 || file.ends_with(&format!("/{header}"))
         })
     };
+    // A cimported module whose top-level package the sdist contains is its own, even when
+    // its .pxd is generated at build time (statsmodels' Tempita `.pxd.in` templates).
+    let in_sdist = |pxd: &str| {
+        let top = pxd.split('/').next().unwrap_or_default();
+        names
+            .iter()
+            .any(|file| file.starts_with(&format!("{top}/")) || file.contains(&format!("/{top}/")))
+    };
     let mut found: Vec<Include> = Vec::new();
+    let mut add = |header: &str, file: &PathBuf| {
+        if !found.iter().any(|include| include.header == header) {
+            found.push(Include {
+                header: header.to_string(),
+                from: file.clone(),
+            });
+        }
+    };
     for file in &files {
+        // Tempita templates (`x.pyx.in`) are Cython once generated.
+        let extension = match lowercase_extension(file).as_str() {
+            "in" => lowercase_extension(&file.with_extension("")),
+            extension => extension.to_string(),
+        };
         if !matches!(
-            lowercase_extension(file).as_str(),
-            "c" | "cc" | "cpp" | "cxx" | "h" | "hh" | "hpp" | "pyx" | "pxd"
+            extension.as_str(),
+            "c" | "cc" | "cpp" | "cxx" | "h" | "hh" | "hpp" | "pyx" | "pxd" | "pxi"
         ) {
             continue;
         }
@@ -284,15 +305,50 @@ fn external_includes(root: &Path) -> Vec<Include> {
             continue;
         };
         for header in text.lines().filter_map(included_header) {
-            if !shipped(header, file) && !found.iter().any(|include| include.header == header) {
-                found.push(Include {
-                    header: header.to_string(),
-                    from: file.clone(),
-                });
+            if !shipped(header, file) {
+                add(header, file);
+            }
+        }
+        if matches!(extension.as_str(), "pyx" | "pxd" | "pxi") {
+            for pxd in text.lines().filter_map(cimported_pxd) {
+                if !in_sdist(&pxd) {
+                    add(&pxd, file);
+                }
             }
         }
     }
     found
+}
+
+/// Cython's own `.pxd` packages, which come with Cython.
+const CYTHON_PXD_PACKAGES: &[&str] = &["cython", "libc", "libcpp", "cpython", "posix", "openmp"];
+
+/// The `.pxd` file that a Cython `cimport a.b` or `from a.b cimport c` line reads: `a/b.pxd`,
+/// and for a top-level package `a/__init__.pxd` (numpy's `cimport numpy`). `None` for other
+/// lines, relative cimports and Cython's own packages.
+fn cimported_pxd(line: &str) -> Option<String> {
+    let line = line.trim_start();
+    let module = if let Some(rest) = line.strip_prefix("from ") {
+        let (module, tail) = rest.trim_start().split_once(char::is_whitespace)?;
+        tail.trim_start().strip_prefix("cimport")?;
+        module
+    } else {
+        let rest = line.strip_prefix("cimport ")?.trim_start();
+        rest.split(|c: char| c == ',' || c.is_whitespace()).next()?
+    };
+    let valid = |part: &str| {
+        !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let top = module.split('.').next()?;
+    if !module.split('.').all(valid) || CYTHON_PXD_PACKAGES.contains(&top) {
+        return None;
+    }
+    let path = module.replace('.', "/");
+    Some(if module.contains('.') {
+        format!("{path}.pxd")
+    } else {
+        format!("{path}/__init__.pxd")
+    })
 }
 
 /// `header` as a path beside the file `from` (both relative to the sdist's root), with `.` and
@@ -954,6 +1010,38 @@ mod tests {
             Some("src/libImaging/Imaging.h")
         );
         assert_eq!(beside(Path::new("a.c"), "../x.h"), None);
+    }
+
+    /// scikit-learn's and statsmodels' Cython: `cimport numpy` reads numpy's `__init__.pxd`, a
+    /// module of scipy its `.pxd`; the package's own modules (here generated from a template),
+    /// relative cimports and Cython's own packages are not external.
+    #[test]
+    fn cython_cimports_of_other_packages_are_external() {
+        let dir = sdist(&[
+            (
+                "pkg/_fast.pyx",
+                "cimport numpy as cnp\nfrom libc.math cimport sqrt\ncimport cython\n\
+                 from pkg._tables cimport lookup\nfrom . cimport _helpers\n\
+                 cimport scipy.linalg.cython_blas as blas\n\
+                 # cimport commented\n",
+            ),
+            (
+                "pkg/_tables.pxd.in",
+                "from scipy.linalg.cython_lapack cimport dgesv\n",
+            ),
+        ]);
+        let headers: Vec<String> = external_includes(dir.path())
+            .into_iter()
+            .map(|include| include.header)
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                "numpy/__init__.pxd",
+                "scipy/linalg/cython_blas.pxd",
+                "scipy/linalg/cython_lapack.pxd"
+            ]
+        );
     }
 
     #[test]

@@ -398,6 +398,7 @@ pub fn host_libraries<'a>(
         declared == header || (declared.ends_with('/') && header.starts_with(declared))
     };
     let mut unknown = Vec::new();
+    let mut cimported = Vec::new();
     for include in &found.includes {
         let library = libraries.iter().find(|(_, headers, _)| {
             headers
@@ -408,8 +409,13 @@ pub fn host_libraries<'a>(
             Some((name, _, pin)) => {
                 if !found.host.contains(name) {
                     let kind = if pin.is_some() { "" } else { " library" };
+                    let verb = if include.header.ends_with(".pxd") {
+                        "cimported"
+                    } else {
+                        "included"
+                    };
                     found.notes.push(format!(
-                        "{} (included by {}) is the `{name}`{kind} recipe's: requirements.host",
+                        "{} ({verb} by {}) is the `{name}`{kind} recipe's: requirements.host",
                         include.header,
                         include.from.display()
                     ));
@@ -423,11 +429,19 @@ pub fn host_libraries<'a>(
                         .iter()
                         .any(|dir| include.header.starts_with(dir))
                     || !include.header.contains('.');
-                if !system {
+                if include.header.ends_with(".pxd") {
+                    cimported.push(format!("{} ({})", include.header, include.from.display()));
+                } else if !system {
                     unknown.push(format!("{} ({})", include.header, include.from.display()));
                 }
             }
         }
+    }
+    if !cimported.is_empty() {
+        found.notes.push(format!(
+            "cimported, not in the sdist, and in no recipe's build.headers: {}; Cython reads them on the build machine: add their package at the target's version to requirements.build (scikit-learn: `scipy==1.17.1`)",
+            cimported.join(", ")
+        ));
     }
     if !unknown.is_empty() {
         found.notes.push(format!(
