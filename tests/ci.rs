@@ -353,8 +353,8 @@ fn changed_since_selects_the_changed_recipes_and_what_needs_them() {
     // A new recipe is selected; a deleted one is only reported (there is nothing to build).
     let repo = Repo { dir: work };
     repo.simple_recipe("wf-new", &[], &["six"]);
-    // pandas: nothing depends on it.
-    fs_err::remove_dir_all(repo.recipes().join("pandas")).unwrap();
+    // statsmodels: nothing depends on it.
+    fs_err::remove_dir_all(repo.recipes().join("statsmodels")).unwrap();
     let (matrix, stderr) = ci_matrix(repo.root(), &["--changed-since", "HEAD", "--shards", "1"]);
     assert_eq!(
         levels_in(&matrix),
@@ -362,7 +362,7 @@ fn changed_since_selects_the_changed_recipes_and_what_needs_them() {
     );
     assert_eq!(
         stderr,
-        "since HEAD: changed wf-new (new: wf-new); their dependents none; deleted pandas\n"
+        "since HEAD: changed wf-new (new: wf-new); their dependents none; deleted statsmodels\n"
     );
 }
 

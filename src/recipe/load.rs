@@ -328,7 +328,10 @@ fn check_pytest(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeEr
                 "every skip entry names a test (a pytest node id or a prefix of one) and says why it cannot work on WASI",
             );
         }
-        if test.starts_with('/') || test.contains('\\') {
+        // The file part only: parameter ids may hold backslashes (pytest escapes non-ASCII
+        // characters in them: `test_kerning[A-\xc0]`).
+        let file = test.split("::").next().unwrap_or(test);
+        if test.starts_with('/') || file.contains('\\') {
             return invalid(
                 &["test", "pytest", "skip", test],
                 format!("test.pytest.skip: `{test}` is not relative to the install directory"),
@@ -652,6 +655,34 @@ mod tests {
                 "{bad}: {error}"
             );
         }
+    }
+
+    /// pytest escapes non-ASCII characters in parameter ids (matplotlib's
+    /// `test_ft2font_get_kerning[A-\xc0-57-248-256]`); a backslash in the file part is refused.
+    #[test]
+    fn skip_entries_may_hold_backslashes_in_parameters_only() {
+        use super::load_recipe_str;
+        use std::path::Path;
+        let recipe = |test: &str| {
+            format!(
+                "package:\n  name: demo\n  version: 1.0.0\nsource:\n  pypi: demo\n  sha256: {}\nbuild:\n  backend: setuptools\ntest:\n  requires: [pytest]\n  pytest:\n    args: [--pyargs, demo]\n    skip:\n      - test: '{test}'\n        reason: why\nabout:\n  license: MIT\n  summary: demo\n",
+                "0".repeat(64)
+            )
+        };
+        let path = Path::new("recipes/demo/meta.yaml");
+        let recipe_text = recipe("demo/tests/test_x.py::test_k[A-\\xc0-57]");
+        let loaded = load_recipe_str(&recipe_text, path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            loaded.test.pytest.unwrap().skip[0].test,
+            "demo/tests/test_x.py::test_k[A-\\xc0-57]"
+        );
+        let error = load_recipe_str(&recipe("demo\\tests\\test_x.py::test_k"), path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("is not relative to the install directory"),
+            "{error}"
+        );
     }
 
     #[test]
