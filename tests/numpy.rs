@@ -33,19 +33,14 @@ fn numpy_builds_for_wasi_and_solves_and_transforms_under_the_runtime() {
     let toolchain =
         wheelforge::toolchain::install::ensure(&cache_dir(), &wheelforge::reporter::SilentReporter)
             .unwrap();
-    let mut serve = wheelforge(work.path());
-    serve.args(["serve", "--port", "0"]);
-    let (mut server, url) = common::serve(serve);
     let consumer = fs_err::canonicalize(work.path()).unwrap().join("consumer");
     let deps = consumer.join("deps");
-    let pip = common::consumer_pip_install(&url, &deps, "numpy");
-    server.kill().unwrap();
-    server.wait().unwrap();
-    assert!(
-        pip.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&pip.stdout),
-        String::from_utf8_lossy(&pip.stderr)
+    common::consumer_install_served(
+        wheelforge(work.path()),
+        Path::new("python3"),
+        &deps,
+        &["numpy"],
+        &["numpy-2.4.6"],
     );
     let run = common::consumer_link_and_run(
         &toolchain,

@@ -101,34 +101,21 @@ fn pandas_builds_after_numpy_and_runs_a_consumers_groupby_merge_and_dates() {
     let toolchain =
         wheelforge::toolchain::install::ensure(&cache_dir(), &wheelforge::reporter::SilentReporter)
             .unwrap();
-    let mut serve = wheelforge(work);
-    serve.args(["serve", "--port", "0"]);
-    let (mut server, url) = common::serve(serve);
     let consumer = fs_err::canonicalize(work).unwrap().join("consumer");
     let deps = consumer.join("deps");
-    let pip = common::consumer_pip_install(&url, &deps, "pandas");
-    server.kill().unwrap();
-    server.wait().unwrap();
-    assert!(
-        pip.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&pip.stdout),
-        String::from_utf8_lossy(&pip.stderr)
+    common::consumer_install_served(
+        wheelforge(work),
+        Path::new("python3"),
+        &deps,
+        &["pandas"],
+        &[
+            "numpy-2.4.6",
+            "pandas-3.1.1",
+            "python_dateutil-",
+            "six-",
+            "tzdata-",
+        ],
     );
-    // pip resolved pandas' run requirements from the index, for the WASI platform.
-    let installed = common::dist_infos(&deps);
-    for name in [
-        "numpy-2.4.6",
-        "pandas-3.1.1",
-        "python_dateutil-",
-        "six-",
-        "tzdata-",
-    ] {
-        assert!(
-            installed.iter().any(|d| d.starts_with(name)),
-            "{name} not in {installed:?}"
-        );
-    }
     let run = common::consumer_link_and_run_with(
         &toolchain,
         &consumer,

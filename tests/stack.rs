@@ -62,60 +62,33 @@ class Run(exports.Run):
 fn a_consumer_component_fits_a_model_and_renders_a_png_plot() {
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("stack");
     fs_err::create_dir_all(&work).unwrap();
-    let build = common::repository_wheelforge(&work, &work.join("build"))
-        .args(["build", "scikit-learn", "matplotlib"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&build.stdout).into_owned();
-    assert!(
-        build.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
+    common::repository_build_all(&work, &["scikit-learn", "matplotlib"]);
     let toolchain = wheelforge::toolchain::install::ensure(
         &common::toolchain_cache(),
         &wheelforge::reporter::SilentReporter,
     )
     .unwrap();
-    let mut serve = common::repository_wheelforge(&work, &work.join("build"));
-    serve.args(["serve", "--port", "0"]);
-    let (mut server, url) = common::serve(serve);
     let consumer = fs_err::canonicalize(&work).unwrap().join("consumer");
     let _ = fs_err::remove_dir_all(&consumer);
     let deps = consumer.join("deps");
     let python = common::consumer_python_with_recent_pip(&work.join("consumer-pip"));
-    let pip = common::consumer_pip_packages(
+    common::consumer_install_served(
+        common::repository_wheelforge(&work, &work.join("build")),
         &python,
         &deps,
-        &["--index-url", &url],
         &["scikit-learn", "matplotlib"],
+        &[
+            "scikit_learn-1.9.1",
+            "matplotlib-3.10.9",
+            "numpy-2.4.6",
+            "scipy-1.17.1",
+            "pillow-13.0.0",
+            "kiwisolver-",
+            "contourpy-",
+            "joblib-",
+            "threadpoolctl-",
+        ],
     );
-    server.kill().unwrap();
-    server.wait().unwrap();
-    assert!(
-        pip.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&pip.stdout),
-        String::from_utf8_lossy(&pip.stderr)
-    );
-    // pip resolved both run closures from the index, for the WASI platform.
-    let installed = common::dist_infos(&deps);
-    for name in [
-        "scikit_learn-1.9.1",
-        "matplotlib-3.10.9",
-        "numpy-2.4.6",
-        "scipy-1.17.1",
-        "pillow-13.0.0",
-        "kiwisolver-",
-        "contourpy-",
-        "joblib-",
-        "threadpoolctl-",
-    ] {
-        assert!(
-            installed.iter().any(|d| d.starts_with(name)),
-            "{name} not in {installed:?}"
-        );
-    }
     // matplotlib reads its fonts and matplotlibrc from the installed package at run time.
     let run = common::consumer_link_and_run_with(
         &toolchain,

@@ -127,8 +127,15 @@ pub fn repository_wheelforge(work: &Path, build_dir: &Path) -> Command {
 /// [`repository_wheelforge`]); panics with its output when it fails, returns its stdout.
 #[allow(dead_code)]
 pub fn repository_build(work: &Path, recipe: &str) -> String {
+    repository_build_all(work, &[recipe])
+}
+
+/// [`repository_build`] of several recipes in one run (tests/stack.rs).
+#[allow(dead_code)]
+pub fn repository_build_all(work: &Path, recipes: &[&str]) -> String {
     let build = repository_wheelforge(work, &work.join("build"))
-        .args(["build", recipe])
+        .arg("build")
+        .args(recipes)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&build.stdout).into_owned();
@@ -171,6 +178,39 @@ pub fn consumer_pip_install(url: &str, deps: &Path, package: &str) -> std::proce
 #[allow(dead_code)]
 pub fn consumer_pip(deps: &Path, source: &[&str], package: &str) -> std::process::Output {
     consumer_pip_packages(Path::new("python3"), deps, source, &[package])
+}
+
+/// The consumer's install: `wheelforge serve --port 0` (`serve`, the wheelforge command
+/// without its subcommand) serves the index while `python`'s pip installs `packages` from it
+/// into `deps` ([`consumer_pip_packages`]); panics with pip's output when it fails. Then
+/// checks that a `.dist-info` starting with each of `expected` is installed (`numpy-2.4.6`,
+/// `six-`): pip resolved the run requirements from the index, for the WASI platform.
+#[allow(dead_code)]
+pub fn consumer_install_served(
+    mut serve: Command,
+    python: &Path,
+    deps: &Path,
+    packages: &[&str],
+    expected: &[&str],
+) {
+    serve.args(["serve", "--port", "0"]);
+    let (mut server, url) = self::serve(serve);
+    let pip = consumer_pip_packages(python, deps, &["--index-url", &url], packages);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        pip.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&pip.stdout),
+        String::from_utf8_lossy(&pip.stderr)
+    );
+    let installed = dist_infos(deps);
+    for name in expected {
+        assert!(
+            installed.iter().any(|d| d.starts_with(name)),
+            "{name} not in {installed:?}"
+        );
+    }
 }
 
 /// A Python whose pip checks `Requires-Python` against `--python-version`: the build
