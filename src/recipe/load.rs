@@ -630,16 +630,20 @@ impl RecipeSet {
 mod tests {
     use super::locate;
 
+    /// A setuptools recipe whose `test.pytest` mapping is `pytest` (indented lines); its
+    /// `pytest:` key is on line 11.
+    fn demo_recipe(pytest: &str) -> String {
+        format!(
+            "package:\n  name: demo\n  version: 1.0.0\nsource:\n  pypi: demo\n  sha256: {}\nbuild:\n  backend: setuptools\ntest:\n  requires: [pytest]\n  pytest:\n{pytest}about:\n  license: MIT\n  summary: demo\n",
+            "0".repeat(64)
+        )
+    }
+
     #[test]
     fn suite_files_must_stay_inside_the_source_tree() {
         use super::load_recipe_str;
         use std::path::Path;
-        let recipe = |files: &str| {
-            format!(
-                "package:\n  name: demo\n  version: 1.0.0\nsource:\n  pypi: demo\n  sha256: {}\nbuild:\n  backend: setuptools\ntest:\n  requires: [pytest]\n  pytest:\n    files: {files}\n    args: [tests]\nabout:\n  license: MIT\n  summary: demo\n",
-                "0".repeat(64)
-            )
-        };
+        let recipe = |files: &str| demo_recipe(&format!("    files: {files}\n    args: [tests]\n"));
         let path = Path::new("recipes/demo/meta.yaml");
         if let Err(error) = load_recipe_str(&recipe("[tests, src/demo/tests]"), path) {
             panic!("{error}");
@@ -664,10 +668,9 @@ mod tests {
         use super::load_recipe_str;
         use std::path::Path;
         let recipe = |test: &str| {
-            format!(
-                "package:\n  name: demo\n  version: 1.0.0\nsource:\n  pypi: demo\n  sha256: {}\nbuild:\n  backend: setuptools\ntest:\n  requires: [pytest]\n  pytest:\n    args: [--pyargs, demo]\n    skip:\n      - test: '{test}'\n        reason: why\nabout:\n  license: MIT\n  summary: demo\n",
-                "0".repeat(64)
-            )
+            demo_recipe(&format!(
+                "    args: [--pyargs, demo]\n    skip:\n      - test: '{test}'\n        reason: why\n"
+            ))
         };
         let path = Path::new("recipes/demo/meta.yaml");
         let recipe_text = recipe("demo/tests/test_x.py::test_k[A-\\xc0-57]");
