@@ -4,6 +4,7 @@
 //! pipeline of named stages, one module each — see `pipeline::run_build` and
 //! docs/architecture.md.
 
+pub mod app;
 pub mod backend;
 pub mod ci;
 pub mod digest;

@@ -295,9 +295,32 @@ impl FromStr for WheelFilename {
     }
 }
 
+/// Whether a wheel file name is one the WASI runtime can use: every platform `any`, or one of
+/// them `wasi_0_2_wasm32` (with a CPython 3.14 or generic Python tag).
+pub fn is_wasi_or_pure_wheel(file_name: &str) -> bool {
+    let Ok(wheel) = file_name.parse::<WheelFilename>() else {
+        return false;
+    };
+    let tag = &wheel.tag;
+    tag.platform.iter().all(|p| *p == PlatformTag::Any)
+        || tag.platform.contains(&PlatformTag::wasi_0_2_wasm32())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_wasi_and_pure_wheels_are_for_the_runtime() {
+        assert!(is_wasi_or_pure_wheel(
+            "numpy-2.4.6-cp314-cp314-wasi_0_2_wasm32.whl"
+        ));
+        assert!(is_wasi_or_pure_wheel("six-1.17.0-py2.py3-none-any.whl"));
+        assert!(!is_wasi_or_pure_wheel(
+            "numpy-2.4.6-cp314-cp314-manylinux_2_28_x86_64.whl"
+        ));
+        assert!(!is_wasi_or_pure_wheel("numpy-2.4.6.tar.gz"));
+    }
 
     #[test]
     fn platform_tags_round_trip() {

@@ -3,6 +3,7 @@
 //! This is the only place that prints. Library code reports through `Reporter`
 //! (implemented in `progress`), and errors are rendered once, here, at the edge.
 
+mod app;
 mod ci;
 mod maint;
 mod progress;
@@ -132,6 +133,18 @@ enum Command {
         #[arg(long, default_value_t = 8000)]
         port: u16,
     },
+    /// Consumers' apps: link a pyproject.toml project and its WASI wheels into a component.
+    App {
+        #[command(subcommand)]
+        action: app::AppAction,
+    },
+    /// Resolve a project's dependencies into a PEP 751 pylock.toml for the WASI runtime.
+    Lock {
+        #[command(flatten)]
+        project: app::ProjectArgs,
+    },
+    /// Run CPython 3.14 under the embedded wasmtime, with packages (`--with`), as `python`.
+    Python(app::PythonArgs),
     /// Run a `wasi:cli/command` component (such as a linked app) under the embedded wasmtime.
     Run {
         /// The component (`.wasm`).
@@ -435,6 +448,9 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             env,
             args,
         } => run_component(&component, &dirs, &env, args, &cache_dir),
+        Command::App { action } => app::app_command(action, &cli.out, &cache_dir, cli.verbose),
+        Command::Lock { project } => app::lock_command(&project, &cli.out, &cache_dir, cli.verbose),
+        Command::Python(args) => app::python_command(args, &cli.out, &cache_dir, cli.verbose),
         Command::Wrap { tool, arguments } => wrap(&tool, &arguments),
         Command::Fortran { arguments } => fortran(&arguments),
         Command::Lint {
@@ -798,6 +814,7 @@ fn run_component(
             cache_dir: Some(cache_dir.join("runtime")),
             output: wheelforge::runtime::OutputMode::Inherit,
             idle_watch: None,
+            inherit_stdin: true,
         },
     )?;
     if let Some(trap) = &output.trap {

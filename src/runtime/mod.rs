@@ -50,6 +50,9 @@ pub struct RunOptions {
     /// suite that records its progress there). The run then ends with a trap whose message
     /// contains [`IDLE_INTERRUPT`].
     pub idle_watch: Option<(PathBuf, std::time::Duration)>,
+    /// Give the guest this process's stdin (and its terminal, for a REPL); otherwise stdin
+    /// is empty.
+    pub inherit_stdin: bool,
 }
 
 /// In the trap message of a run stopped by [`RunOptions::idle_watch`].
@@ -214,6 +217,9 @@ pub(crate) fn wasi_context(
     let stderr = MemoryOutputPipe::new(64 << 20);
     let mut builder = WasiCtxBuilder::new();
     builder.args(&options.args);
+    if options.inherit_stdin {
+        builder.inherit_stdin();
+    }
     match &options.output {
         OutputMode::Capture => {
             builder.stdout(stdout.clone()).stderr(stderr.clone());

@@ -586,6 +586,7 @@ fn run_wasi_suite(
             cache_dir: Some(settings.cache_dir.join("runtime")),
             output: OutputMode::File(log.clone()),
             idle_watch: Some((dir.join("progress.jsonl"), TEST_IDLE_LIMIT)),
+            inherit_stdin: false,
         },
         count: 0,
     };

@@ -1,0 +1,414 @@
+//! Heavy tier (issue 20): from a pyproject.toml to a running component, the consumer's tool.
+//! - `wheelforge app build` resolves a project's dependencies against the index wheelforge
+//!   built (numpy, pandas, tzdata from the repository's recipes), writes a PEP 751 lock, and
+//!   links a component that the embedded wasmtime runs with no host directory: numpy's lazily
+//!   imported `fft` and `random`, pandas with tzdata's zone files;
+//! - the lock round-trips, and `--locked` fails on a changed dependency;
+//! - `wheelforge python --with numpy` runs code, the second time from its cache;
+//! - a `--stub-wasi` component of a custom world imports nothing, and runs with no imports.
+//!
+//! The index and build directories persist in the target directory (`target/tmp/app`), so a
+//! second run reuses the wheels. About 10 minutes on 2 cores from a clean clone (numpy and
+//! pandas), then about 3.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The persistent work directory with numpy, pandas and tzdata built into `dist/`.
+fn built() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("app");
+        fs_err::create_dir_all(&work).unwrap();
+        common::repository_build_all(&work, &["numpy", "pandas", "tzdata"]);
+        fs_err::canonicalize(&work).unwrap()
+    })
+}
+
+/// wheelforge with the index in `built()/dist`, a cache for `python` under `cache`.
+fn wheelforge(cache: Option<&Path>) -> Command {
+    let work = built();
+    let mut command = common::repository_wheelforge(work, &work.join("build"));
+    if let Some(cache) = cache {
+        // `python` keeps its components in the cache; the toolchain is shared by a symlink.
+        command.arg("--cache-dir").arg(cache);
+    }
+    command
+}
+
+fn all(output: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn ok(command: &mut Command) -> Output {
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{:?}\n{}", command, all(&output));
+    output
+}
+
+/// A project directory with these files.
+fn project(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = built().join("projects").join(name);
+    let _ = fs_err::remove_dir_all(&dir);
+    for (path, text) in files {
+        let path = dir.join(path);
+        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+        fs_err::write(path, text).unwrap();
+    }
+    dir
+}
+
+/// Runs a command component with no preopened directory at all.
+fn run_bare(component: &Path) -> wheelforge::runtime::RunOutput {
+    wheelforge::runtime::run_command(
+        component,
+        &wheelforge::runtime::RunOptions {
+            args: vec!["app".into()],
+            cache_dir: Some(common::toolchain_cache().join("runtime")),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+const NUMPY_MAIN: &str = r#"import numpy as np
+
+# Neither numpy.fft nor numpy.random is imported here: numpy loads them lazily, at first use.
+spectrum = np.fft.rfft(np.sin(2 * np.pi * 5 * np.arange(64) / 64))
+print("fft peak", int(np.argmax(np.abs(spectrum))), f"{np.abs(spectrum[5]):.3f}")
+rng = np.random.default_rng(12345)
+print("random", rng.integers(0, 1000, size=3).tolist())
+import importlib.metadata
+print("metadata", importlib.metadata.version("numpy"))
+"#;
+
+#[test]
+fn a_numpy_app_uses_lazily_imported_submodules_and_its_lock_is_checked() {
+    let dir = project(
+        "numpy-app",
+        &[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"numpy-app\"\nversion = \"0.1.0\"\ndependencies = [\"numpy\"]\n\n\
+                 [tool.wheelforge.app]\nmodule = \"main\"\n",
+            ),
+            ("main.py", NUMPY_MAIN),
+        ],
+    );
+    let component = dir.join("app.wasm");
+    let build = ok(wheelforge(None)
+        .args(["app", "build"])
+        .arg(&dir)
+        .arg("-o")
+        .arg(&component));
+    eprintln!("{}", all(&build));
+    let size = fs_err::metadata(&component).unwrap().len();
+    let started = std::time::Instant::now();
+    let run = run_bare(&component);
+    eprintln!(
+        "numpy app: {:.1} MiB, first run {:.2} s",
+        size as f64 / 1048576.0,
+        started.elapsed().as_secs_f64()
+    );
+    let started = std::time::Instant::now();
+    let again = run_bare(&component);
+    eprintln!(
+        "numpy app: cached run {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(again.stdout, run.stdout);
+    assert_eq!(
+        run.exit_code,
+        0,
+        "{}\n{:?}",
+        String::from_utf8_lossy(&run.stderr),
+        run.trap
+    );
+    // The seeded generator's draws, as numpy gives them natively.
+    let native = Command::new("python3")
+        .args(["-c", "import numpy as np; print(np.random.default_rng(12345).integers(0, 1000, size=3).tolist())"])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string());
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.starts_with("fft peak 5 32.000\nrandom ["),
+        "{stdout}"
+    );
+    if let Some(native) = native {
+        assert!(
+            stdout.contains(&format!("random {native}\n")),
+            "{stdout} vs native {native}"
+        );
+    }
+    assert!(stdout.ends_with("metadata 2.4.6\n"), "{stdout}");
+
+    // The lock: PEP 751, with the wheel's hash, and read back by `--locked`.
+    let lock_path = dir.join("pylock.toml");
+    let lock = wheelforge::app::lockfile::read(&lock_path).unwrap();
+    let numpy = lock.packages.iter().find(|p| p.name == "numpy").unwrap();
+    let wheel = &numpy.wheels[0];
+    assert_eq!(wheel.name, "numpy-2.4.6-cp314-cp314-wasi_0_2_wasm32.whl");
+    let file = dir.join(wheel.path.as_ref().unwrap());
+    assert_eq!(
+        wheelforge::digest::sha256_file(&file).unwrap(),
+        wheel.hashes.sha256
+    );
+    let text = fs_err::read_to_string(&lock_path).unwrap();
+    ok(wheelforge(None).args(["lock", "--locked"]).arg(&dir));
+    assert_eq!(
+        fs_err::read_to_string(&lock_path).unwrap(),
+        text,
+        "--locked leaves the lock as it is"
+    );
+    ok(wheelforge(None)
+        .args(["app", "build", "--locked"])
+        .arg(&dir)
+        .arg("-o")
+        .arg(&component));
+
+    // A changed dependency: `--locked` refuses, naming it; `lock` updates the lock.
+    fs_err::write(
+        dir.join("pyproject.toml"),
+        "[project]\nname = \"numpy-app\"\nversion = \"0.1.0\"\ndependencies = [\"numpy\", \"six\"]\n\n\
+         [tool.wheelforge.app]\nmodule = \"main\"\n",
+    )
+    .unwrap();
+    let refused = wheelforge(None)
+        .args(["app", "build", "--locked"])
+        .arg(&dir)
+        .arg("-o")
+        .arg(&component)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let message = all(&refused);
+    assert!(
+        message.contains("pylock.toml is out of date: the project now requires `six`"),
+        "{message}"
+    );
+    assert_eq!(
+        fs_err::read_to_string(&lock_path).unwrap(),
+        text,
+        "a refused --locked run writes nothing"
+    );
+    ok(wheelforge(None).arg("lock").arg(&dir));
+    let updated = wheelforge::app::lockfile::read(&lock_path).unwrap();
+    assert!(
+        updated.packages.iter().any(|p| p.name == "six"),
+        "{updated:?}"
+    );
+    ok(wheelforge(None).args(["lock", "--locked"]).arg(&dir));
+}
+
+#[test]
+fn a_pandas_app_formats_a_paris_date_range_with_no_host_mount() {
+    let dir = project(
+        "pandas-app",
+        &[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"pandas-app\"\nversion = \"0.1.0\"\ndependencies = [\"pandas\", \"tzdata\"]\n\n\
+                 [tool.wheelforge.app]\nscript = \"paris.py\"\n",
+            ),
+            (
+                "paris.py",
+                "import pandas as pd\n\
+                 days = pd.date_range(\"2026-03-28\", periods=3, freq=\"D\", tz=\"Europe/Paris\")\n\
+                 for day in days:\n    print(day.isoformat(), day.tzname())\n",
+            ),
+        ],
+    );
+    let component = dir.join("app.wasm");
+    ok(wheelforge(None)
+        .args(["app", "build"])
+        .arg(&dir)
+        .arg("-o")
+        .arg(&component));
+    let run = run_bare(&component);
+    assert_eq!(
+        run.exit_code,
+        0,
+        "{}\n{:?}",
+        String::from_utf8_lossy(&run.stderr),
+        run.trap
+    );
+    // The clocks change on 29 March 2026: CET to CEST, from tzdata's zone file.
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "2026-03-28T00:00:00+01:00 CET\n2026-03-29T00:00:00+01:00 CET\n2026-03-30T00:00:00+02:00 CEST\n"
+    );
+}
+
+/// A cache directory of its own for `python`, sharing the tests' toolchain.
+fn python_cache() -> PathBuf {
+    let cache = built().join("python-cache");
+    let _ = fs_err::remove_dir_all(&cache);
+    fs_err::create_dir_all(&cache).unwrap();
+    let shared = common::toolchain_cache();
+    for entry in fs_err::read_dir(&shared).unwrap().flatten() {
+        let name = entry.file_name();
+        std::os::unix::fs::symlink(entry.path(), cache.join(&name)).unwrap();
+    }
+    // `python`'s own components are not shared.
+    let _ = fs_err::remove_file(cache.join("python"));
+    cache
+}
+
+#[test]
+fn python_with_numpy_runs_code_and_a_second_run_comes_from_the_cache() {
+    let cache = python_cache();
+    let code = "import numpy as np, sys; print(np.linalg.det(np.array([[2.0, 1.0], [1.0, 3.0]])).round(6), sys.argv[1:])";
+    let timed = |label: &str| {
+        let started = std::time::Instant::now();
+        let output =
+            ok(wheelforge(Some(&cache)).args(["python", "--with", "numpy", "-c", code, "a", "b"]));
+        eprintln!(
+            "python --with numpy, {label}: {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert_eq!(timed("first run"), "5.0 ['a', 'b']\n");
+    let components: Vec<PathBuf> = walk(&cache.join("python"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+        .collect();
+    assert_eq!(components.len(), 1, "{components:?}");
+    let modified = fs_err::metadata(&components[0])
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(timed("second run"), "5.0 ['a', 'b']\n");
+    assert_eq!(
+        fs_err::metadata(&components[0])
+            .unwrap()
+            .modified()
+            .unwrap(),
+        modified,
+        "the second run links nothing"
+    );
+
+    // Stdin is the program when there is no terminal; a failure's status reaches the shell.
+    let mut child = wheelforge(Some(&cache))
+        .args(["python", "--with", "numpy"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"import numpy\nprint(numpy.arange(4).sum())\n")
+        .unwrap();
+    let piped = child.wait_with_output().unwrap();
+    assert!(piped.status.success());
+    assert_eq!(String::from_utf8_lossy(&piped.stdout), "6\n");
+    let failed = wheelforge(Some(&cache))
+        .args(["python", "--with", "numpy", "-c", "raise ValueError('no')"])
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(all(&failed).contains("ValueError: no"), "{}", all(&failed));
+
+    // The sandbox: a preopened directory is visible, the rest of the host is not.
+    let shared = tempfile::tempdir().unwrap();
+    fs_err::write(shared.path().join("in.txt"), "41").unwrap();
+    let dir = format!("{}::/data", shared.path().display());
+    let output = ok(wheelforge(Some(&cache)).args(["python", "--with", "numpy", "--dir", &dir, "-c",
+        "import os; print(int(open('/data/in.txt').read()) + 1, os.path.exists('/etc/passwd'), os.path.exists('/root'))"]));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "42 False False\n");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = fs_err::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_stub_wasi_component_of_a_custom_world_imports_nothing() {
+    let dir = project(
+        "calc",
+        &[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"calc\"\nversion = \"0.1.0\"\ndependencies = []\n\n\
+                 [tool.wheelforge.app]\nwit = \"wit\"\nworld = \"calc\"\nmodule = \"calc_app\"\n",
+            ),
+            (
+                "wit/calc.wit",
+                "package demo:calc;\n\nworld calc {\n    export add: func(a: s32, b: s32) -> s32;\n    export greet: func(name: string) -> string;\n}\n",
+            ),
+            (
+                "calc_app.py",
+                "import json\nimport wit_world\n\n\
+                 class WitWorld(wit_world.WitWorld):\n    \
+                 def add(self, a: int, b: int) -> int:\n        return a + b\n\n    \
+                 def greet(self, name: str) -> str:\n        \
+                 # json's encoder was not imported at link time: it comes from the packed files.\n        \
+                 import json.encoder\n        return json.encoder.JSONEncoder().encode({'hello': name})\n",
+            ),
+        ],
+    );
+    let component = dir.join("calc.wasm");
+    ok(wheelforge(None)
+        .args(["app", "build", "--stub-wasi"])
+        .arg(&dir)
+        .arg("-o")
+        .arg(&component));
+    let engine = wasmtime::Engine::new(wasmtime::Config::new().wasm_component_model(true)).unwrap();
+    let loaded = wasmtime::component::Component::from_file(&engine, &component).unwrap();
+    let imports: Vec<String> = loaded
+        .component_type()
+        .imports(&engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    assert_eq!(
+        imports,
+        Vec::<String>::new(),
+        "a --stub-wasi component imports nothing"
+    );
+    let exports: Vec<String> = loaded
+        .component_type()
+        .exports(&engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    assert!(exports.contains(&"add".to_string()), "{exports:?}");
+
+    // Instantiated with no host functions at all.
+    let linker = wasmtime::component::Linker::<()>::new(&engine);
+    let mut store = wasmtime::Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &loaded).unwrap();
+    let add = instance
+        .get_typed_func::<(i32, i32), (i32,)>(&mut store, "add")
+        .unwrap();
+    assert_eq!(add.call(&mut store, (2, 40)).unwrap(), (42,));
+    add.post_return(&mut store).unwrap();
+    let greet = instance
+        .get_typed_func::<(&str,), (String,)>(&mut store, "greet")
+        .unwrap();
+    assert_eq!(
+        greet.call(&mut store, ("wasi",)).unwrap().0,
+        "{\"hello\": \"wasi\"}"
+    );
+}
