@@ -37,6 +37,8 @@ _INDEX_NAME = "_wheelforge_vfs.json"
 _BLOB_NAME = "_wheelforge_vfs.bin"
 
 _files = {}
+_extra = {}
+_absent = set()
 _dirs = {}
 _blob = b""
 _mtime = 0
@@ -94,9 +96,14 @@ def _lookup(path):
     entry = _files.get(key)
     if entry is not None:
         return ("file", entry)
+    data = _extra.get(key)
+    if data is not None:
+        return ("file", (0, len(data), -2))
     names = _dirs.get(key)
     if names is not None:
         return ("dir", names)
+    if _absent and any(key == absent or key.startswith(absent + "/") for absent in _absent):
+        return ("absent", None)
     return None
 
 
@@ -106,9 +113,13 @@ def read(path):
     if found is None:
         raise FileNotFoundError(errno.ENOENT, "No such file or directory", os.fspath(path))
     kind, entry = found
+    if kind == "absent":
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", os.fspath(path))
     if kind == "dir":
         raise IsADirectoryError(errno.EISDIR, "Is a directory", os.fspath(path))
     offset, size, stored = entry
+    if stored == -2:
+        return _extra[_normalize(path)]
     if stored == -1:
         raise PermissionError(
             errno.EACCES,
@@ -120,6 +131,8 @@ def read(path):
 
 
 def _stat_result(kind, entry, key):
+    if kind == "absent":
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", key)
     if kind == "dir":
         mode, size = _stat.S_IFDIR | 0o555, 4096
     else:
@@ -157,6 +170,8 @@ def listdir(path="."):
     if found is None:
         return _real["listdir"](path)
     kind, names = found
+    if kind == "absent":
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", os.fspath(path))
     if kind != "dir":
         raise NotADirectoryError(errno.ENOTDIR, "Not a directory", os.fspath(path))
     if isinstance(path, bytes):
@@ -224,6 +239,8 @@ def scandir(path="."):
     if found is None:
         return _real["scandir"](path)
     kind, names = found
+    if kind == "absent":
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", os.fspath(path))
     if kind != "dir":
         raise NotADirectoryError(errno.ENOTDIR, "Not a directory", os.fspath(path))
     key = _normalize(path)
@@ -235,7 +252,7 @@ def access(path, mode, *, dir_fd=None, effective_ids=False, follow_symlinks=True
     if dir_fd is None:
         found = _lookup(path)
         if found is not None:
-            return not (mode & os.W_OK)
+            return found[0] != "absent" and not (mode & os.W_OK)
     return _real["access"](
         path, mode, dir_fd=dir_fd, effective_ids=effective_ids, follow_symlinks=follow_symlinks
     )
@@ -254,6 +271,8 @@ def open(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None,
     if opener is None and not isinstance(file, int):
         found = _lookup(file)
         if found is not None:
+            if found[0] == "absent" and not any(flag in mode for flag in "wax+"):
+                raise FileNotFoundError(errno.ENOENT, "No such file or directory", os.fspath(file))
             if any(flag in mode for flag in "wax+"):
                 raise OSError(errno.EROFS, "Read-only file system (a file packed into the component)", os.fspath(file))
             name = os.fspath(file)
@@ -272,11 +291,48 @@ def open_code(path):
     return _real["open_code"](path)
 
 
+def _capture_path_entries():
+    """The `sys.path` directories that are not in the archive (componentize-py's own: the
+    generated bindings, its bundled modules), read now, so that no import at run time asks
+    the host's file system (in a `--stub-wasi` component, any WASI call traps)."""
+    for entry in list(sys.path):
+        # `/<n>` are the `-p` directories: the packed ones are in the archive, and one that is
+        # not (componentize-py appends the site-packages of the Python it finds) is not the
+        # app's.
+        if not entry.startswith("/") or entry in _dirs:
+            continue
+        if entry[1:].isdigit():
+            sys.path.remove(entry)
+            continue
+        try:
+            _real["stat"](entry)
+        except OSError:
+            # Absent now, absent at run time: answered without asking the host.
+            _absent.add(entry)
+            continue
+        for directory, names, files in os.walk(entry):
+            names[:] = sorted(name for name in names if name != "__pycache__")
+            _dirs[directory] = sorted(names + files)
+            for name in files:
+                path = directory.rstrip("/") + "/" + name
+                try:
+                    with _real["open"](path, "rb") as file:
+                        _extra[path] = file.read()
+                except OSError:
+                    pass
+        parent, _, name = entry.rstrip("/").rpartition("/")
+        listing = _dirs.setdefault(parent or "/", [])
+        if name not in listing:
+            listing.append(name)
+            listing.sort()
+
+
 def install():
     """Loads the archive and wraps the os, io and import layers (once)."""
     if _files:
         return
     _load()
+    _capture_path_entries()
     for module in (os, posix):
         module.stat = stat
         module.lstat = lstat

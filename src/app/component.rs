@@ -23,6 +23,12 @@ pub const DEPS_GUEST: &str = "/2";
 /// The generated entry module.
 pub const ENTRY_MODULE: &str = "_wheelforge_app";
 
+/// The digest of what wheelforge adds to every app (the file-system module and the entry's
+/// code): part of a cached component's key, so that a new wheelforge links anew.
+pub fn bootstrap_digest() -> String {
+    crate::digest::sha256_hex(format!("{}\n{RUN_COMMAND}", super::vfs::MODULE).as_bytes())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ComponentError {
     #[error("componentize-py could not link the app:\n{tail}\n  help: a module that fails to import while linking (a preload) shows its traceback above; set [tool.wheelforge.app] preload to leave it out; the full log is {log}", log = log.display())]
@@ -77,8 +83,12 @@ def _run(main):
         main()
     except SystemExit as error:
         status = _exit_status(error)
-    except BaseException:
-        traceback.print_exc()
+    except BaseException as error:
+        # As `python` prints it: from the program's first frame, not wheelforge's.
+        frames = error.__traceback__
+        while frames is not None and frames.tb_frame.f_code.co_filename == __file__:
+            frames = frames.tb_next
+        traceback.print_exception(type(error), error, frames)
         status = 1
     else:
         status = 0
@@ -149,8 +159,15 @@ pub fn entry_source(plan: &LinkPlan) -> String {
     source
 }
 
-/// Links the component: `entry_dir` holds the packed archive (`vfs::pack`) and gets the entry
-/// module; `source` and `deps` are the app's modules and the installed wheels.
+/// Writes the entry module into `entry_dir` (before packing, so that tracebacks show its
+/// lines).
+pub fn write_entry(plan: &LinkPlan, entry_dir: &Path) -> Result<(), ComponentError> {
+    let path = entry_dir.join(format!("{ENTRY_MODULE}.py"));
+    fs_err::write(&path, entry_source(plan)).map_err(|source| ComponentError::Io { path, source })
+}
+
+/// Links the component: `entry_dir` holds the entry module (`write_entry`) and the packed
+/// archive (`vfs::pack`); `source` and `deps` are the app's modules and the installed wheels.
 pub fn link(
     toolchain: &WasiToolchain,
     plan: &LinkPlan,
@@ -164,11 +181,6 @@ pub fn link(
         let path = path.to_path_buf();
         move |source| ComponentError::Io { path, source }
     };
-    fs_err::write(
-        entry_dir.join(format!("{ENTRY_MODULE}.py")),
-        entry_source(plan),
-    )
-    .map_err(io(entry_dir))?;
     let (wit, world) = match &plan.entry {
         Entry::World { wit, world, .. } => (wit.clone(), world.clone()),
         _ => {

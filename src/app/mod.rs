@@ -346,6 +346,7 @@ fn link_locked(
         fs_err::remove_dir_all(&entry_dir).map_err(io(&entry_dir))?;
     }
     fs_err::create_dir_all(&entry_dir).map_err(io(&entry_dir))?;
+    component::write_entry(&plan, &entry_dir)?;
     let trees = component::trees(toolchain, &entry_dir, source, &deps, exclude);
     let packed = vfs::pack(&trees, &entry_dir)?;
     reporter.message(subject, "link (componentize-py)");

@@ -103,7 +103,15 @@ pub fn prepare(settings: &PythonSettings, reporter: &dyn Reporter) -> Result<Pre
         lockfile::write(&lock_path, &lock)?;
         lock
     };
-    let digest = lock.digest();
+    // The component's key: the lock, and what wheelforge links around it.
+    let digest = crate::digest::sha256_hex(
+        format!(
+            "{}\n{}",
+            lock.digest(),
+            super::component::bootstrap_digest()
+        )
+        .as_bytes(),
+    );
     let component = root.join(&digest).join("python.wasm");
     if component.is_file() {
         return Ok(Prepared {
