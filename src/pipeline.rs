@@ -654,6 +654,7 @@ impl RecipeJob<'_> {
                 plan_json: self.plan.to_json(),
                 extension_suffix: self.wasi.map(|wasi| wasi.target.ext_suffix.clone()),
                 keep_debug: self.loaded.recipe.build.keep_debug,
+                eager_imports: &self.loaded.recipe.build.eager_imports,
                 timestamp,
             },
         )

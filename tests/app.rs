@@ -7,9 +7,8 @@
 //! - `wheelforge python --with numpy` runs code, the second time from its cache;
 //! - a `--stub-wasi` component of a custom world imports nothing, and runs with no imports.
 //!
-//! The index and build directories persist in the target directory (`target/tmp/app`), so a
-//! second run reuses the wheels. About 10 minutes on 2 cores from a clean clone (numpy and
-//! pandas), then about 3.
+//! The index and build directories persist in the target directory (`target/tmp/scientific`,
+//! shared with tests/pandas.rs), so the wheels are built once.
 
 mod common;
 
@@ -17,25 +16,27 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-/// The persistent work directory with numpy, pandas and tzdata built into `dist/`.
+/// The persistent work directory with numpy, pandas and tzdata built into `dist/` (shared
+/// with tests/pandas.rs).
 fn built() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("app");
-        fs_err::create_dir_all(&work).unwrap();
-        common::repository_build_all(&work, &["numpy", "pandas", "tzdata"]);
-        fs_err::canonicalize(&work).unwrap()
-    })
+    BUILT.get_or_init(|| common::scientific_index().0)
 }
 
-/// wheelforge with the index in `built()/dist`, a cache for `python` under `cache`.
+/// wheelforge with the index in `built()/dist` and the tests' toolchain cache, or `cache`
+/// (for `python`'s own components).
 fn wheelforge(cache: Option<&Path>) -> Command {
     let work = built();
-    let mut command = common::repository_wheelforge(work, &work.join("build"));
-    if let Some(cache) = cache {
-        // `python` keeps its components in the cache; the toolchain is shared by a symlink.
-        command.arg("--cache-dir").arg(cache);
-    }
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wheelforge"));
+    command
+        .arg("--recipes")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("recipes"))
+        .arg("--out")
+        .arg(work.join("dist"))
+        .arg("--build-dir")
+        .arg(work.join("build"))
+        .arg("--cache-dir")
+        .arg(cache.map_or_else(common::toolchain_cache, Path::to_path_buf));
     command
 }
 
@@ -403,12 +404,119 @@ fn a_stub_wasi_component_of_a_custom_world_imports_nothing() {
         .get_typed_func::<(i32, i32), (i32,)>(&mut store, "add")
         .unwrap();
     assert_eq!(add.call(&mut store, (2, 40)).unwrap(), (42,));
-    add.post_return(&mut store).unwrap();
     let greet = instance
         .get_typed_func::<(&str,), (String,)>(&mut store, "greet")
         .unwrap();
     assert_eq!(
         greet.call(&mut store, ("wasi",)).unwrap().0,
         "{\"hello\": \"wasi\"}"
+    );
+}
+
+#[test]
+fn a_dependency_without_a_wasi_wheel_is_named_and_a_bad_requirement_located() {
+    let dir = project(
+        "missing",
+        &[(
+            "pyproject.toml",
+            "[project]\nname = \"missing\"\nversion = \"0.1.0\"\ndependencies = [\"six\", \"wf-no-such-project\"]\n\n\
+             [tool.wheelforge.app]\nscript = \"main.py\"\n",
+        )],
+    );
+    let failed = wheelforge(None).arg("lock").arg(&dir).output().unwrap();
+    assert!(!failed.status.success());
+    let message = all(&failed);
+    assert!(
+        message.contains("no WASI wheel for wf-no-such-project in"),
+        "{message}"
+    );
+    assert!(
+        message.contains("help: build it (`wheelforge build NAME`"),
+        "{message}"
+    );
+    assert!(
+        !dir.join("pylock.toml").exists(),
+        "a failed resolution writes no lock"
+    );
+
+    fs_err::write(
+        dir.join("pyproject.toml"),
+        "[project]\nname = \"missing\"\ndependencies = [\n  \"six\",\n  \"numpy >>> 2\",\n]\n",
+    )
+    .unwrap();
+    let failed = wheelforge(None).arg("lock").arg(&dir).output().unwrap();
+    let message = all(&failed);
+    assert!(
+        message.contains("pyproject.toml:4:3: not a PEP 508 requirement"),
+        "{message}"
+    );
+}
+
+/// The stock path: pip from `wheelforge serve`, the consumer's own componentize-py app that
+/// imports only `numpy` and `pandas`, run with no mount. The recipes' `build.eager-imports`
+/// put numpy's lazily loaded submodules and pandas' formatters into the component.
+#[test]
+fn stock_componentize_py_gets_the_lazily_loaded_submodules_from_the_wheels() {
+    let work = built();
+    let consumer = work.join("stock-consumer");
+    let _ = fs_err::remove_dir_all(&consumer);
+    let deps = consumer.join("deps");
+    let python = common::consumer_python_with_recent_pip(&work.join("consumer-pip"));
+    common::consumer_install_served(
+        wheelforge(None),
+        &python,
+        &deps,
+        &["numpy", "pandas"],
+        &["numpy-2.4.6", "pandas-3.1.1"],
+    );
+    let toolchain = wheelforge::toolchain::install::ensure(
+        &common::toolchain_cache(),
+        &wheelforge::reporter::SilentReporter,
+    )
+    .unwrap();
+    let run = common::consumer_link_and_run(
+        &toolchain,
+        &consumer,
+        &deps,
+        "import numpy as np\nimport pandas as pd\nfrom wit_world import exports\n\n\
+         class Run(exports.Run):\n    def run(self) -> None:\n        \
+         print('fft', np.fft.rfft(np.ones(8))[0].real, 'random', np.random.default_rng(7).integers(0, 10, 3).tolist())\n        \
+         frame = pd.DataFrame({'a': [1, 2], 'b': [3.5, 4.5]})\n        \
+         print(frame)\n        \
+         print(frame.to_csv(index=False).strip().replace(chr(10), ' | '))\n        \
+         print(frame.stack().to_dict())\n",
+    );
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(
+        run.exit_code,
+        0,
+        "{stdout}\n{}\n{:?}",
+        String::from_utf8_lossy(&run.stderr),
+        run.trap
+    );
+    let native_random = Command::new("python3")
+        .args([
+            "-c",
+            "import numpy as np; print(np.random.default_rng(7).integers(0, 10, 3).tolist())",
+        ])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string());
+    assert!(stdout.starts_with("fft 8.0 random ["), "{stdout}");
+    if let Some(native) = native_random {
+        assert!(
+            stdout.starts_with(&format!("fft 8.0 random {native}\n")),
+            "{stdout} vs {native}"
+        );
+    }
+    assert!(
+        stdout.contains("   a    b\n0  1  3.5\n1  2  4.5\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("a,b | 1,3.5 | 2,4.5\n"), "{stdout}");
+    assert!(
+        stdout.contains("{(0, 'a'): 1.0, (0, 'b'): 3.5, (1, 'a'): 2.0, (1, 'b'): 4.5}"),
+        "{stdout}"
     );
 }

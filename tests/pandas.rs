@@ -26,26 +26,25 @@ fn wheelforge(work: &Path) -> Command {
     common::repository_wheelforge(work, &work.join("build"))
 }
 
-/// The work directory where `wheelforge build pandas` ran, once for this test binary.
+/// The work directory where `wheelforge build` of numpy, pandas and tzdata ran, once for this
+/// test binary. It persists in the target directory and is shared with tests/app.rs
+/// ([`common::scientific_index`]): the second binary finds the wheels up to date.
 fn built() -> &'static Path {
-    static BUILT: OnceLock<tempfile::TempDir> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let work = tempfile::tempdir().unwrap();
-            let stdout = common::repository_build(work.path(), "pandas");
-            // numpy first (the host requirement), then pandas, into one index.
-            let packages = work.path().join("dist/packages");
-            for wheel in [
-                "numpy-2.4.6-cp314-cp314-wasi_0_2_wasm32.whl",
-                "pandas-3.1.1-cp314-cp314-wasi_0_2_wasm32.whl",
-                "python_dateutil-2.9.0.post0-py3-none-any.whl",
-                "six-1.17.0-py3-none-any.whl",
-            ] {
-                assert!(packages.join(wheel).is_file(), "{wheel}\n{stdout}");
-            }
-            work
-        })
-        .path()
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let (work, stdout) = common::scientific_index();
+        // numpy first (the host requirement), then pandas, into one index.
+        let packages = work.join("dist/packages");
+        for wheel in [
+            "numpy-2.4.6-cp314-cp314-wasi_0_2_wasm32.whl",
+            "pandas-3.1.1-cp314-cp314-wasi_0_2_wasm32.whl",
+            "python_dateutil-2.9.0.post0-py3-none-any.whl",
+            "six-1.17.0-py3-none-any.whl",
+        ] {
+            assert!(packages.join(wheel).is_file(), "{wheel}\n{stdout}");
+        }
+        work
+    })
 }
 
 fn run_ok(command: &mut Command) -> String {

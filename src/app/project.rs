@@ -286,11 +286,14 @@ pub fn load(dir: &Path) -> Result<Project, ProjectError> {
     })
 }
 
+/// Checks a list of requirements, each at its span.
+type CheckRequirements<'a> = dyn Fn(&[Spanned<String>]) -> Result<Vec<String>, ProjectError> + 'a;
+
 fn expand_group(
     groups: &BTreeMap<String, Vec<Spanned<GroupEntry>>>,
     name: &str,
     seen: &mut Vec<String>,
-    check: &dyn Fn(&[Spanned<String>]) -> Result<Vec<String>, ProjectError>,
+    check: &CheckRequirements<'_>,
     invalid: &dyn Fn(usize, String, &str) -> ProjectError,
 ) -> Result<Vec<String>, ProjectError> {
     seen.push(name.to_string());

@@ -53,8 +53,9 @@ pub struct Tree {
 /// What was packed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Packed {
+    /// Files packed (extension modules, listed without their bytes, are not counted).
     pub files: usize,
-    /// The files' sizes.
+    /// The packed files' sizes.
     pub bytes: u64,
     /// The archive's size (what the component carries).
     pub stored: u64,
@@ -161,13 +162,13 @@ pub fn pack(trees: &[Tree], out_dir: &Path) -> Result<Packed, VfsError> {
             }
             let data = fs_err::read(entry.path()).map_err(io(entry.path()))?;
             let size = data.len() as u64;
-            packed.files += 1;
-            packed.bytes += size;
             let offset = blob.len() as u64;
             if crate::wheel::repair::is_dylink_module(&data) {
                 files.insert(guest, (offset, size, -1));
                 continue;
             }
+            packed.files += 1;
+            packed.bytes += size;
             let mut encoder =
                 flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
             encoder.write_all(&data).map_err(io(entry.path()))?;

@@ -45,7 +45,17 @@ impl BarReporter {
             .clone()
     }
 
+    /// Removes the bars and stops their ticking (before a guest takes the terminal).
     pub fn clear(&self) {
+        for bar in self
+            .bars
+            .lock()
+            .expect("not poisoned")
+            .drain()
+            .map(|(_, bar)| bar)
+        {
+            bar.finish_and_clear();
+        }
         let _ = self.multi.clear();
     }
 }

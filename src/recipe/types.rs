@@ -418,6 +418,13 @@ pub struct Build {
     /// package, which the build also imports, to `requirements.build` at its version).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<String>,
+    /// Submodules the package imports lazily (`numpy.fft`) that its `__init__.py` imports at
+    /// package import under WASI (`sys.platform == "wasi"`), added by the repair stage. A
+    /// component linked by componentize-py holds only the modules imported while it links, so
+    /// a consumer's `import numpy` then brings them along; elsewhere nothing changes
+    /// (docs/consumers.md, "The stock path").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub eager_imports: Vec<String>,
 }
 
 impl Build {

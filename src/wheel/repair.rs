@@ -31,6 +31,8 @@ pub struct RepairOptions<'a> {
     pub extension_suffix: Option<String>,
     /// Keep the extension modules' DWARF (`build.keep-debug`); else it is stripped.
     pub keep_debug: bool,
+    /// `build.eager-imports`: submodules imported at package import under WASI.
+    pub eager_imports: &'a [String],
     pub timestamp: zip::DateTime,
 }
 
@@ -97,6 +99,7 @@ pub fn repair(
     }
 
     let mut entries = entries;
+    add_eager_imports(&mut entries, options.eager_imports, backend_wheel)?;
     let mut tag = options.tag.clone();
     if !tag.is_pure() {
         let suffix = options.extension_suffix.as_deref().unwrap_or("");
@@ -302,6 +305,55 @@ fn check_extension_modules(entries: &[WheelEntry], suffix: &str) -> Result<(), W
     Ok(())
 }
 
+/// What `build.eager-imports` appends to a package's `__init__.py`. `importlib.import_module`
+/// binds no name in the package's namespace (an `import numpy.fft` there would add
+/// `numpy.numpy`).
+pub fn eager_import_block(modules: &[&str]) -> String {
+    let mut block = String::from(
+        "\n\n# Added by wheelforge (the recipe's build.eager-imports). Under WASI, a component\n\
+         # linked by componentize-py holds only the modules imported while it links, and this\n\
+         # package imports these lazily: importing them here puts them in the component.\n\
+         import sys as _wheelforge_sys\n\
+         if _wheelforge_sys.platform == \"wasi\":\n    import importlib as _wheelforge_importlib\n",
+    );
+    for module in modules {
+        block.push_str(&format!(
+            "    _wheelforge_importlib.import_module({module:?})\n"
+        ));
+    }
+    block.push_str("    del _wheelforge_importlib\ndel _wheelforge_sys\n");
+    block
+}
+
+/// Appends the eager-import block to each named package's `__init__.py`.
+fn add_eager_imports(
+    entries: &mut [WheelEntry],
+    modules: &[String],
+    wheel: &Path,
+) -> Result<(), WheelError> {
+    let mut by_package: std::collections::BTreeMap<&str, Vec<&str>> =
+        std::collections::BTreeMap::new();
+    for module in modules {
+        let top = module.split('.').next().unwrap_or(module);
+        by_package.entry(top).or_default().push(module);
+    }
+    for (package, listed) in by_package {
+        let init = format!("{package}/__init__.py");
+        let entry =
+            entries
+                .iter_mut()
+                .find(|e| e.path == init)
+                .ok_or_else(|| WheelError::Missing {
+                    path: wheel.to_path_buf(),
+                    what: format!("{init} (build.eager-imports names {})", listed.join(", ")),
+                })?;
+        entry
+            .data
+            .extend_from_slice(eager_import_block(&listed).as_bytes());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,9 +391,37 @@ mod tests {
                 plan_json: b"{}".to_vec(),
                 extension_suffix: None,
                 keep_debug: false,
+                eager_imports: &[],
                 timestamp: zip::DateTime::default(),
             },
         )
+    }
+
+    #[test]
+    fn eager_imports_are_appended_to_the_packages_init_under_a_wasi_guard() {
+        let mut entries = vec![WheelEntry {
+            path: "numpy/__init__.py".into(),
+            data: b"x = 1\n".to_vec(),
+            executable: false,
+        }];
+        let modules = ["numpy.fft".to_string(), "numpy.random".to_string()];
+        add_eager_imports(&mut entries, &modules, Path::new("w.whl")).unwrap();
+        let text = String::from_utf8(entries[0].data.clone()).unwrap();
+        assert!(text.starts_with("x = 1\n"), "{text}");
+        assert!(
+            text.contains("if _wheelforge_sys.platform == \"wasi\":"),
+            "{text}"
+        );
+        assert!(text.contains("_wheelforge_importlib.import_module(\"numpy.fft\")\n    _wheelforge_importlib.import_module(\"numpy.random\")"), "{text}");
+        let missing =
+            add_eager_imports(&mut entries, &["pandas.io".to_string()], Path::new("w.whl"))
+                .unwrap_err();
+        assert!(
+            missing
+                .to_string()
+                .contains("pandas/__init__.py (build.eager-imports names pandas.io)"),
+            "{missing}"
+        );
     }
 
     /// Issue 16: a backend's `2.0.0-rc1` was refused for a recipe's `2.0.0rc1`.
@@ -446,6 +526,7 @@ mod tests {
                 plan_json: b"{}".to_vec(),
                 extension_suffix: Some(".cpython-314-wasm32-wasi.so".into()),
                 keep_debug: false,
+                eager_imports: &[],
                 timestamp: zip::DateTime::default(),
             },
         )

@@ -147,6 +147,18 @@ pub fn repository_build_all(work: &Path, recipes: &[&str]) -> String {
     stdout
 }
 
+/// The persistent index of numpy, pandas and tzdata built from the repository's recipes
+/// (`target/tmp/scientific`), shared by tests/pandas.rs and tests/app.rs: the binary that runs
+/// second finds the wheels up to date. Returns the directory and the build's stdout.
+#[allow(dead_code)]
+pub fn scientific_index() -> (PathBuf, String) {
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scientific");
+    fs_err::create_dir_all(&work).unwrap();
+    let work = fs_err::canonicalize(&work).unwrap();
+    let stdout = repository_build_all(&work, &["numpy", "pandas", "tzdata"]);
+    (work, stdout)
+}
+
 /// Checks a `wheelforge test` pytest report (`<build>/<name>/test/pytest/report.json`): more
 /// than `min_native` tests passed natively, and at least `ratio` of them under WASI. `log` is
 /// shown when it fails.
