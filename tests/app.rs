@@ -520,3 +520,69 @@ fn stock_componentize_py_gets_the_lazily_loaded_submodules_from_the_wheels() {
         "{stdout}"
     );
 }
+
+/// `--index-url`: real pip against `wheelforge serve` on 127.0.0.1. The lock records each
+/// wheel's URL, index and SHA-256, and the install from it checks them.
+#[test]
+fn a_lock_against_a_served_index_records_urls_and_hashes() {
+    let dir = project(
+        "served",
+        &[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"served\"\nversion = \"0.1.0\"\ndependencies = [\"python-dateutil\"]\n\n\
+                 [tool.wheelforge.app]\nscript = \"main.py\"\n",
+            ),
+            (
+                "main.py",
+                "import dateutil.parser, six\nprint(dateutil.parser.parse('2026-12-07T10:30').isoformat(), six.PY3)\n",
+            ),
+        ],
+    );
+    let mut serve = wheelforge(None);
+    serve.args(["serve", "--port", "0"]);
+    let (mut server, url) = common::serve(serve);
+    let component = dir.join("app.wasm");
+    let build = wheelforge(None)
+        .args(["app", "build", "--index-url", &url])
+        .arg(&dir)
+        .arg("-o")
+        .arg(&component)
+        .output()
+        .unwrap();
+    let locked = wheelforge(None)
+        .args(["app", "build", "--locked", "--index-url", &url])
+        .arg(&dir)
+        .arg("-o")
+        .arg(&component)
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(build.status.success(), "{}", all(&build));
+    assert!(locked.status.success(), "{}", all(&locked));
+    let lock = wheelforge::app::lockfile::read(&dir.join("pylock.toml")).unwrap();
+    assert_eq!(lock.tool.wheelforge.index, url);
+    let names: Vec<&str> = lock.packages.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["python-dateutil", "six"]);
+    for package in &lock.packages {
+        let wheel = &package.wheels[0];
+        assert_eq!(package.index.as_deref(), Some(url.as_str()));
+        let wheel_url = wheel.url.as_deref().unwrap();
+        assert!(
+            wheel_url.starts_with("http://127.0.0.1:") && wheel_url.ends_with(&wheel.name),
+            "{wheel_url}"
+        );
+        let file = built().join("dist/packages").join(&wheel.name);
+        assert_eq!(
+            wheelforge::digest::sha256_file(&file).unwrap(),
+            wheel.hashes.sha256
+        );
+    }
+    let run = run_bare(&component);
+    assert_eq!(run.exit_code, 0, "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "2026-12-07T10:30:00 True\n"
+    );
+}
