@@ -27,17 +27,8 @@ fn built() -> &'static Path {
 /// (for `python`'s own components).
 fn wheelforge(cache: Option<&Path>) -> Command {
     let work = built();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_wheelforge"));
-    command
-        .arg("--recipes")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("recipes"))
-        .arg("--out")
-        .arg(work.join("dist"))
-        .arg("--build-dir")
-        .arg(work.join("build"))
-        .arg("--cache-dir")
-        .arg(cache.map_or_else(common::toolchain_cache, Path::to_path_buf));
-    command
+    let cache = cache.map_or_else(common::toolchain_cache, Path::to_path_buf);
+    common::repository_wheelforge_cached(work, &work.join("build"), &cache)
 }
 
 fn all(output: &Output) -> String {

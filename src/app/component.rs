@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::process::{log_tail, run_logged};
-use crate::runtime::link::{WASI_WIT, guest, wasi_cli_version};
+use crate::runtime::link::{guest, write_command_wit};
 use crate::toolchain::WasiToolchain;
 
 /// The `-p` directories, in order: the entry and the archive, the app's sources, the
@@ -185,19 +185,7 @@ pub fn link(
         Entry::World { wit, world, .. } => (wit.clone(), world.clone()),
         _ => {
             let wit = work.join("wit");
-            let wit_deps = wit.join("deps");
-            fs_err::create_dir_all(&wit_deps).map_err(io(&wit_deps))?;
-            for (name, text) in WASI_WIT {
-                fs_err::write(wit_deps.join(name), text).map_err(io(&wit_deps))?;
-            }
-            fs_err::write(
-                wit.join("app.wit"),
-                format!(
-                    "package wheelforge:app;\n\nworld app {{\n    include wasi:cli/command@{};\n}}\n",
-                    wasi_cli_version()
-                ),
-            )
-            .map_err(io(&wit))?;
+            write_command_wit(&wit, "wheelforge:app").map_err(io(&wit))?;
             (wit, "app".to_string())
         }
     };

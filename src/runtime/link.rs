@@ -92,6 +92,23 @@ pub fn wasi_cli_version() -> &'static str {
         .expect("wasmtime-wasi ships wasi:cli")
 }
 
+/// Writes into `wit` a `wasi:cli/command` world named `app` in package `package`, with the
+/// WASI WIT it includes under `deps/`.
+pub fn write_command_wit(wit: &Path, package: &str) -> std::io::Result<()> {
+    let wit_deps = wit.join("deps");
+    fs_err::create_dir_all(&wit_deps)?;
+    for (name, text) in WASI_WIT {
+        fs_err::write(wit_deps.join(name), text)?;
+    }
+    fs_err::write(
+        wit.join("app.wit"),
+        format!(
+            "package {package};\n\nworld app {{\n    include wasi:cli/command@{};\n}}\n",
+            wasi_cli_version()
+        ),
+    )
+}
+
 /// The import statements of `code` that stand at its top level, to hoist them.
 fn top_level_imports(code: &str) -> Vec<&str> {
     code.lines()
@@ -175,19 +192,7 @@ pub fn link_test_component(
         move |source| LinkError::Io { path, source }
     };
     let wit = work_dir.join("wit");
-    let wit_deps = wit.join("deps");
-    fs_err::create_dir_all(&wit_deps).map_err(io(&wit_deps))?;
-    for (name, text) in WASI_WIT {
-        fs_err::write(wit_deps.join(name), text).map_err(io(&wit_deps))?;
-    }
-    fs_err::write(
-        wit.join("app.wit"),
-        format!(
-            "package wheelforge:test;\n\nworld app {{\n    include wasi:cli/command@{};\n}}\n",
-            wasi_cli_version()
-        ),
-    )
-    .map_err(io(&wit))?;
+    write_command_wit(&wit, "wheelforge:test").map_err(io(&wit))?;
     let app_dir = work_dir.join("app");
     fs_err::create_dir_all(&app_dir).map_err(io(&app_dir))?;
     fs_err::write(app_dir.join("app.py"), app_source(app)).map_err(io(&app_dir))?;

@@ -110,6 +110,12 @@ pub fn toolchain_cache() -> PathBuf {
 /// `<work>/dist` and building in `build_dir` (the heavy tiers: tests/numpy.rs, tests/pandas.rs).
 #[allow(dead_code)]
 pub fn repository_wheelforge(work: &Path, build_dir: &Path) -> Command {
+    repository_wheelforge_cached(work, build_dir, &toolchain_cache())
+}
+
+/// [`repository_wheelforge`] with another cache directory (tests/app.rs: `python`'s own).
+#[allow(dead_code)]
+pub fn repository_wheelforge_cached(work: &Path, build_dir: &Path, cache: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wheelforge"));
     command
         .arg("--recipes")
@@ -119,7 +125,7 @@ pub fn repository_wheelforge(work: &Path, build_dir: &Path) -> Command {
         .arg("--build-dir")
         .arg(build_dir)
         .arg("--cache-dir")
-        .arg(toolchain_cache());
+        .arg(cache);
     command
 }
 
