@@ -313,6 +313,42 @@ fn python_with_numpy_runs_code_and_a_second_run_comes_from_the_cache() {
     assert_eq!(failed.status.code(), Some(1));
     assert!(all(&failed).contains("ValueError: no"), "{}", all(&failed));
 
+    // -m runs a module as __main__, with stdin; a script runs from its own directory.
+    let mut child = wheelforge(Some(&cache))
+        .args(["python", "--with", "numpy", "-m", "json.tool"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"a\": [1, 2]}")
+        .unwrap();
+    let formatted = child.wait_with_output().unwrap();
+    assert!(formatted.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&formatted.stdout),
+        "{\n    \"a\": [\n        1,\n        2\n    ]\n}\n"
+    );
+    let scripts = tempfile::tempdir().unwrap();
+    fs_err::write(scripts.path().join("data.txt"), "3").unwrap();
+    fs_err::write(
+        scripts.path().join("script.py"),
+        "import pathlib, sys\nimport numpy as np\nn = int((pathlib.Path(__file__).parent / 'data.txt').read_text())\nprint(np.eye(n).trace(), sys.argv)\n",
+    )
+    .unwrap();
+    let script = scripts.path().join("script.py");
+    let output = ok(wheelforge(Some(&cache))
+        .args(["python", "--with", "numpy"])
+        .arg(&script)
+        .arg("x"));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("3.0 ['{}', 'x']\n", script.display())
+    );
+
     // The sandbox: a preopened directory is visible, the rest of the host is not.
     let shared = tempfile::tempdir().unwrap();
     fs_err::write(shared.path().join("in.txt"), "41").unwrap();
