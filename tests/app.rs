@@ -474,7 +474,7 @@ fn a_dependency_without_a_wasi_wheel_is_named_and_a_bad_requirement_located() {
     let failed = wheelforge(None).arg("lock").arg(&dir).output().unwrap();
     let message = all(&failed);
     assert!(
-        message.contains("pyproject.toml:4:3: not a PEP 508 requirement"),
+        message.contains("pyproject.toml:5:3: not a PEP 508 requirement"),
         "{message}"
     );
 }

@@ -92,8 +92,11 @@ def _run(main):
         status = 1
     else:
         status = 0
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed by the program (`-m json.tool` closes stdout)
+            pass
     if status:
         sys.exit(status)
 
