@@ -75,17 +75,23 @@ fn project(dir: &Path, dependencies: &str, app: &str, preload: Option<&str>) {
 
 fn main() {
     let bench = Bench::new();
-    let out = std::env::var_os("WHEELFORGE_BENCH_INDEX")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            run_ok(
-                bench
-                    .wheelforge()
-                    .args(["build", "numpy", "pandas", "tzdata"]),
-                "build",
-            );
-            bench.work.join("dist")
-        });
+    // The index in the work directory, which the toolchain's sandbox sees.
+    let out = bench.work.join("dist");
+    match std::env::var_os("WHEELFORGE_BENCH_INDEX").map(PathBuf::from) {
+        Some(index) => {
+            let packages = out.join("packages");
+            std::fs::create_dir_all(&packages).unwrap();
+            for entry in std::fs::read_dir(index.join("packages")).unwrap().flatten() {
+                std::fs::copy(entry.path(), packages.join(entry.file_name())).unwrap();
+            }
+        }
+        None => run_ok(
+            bench
+                .wheelforge()
+                .args(["build", "numpy", "pandas", "tzdata"]),
+            "build",
+        ),
+    }
     let wheelforge = || {
         let mut command = Command::new(env!("CARGO_BIN_EXE_wheelforge"));
         command

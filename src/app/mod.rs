@@ -294,7 +294,7 @@ pub fn build(
         &lock,
         &dir,
         &source,
-        &app.exclude,
+        &app.exclusions(),
         plan,
         app.preload.is_none().then_some(requirements.as_slice()),
         &work,

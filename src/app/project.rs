@@ -47,9 +47,22 @@ pub struct AppConfig {
     /// Modules imported while the component is linked, so that they are in its snapshot
     /// [default: the top-level modules of the project's direct dependencies].
     pub preload: Option<Vec<String>>,
-    /// Glob patterns of dependency files left out of the component (`numpy/*/tests/*`).
-    #[serde(default)]
-    pub exclude: Vec<String>,
+    /// Glob patterns of dependency files left out of the component [default:
+    /// [`DEFAULT_EXCLUDE`], the packages' test suites]; `exclude = []` packs everything.
+    pub exclude: Option<Vec<String>>,
+}
+
+/// What `app build` leaves out of the dependencies unless `exclude` says otherwise: the test
+/// suites packages ship (pandas' alone is most of its files), which an app does not import.
+pub const DEFAULT_EXCLUDE: &[&str] = &["**/tests/**"];
+
+impl AppConfig {
+    /// The exclusion patterns in effect.
+    pub fn exclusions(&self) -> Vec<String> {
+        self.exclude
+            .clone()
+            .unwrap_or_else(|| DEFAULT_EXCLUDE.iter().map(|s| s.to_string()).collect())
+    }
 }
 
 /// A project's requirements and app configuration.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::component::{Entry, LinkPlan};
 use super::resolve::IndexSource;
-use super::{AppError, io, lockfile};
+use super::{AppError, io, lockfile, project};
 use crate::reporter::Reporter;
 
 /// What `python` is asked.
@@ -137,7 +137,7 @@ pub fn prepare(settings: &PythonSettings, reporter: &dyn Reporter) -> Result<Pre
         &lock,
         &resolutions,
         &source,
-        &[],
+        &project::AppConfig::default().exclusions(),
         plan,
         Some(&settings.with),
         &work,
