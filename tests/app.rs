@@ -290,21 +290,10 @@ fn python_with_numpy_runs_code_and_a_second_run_comes_from_the_cache() {
     );
 
     // Stdin is the program when there is no terminal; a failure's status reaches the shell.
-    let mut child = wheelforge(Some(&cache))
-        .args(["python", "--with", "numpy"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"import numpy\nprint(numpy.arange(4).sum())\n")
-        .unwrap();
-    let piped = child.wait_with_output().unwrap();
-    assert!(piped.status.success());
+    let piped = with_stdin(
+        wheelforge(Some(&cache)).args(["python", "--with", "numpy"]),
+        b"import numpy\nprint(numpy.arange(4).sum())\n",
+    );
     assert_eq!(String::from_utf8_lossy(&piped.stdout), "6\n");
     let failed = wheelforge(Some(&cache))
         .args(["python", "--with", "numpy", "-c", "raise ValueError('no')"])
@@ -314,20 +303,10 @@ fn python_with_numpy_runs_code_and_a_second_run_comes_from_the_cache() {
     assert!(all(&failed).contains("ValueError: no"), "{}", all(&failed));
 
     // -m runs a module as __main__, with stdin; a script runs from its own directory.
-    let mut child = wheelforge(Some(&cache))
-        .args(["python", "--with", "numpy", "-m", "json.tool"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"{\"a\": [1, 2]}")
-        .unwrap();
-    let formatted = child.wait_with_output().unwrap();
-    assert!(formatted.status.success());
+    let formatted = with_stdin(
+        wheelforge(Some(&cache)).args(["python", "--with", "numpy", "-m", "json.tool"]),
+        b"{\"a\": [1, 2]}",
+    );
     assert_eq!(
         String::from_utf8_lossy(&formatted.stdout),
         "{\n    \"a\": [\n        1,\n        2\n    ]\n}\n"
@@ -356,6 +335,21 @@ fn python_with_numpy_runs_code_and_a_second_run_comes_from_the_cache() {
     let output = ok(wheelforge(Some(&cache)).args(["python", "--with", "numpy", "--dir", &dir, "-c",
         "import os; print(int(open('/data/in.txt').read()) + 1, os.path.exists('/etc/passwd'), os.path.exists('/root'))"]));
     assert_eq!(String::from_utf8_lossy(&output.stdout), "42 False False\n");
+}
+
+/// Runs `command` with `input` on its stdin; panics unless it succeeds.
+fn with_stdin(command: &mut Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{:?}\n{}", command, all(&output));
+    output
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
