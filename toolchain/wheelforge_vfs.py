@@ -111,10 +111,10 @@ def read(path):
     """The bytes of the archive file at `path` (raises OSError like open())."""
     found = _lookup(path)
     if found is None:
-        raise FileNotFoundError(errno.ENOENT, "No such file or directory", os.fspath(path))
+        raise _not_found(path)
     kind, entry = found
     if kind == "absent":
-        raise FileNotFoundError(errno.ENOENT, "No such file or directory", os.fspath(path))
+        raise _not_found(path)
     if kind == "dir":
         raise IsADirectoryError(errno.EISDIR, "Is a directory", os.fspath(path))
     offset, size, stored = entry
@@ -132,7 +132,7 @@ def read(path):
 
 def _stat_result(kind, entry, key):
     if kind == "absent":
-        raise FileNotFoundError(errno.ENOENT, "No such file or directory", key)
+        raise _not_found(key)
     if kind == "dir":
         mode, size = _stat.S_IFDIR | 0o555, 4096
     else:
@@ -165,15 +165,25 @@ def lstat(path, *, dir_fd=None):
     return _real["lstat"](path, dir_fd=dir_fd)
 
 
+def _not_found(path):
+    return FileNotFoundError(errno.ENOENT, "No such file or directory", os.fspath(path))
+
+
+def _listing(found, path):
+    """The names of the archive directory `found` describes (raises like the os calls)."""
+    kind, names = found
+    if kind == "absent":
+        raise _not_found(path)
+    if kind != "dir":
+        raise NotADirectoryError(errno.ENOTDIR, "Not a directory", os.fspath(path))
+    return names
+
+
 def listdir(path="."):
     found = _lookup(path)
     if found is None:
         return _real["listdir"](path)
-    kind, names = found
-    if kind == "absent":
-        raise FileNotFoundError(errno.ENOENT, "No such file or directory", os.fspath(path))
-    if kind != "dir":
-        raise NotADirectoryError(errno.ENOTDIR, "Not a directory", os.fspath(path))
+    names = _listing(found, path)
     if isinstance(path, bytes):
         return [os.fsencode(name) for name in names]
     return list(names)
@@ -199,7 +209,7 @@ class _DirEntry:
         return self._key in _dirs
 
     def is_file(self, *, follow_symlinks=True):
-        return self._key in _files
+        return self._key in _files or self._key in _extra
 
     def is_symlink(self):
         return False
@@ -238,11 +248,7 @@ def scandir(path="."):
     found = _lookup(path)
     if found is None:
         return _real["scandir"](path)
-    kind, names = found
-    if kind == "absent":
-        raise FileNotFoundError(errno.ENOENT, "No such file or directory", os.fspath(path))
-    if kind != "dir":
-        raise NotADirectoryError(errno.ENOTDIR, "Not a directory", os.fspath(path))
+    names = _listing(found, path)
     key = _normalize(path)
     directory = os.fspath(path)
     return _ScandirIterator(_DirEntry(directory, name, key.rstrip("/") + "/" + name) for name in names)
@@ -272,7 +278,7 @@ def open(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None,
         found = _lookup(file)
         if found is not None:
             if found[0] == "absent" and not any(flag in mode for flag in "wax+"):
-                raise FileNotFoundError(errno.ENOENT, "No such file or directory", os.fspath(file))
+                raise _not_found(file)
             if any(flag in mode for flag in "wax+"):
                 raise OSError(errno.EROFS, "Read-only file system (a file packed into the component)", os.fspath(file))
             name = os.fspath(file)

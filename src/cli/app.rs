@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use wheelforge::app::resolve::IndexSource;
 use wheelforge::app::{AppSettings, python};
 
-use super::progress;
+use super::{preopen, progress};
 
 /// Where the wheels come from.
 #[derive(Debug, Args)]
@@ -155,13 +155,6 @@ pub fn lock_command(
         println!("wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn preopen(dir: &str) -> (PathBuf, String) {
-    match dir.split_once("::") {
-        Some((host, guest)) => (PathBuf::from(host), guest.to_string()),
-        None => (PathBuf::from(dir), dir.to_string()),
-    }
 }
 
 pub fn python_command(

@@ -779,6 +779,14 @@ fn print_summary(summary: &RunSummary) {
 }
 
 /// `wheelforge run`: the guest's exit status becomes ours.
+/// A `--dir` argument: `HOST::GUEST`, or `DIR` at the same path.
+fn preopen(dir: &str) -> (PathBuf, String) {
+    match dir.split_once("::") {
+        Some((host, guest)) => (PathBuf::from(host), guest.to_string()),
+        None => (PathBuf::from(dir), dir.to_string()),
+    }
+}
+
 fn run_component(
     component: &std::path::Path,
     dirs: &[String],
@@ -786,13 +794,7 @@ fn run_component(
     args: Vec<String>,
     cache_dir: &std::path::Path,
 ) -> anyhow::Result<ExitCode> {
-    let preopens = dirs
-        .iter()
-        .map(|dir| match dir.split_once("::") {
-            Some((host, guest)) => (PathBuf::from(host), guest.to_string()),
-            None => (PathBuf::from(dir), dir.clone()),
-        })
-        .collect();
+    let preopens = dirs.iter().map(|dir| preopen(dir)).collect();
     let env = env
         .iter()
         .map(|pair| {
