@@ -52,12 +52,23 @@ fn numpy_builds_for_wasi_and_solves_and_transforms_under_the_runtime() {
          x = np.linalg.solve(np.array([[4.0, -2.0, 1.0], [-2.0, 4.0, -2.0], [1.0, -2.0, 4.0]]), np.array([11.0, -16.0, 17.0]))\n        \
          print('solve', ' '.join(f'{v:.6f}' for v in x))\n        \
          spectrum = np.fft.rfft(np.sin(2 * np.pi * 5 * np.arange(64) / 64))\n        \
-         print('fft peak', int(np.argmax(np.abs(spectrum))), f'{np.abs(spectrum[5]):.3f}')\n",
+         print('fft peak', int(np.argmax(np.abs(spectrum))), f'{np.abs(spectrum[5]):.3f}')\n        \
+         try:\n            np.linalg.inv(np.array([[1.0, 2.0], [2.0, 4.0]]))\n        \
+         except np.linalg.LinAlgError as e:\n            print('inv:', e)\n        \
+         try:\n            with np.errstate(all='raise'):\n                np.array([1e308]) * 10\n        \
+         except FloatingPointError as e:\n            print('errstate:', e)\n        \
+         import warnings\n        \
+         with warnings.catch_warnings(record=True) as caught:\n            \
+         warnings.simplefilter('always')\n            np.log(0.0)\n        \
+         print('log(0):', [str(w.message) for w in caught])\n",
     );
     assert_eq!(run.exit_code, 0, "{}", String::from_utf8_lossy(&run.stderr));
+    // Issue 21: floating-point errors are reported (patch 0006; wasm has no status flags).
     assert_eq!(
         String::from_utf8_lossy(&run.stdout),
-        "solve 1.000000 -2.000000 3.000000\nfft peak 5 32.000\n"
+        "solve 1.000000 -2.000000 3.000000\nfft peak 5 32.000\ninv: Singular matrix\n\
+         errstate: overflow encountered in multiply\n\
+         log(0): ['divide by zero encountered in log']\n"
     );
 
     let test = wheelforge(work.path())
@@ -71,7 +82,9 @@ fn numpy_builds_for_wasi_and_solves_and_transforms_under_the_runtime() {
     );
     assert!(test.status.success(), "{all}");
     assert!(
-        all.contains("numpy 2.4.6 solve: [2. 3.] fft[0]: (8+0j)"),
+        all.contains(
+            "numpy 2.4.6 solve: [2. 3.] fft[0]: (8+0j) | Singular matrix | divide by zero encountered in divide"
+        ),
         "{all}"
     );
     // numpy's own suite ran under WASI and natively, and the report says how they compare.

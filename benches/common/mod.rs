@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod peer;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -58,17 +60,33 @@ impl Bench {
     /// wheelforge with the repository's recipes, indexing into `<work>/dist`.
     pub fn wheelforge(&self) -> Command {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        self.wheelforge_in(&manifest.join("recipes"), &self.work)
+    }
+
+    /// wheelforge with the recipes in `recipes` (their patches beside them), indexing into
+    /// `<out>/dist`, building in `<out>/build`.
+    pub fn wheelforge_in(&self, recipes: &Path, out: &Path) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_wheelforge"));
         command
             .arg("--recipes")
-            .arg(manifest.join("recipes"))
+            .arg(recipes)
             .arg("--out")
-            .arg(self.work.join("dist"))
+            .arg(out.join("dist"))
             .arg("--build-dir")
-            .arg(self.work.join("build"))
+            .arg(out.join("build"))
             .arg("--cache-dir")
             .arg(&self.cache);
         command
+    }
+
+    /// Builds `name` with the recipes and patches in `recipes` (a copy the bench changed)
+    /// into `<work>/<label>/dist`, one job at a time. Returns the directory of its wheels.
+    pub fn cross_build_from(&self, recipes: &Path, label: &str, name: &str) -> PathBuf {
+        let out = self.work.join(label);
+        let mut command = self.wheelforge_in(recipes, &out);
+        command.args(["build", name, "-j", "1"]);
+        run_ok(&mut command, &format!("cross build ({label})"));
+        out.join("dist/packages")
     }
 
     /// Builds `name` (and what it needs) in the fresh work directory, one job at a time, and
@@ -156,9 +174,16 @@ impl Bench {
     /// The toolchain's CPython 3.14 in its root, with the work directory visible.
     pub fn python_in_root(&self) -> Command {
         let python = self.toolchain.host_python.display().to_string();
+        self.program_in_root(&python, &[])
+    }
+
+    /// `program` in the toolchain's root, with the work directory and `binds` visible.
+    pub fn program_in_root(&self, program: &str, binds: &[&Path]) -> Command {
+        let mut visible = vec![self.work.as_path()];
+        visible.extend_from_slice(binds);
         self.toolchain
             .sandbox()
-            .command(&python, &self.work, &[&self.work])
+            .command(program, &self.work, &visible)
     }
 
     /// `pip download` of the index's binary wheel of `project==version` into `<work>/<dir>`.
@@ -189,33 +214,54 @@ impl Bench {
         imports: &[&str],
         script: &str,
     ) -> serde_json::Map<String, serde_json::Value> {
-        let deps = self.work.join("wasi-deps");
+        let packages = self.work.join("dist/packages");
+        let component = self.link_wasi(&packages, "wasi", requirement, imports, script);
+        self.run_component(&component)
+    }
+
+    /// Installs `requirement` from the wheels in `packages` for the WASI platform into
+    /// `<work>/<label>-deps` and links a component running `script` (`imports` imported at
+    /// link time) in `<work>/<label>-link`. Returns the component.
+    pub fn link_wasi(
+        &self,
+        packages: &Path,
+        label: &str,
+        requirement: &str,
+        imports: &[&str],
+        script: &str,
+    ) -> PathBuf {
+        let deps = self.work.join(format!("{label}-deps"));
         let mut install_wasi = self.python_in_root();
         install_wasi
             .args(["-m", "pip", "install", "--no-index", "--find-links"])
-            .arg(self.work.join("dist/packages"))
+            .arg(packages)
             .args(wheelforge::testing::CONSUMER_PIP_ARGUMENTS)
             .arg("--target")
             .arg(&deps)
             .arg(requirement);
         run_ok(&mut install_wasi, "pip install (wasi)");
-        let link_dir = self.work.join("link");
+        let link_dir = self.work.join(format!("{label}-link"));
         std::fs::create_dir_all(&link_dir).unwrap();
         let app = TestApp {
             imports: imports.iter().map(|name| name.to_string()).collect(),
             command: Some(script.into()),
             ..Default::default()
         };
-        let component = link_test_component(
+        link_test_component(
             &self.toolchain,
             &app,
             &deps,
             &link_dir,
             &link_dir.join("link.log"),
         )
-        .expect("link");
+        .expect("link")
+    }
+
+    /// Runs a component from [`Bench::link_wasi`] under the embedded wasmtime; returns its
+    /// marker object.
+    pub fn run_component(&self, component: &Path) -> serde_json::Map<String, serde_json::Value> {
         let run = run_command(
-            &component,
+            component,
             &RunOptions {
                 args: vec!["bench".into()],
                 cache_dir: Some(self.cache.join("runtime")),
@@ -235,7 +281,14 @@ impl Bench {
         requirement: &str,
         script: &str,
     ) -> serde_json::Map<String, serde_json::Value> {
-        let native_deps = self.work.join("native-deps");
+        let native_deps = self.install_native(find_links, "native", requirement);
+        self.run_native_script(&native_deps, script, &[])
+    }
+
+    /// Installs `requirement` from the binary wheels in `find_links` (and the index, for its
+    /// dependencies) for the toolchain's CPython 3.14 into `<work>/<label>-deps`.
+    pub fn install_native(&self, find_links: &Path, label: &str, requirement: &str) -> PathBuf {
+        let native_deps = self.work.join(format!("{label}-deps"));
         let mut install_native = self.python_in_root();
         install_native
             .args([
@@ -250,10 +303,21 @@ impl Bench {
             .arg(&native_deps)
             .arg(requirement);
         run_ok(&mut install_native, "pip install (native)");
+        native_deps
+    }
+
+    /// Runs `script` natively with `deps` on the path and `env` set; returns its marker
+    /// object.
+    pub fn run_native_script(
+        &self,
+        deps: &Path,
+        script: &str,
+        env: &[(&str, &str)],
+    ) -> serde_json::Map<String, serde_json::Value> {
         let path = self.work.join("bench-script.py");
         std::fs::write(&path, script).unwrap();
         let mut run_native = self.python_in_root();
-        run_native.arg(&path).env("PYTHONPATH", &native_deps);
+        run_native.arg(&path).env("PYTHONPATH", deps).envs(env.iter().copied());
         let output = run_native.output().unwrap();
         assert!(
             output.status.success(),
