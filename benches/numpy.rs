@@ -12,8 +12,8 @@
 //!    reports the best of 5 per kernel; the table has the minimum over the rounds):
 //!    - native CPython 3.14 with the manylinux wheel, OpenBLAS at one thread
 //!      (`OPENBLAS_NUM_THREADS=1`) and at its default;
-//!    - WASI before: the recipe as it was before issue 21 (without patches 0006-0008),
-//!      built from a copy of the recipes;
+//!    - WASI before: the recipe as it was before issue 21 (without patches 0006-0009 and
+//!      OpenBLAS: lapack_lite), built from a copy of the recipes;
 //!    - WASI + FP status: with the software floating-point status (0006, 0007) only, which
 //!      gives its cost;
 //!    - WASI after: the repository's recipe;
@@ -21,8 +21,10 @@
 //!      run by the Python `wasmtime` package; see `common::peer`).
 //!
 //! Results are printed as Markdown for docs/benchmarks.md. Set `WHEELFORGE_BENCH_CACHE` to
-//! reuse a cache directory (default: ~/.cache/wheelforge), `WHEELFORGE_BENCH_ROUNDS` for the
-//! number of rounds (default 5).
+//! reuse a cache directory (default: ~/.cache/wheelforge), `WHEELFORGE_BENCH_WORK` to keep the
+//! work directory (builds there are then cached from one run to the next),
+//! `WHEELFORGE_BENCH_KERNELS_ONLY` to skip 1 and 2, `WHEELFORGE_BENCH_ROUNDS` for the number
+//! of rounds (default 5).
 
 mod common;
 
@@ -99,10 +101,23 @@ const SIDES: [&str; 6] = [
 const AFTER: usize = 4;
 const PEER_SIDE: usize = 5;
 
-/// numpy's patches of issue 21, which the "before" sides leave out.
-const FP_STATUS: &str = "0006-wasi-software-fpstatus.patch";
-const FP_TESTS: &str = "0007-fp-tests-under-wasi.patch";
-const SORT: &str = "0008-wasm-simd128-sort.patch";
+/// numpy's recipe lines of issue 21, which the earlier WASI sides leave out: the software
+/// floating-point status and its tests (patches 0006, 0007), the SIMD128 sort (0008), and
+/// OpenBLAS (0009 and the build settings; without them numpy uses lapack_lite).
+const FP_STATUS: &[&str] = &[
+    "    - 0006-wasi-software-fpstatus.patch",
+    "    - 0007-fp-tests-under-wasi.patch",
+];
+const SORT: &[&str] = &["    - 0008-wasm-simd128-sort.patch"];
+const OPENBLAS: &[&str] = &[
+    "    - 0009-lapack-c-abi.patch",
+    "  cflags: [-DNPY_LAPACK_C_ABI]",
+    "  cxxflags: [-DNPY_LAPACK_C_ABI]",
+    "  backend-flags: [-Dblas=openblas, -Dlapack=openblas, -Dallow-noblas=false]",
+    "requirements:",
+    "  build: [pkgconf]",
+    "  host: [openblas]",
+];
 
 fn main() {
     let version = common::recipe_version("numpy");
@@ -111,28 +126,38 @@ fn main() {
         .ok()
         .and_then(|rounds| rounds.parse().ok())
         .unwrap_or(5);
-    // 1 and 2: build wall times (one after the other) and wheel sizes.
-    let manylinux = bench.builds_and_sizes("numpy", &version, "`wheelforge build numpy -j 1`");
     let requirement = format!("numpy=={version}");
+    // 1 and 2: build wall times (one after the other) and wheel sizes; with
+    // WHEELFORGE_BENCH_KERNELS_ONLY set, only the kernels (the builds are not timed).
+    let (manylinux, after_packages) = if std::env::var_os("WHEELFORGE_BENCH_KERNELS_ONLY").is_some()
+    {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        (
+            bench.download_manylinux("manylinux", "numpy", &version),
+            bench.cross_build_from(&manifest.join("recipes"), "after", "numpy"),
+        )
+    } else {
+        let manylinux =
+            bench.builds_and_sizes("numpy", &version, "`wheelforge build numpy -j 1`");
+        (manylinux, bench.work.join("dist/packages"))
+    };
     // numpy loads numpy.random, numpy.fft and numpy.linalg lazily: import them while linking.
     let imports = ["numpy", "numpy.random", "numpy.fft", "numpy.linalg"];
-    let after = bench.link_wasi(
-        &bench.work.join("dist/packages"),
-        "after",
-        &requirement,
-        &imports,
-        KERNELS,
-    );
+    let after = bench.link_wasi(&after_packages, "after", &requirement, &imports, KERNELS);
     let variant = |label: &str, drop: &[&str]| {
         let recipes = recipes_without(&bench.work, label, drop);
         let packages = bench.cross_build_from(&recipes, label, "numpy");
         bench.link_wasi(&packages, label, &requirement, &imports, KERNELS)
     };
-    let before = variant("before", &[FP_STATUS, FP_TESTS, SORT]);
-    let fp_status = variant("fp-status", &[SORT]);
+    let before = variant("before", &[FP_STATUS, SORT, OPENBLAS].concat());
+    let fp_status = variant("fp-status", &[SORT, OPENBLAS].concat());
     let native = bench.install_native(&manylinux, "native", &requirement);
     let peer = common::peer::Peer::install(&bench);
 
+    if rounds == 0 {
+        eprintln!("WHEELFORGE_BENCH_ROUNDS=0: built and linked every side, measured nothing");
+        return;
+    }
     let mut best: BTreeMap<&str, serde_json::Map<String, serde_json::Value>> = BTreeMap::new();
     for round in 0..rounds {
         eprintln!("round {} of {rounds}", round + 1);
@@ -161,8 +186,8 @@ fn main() {
     print_table(&best, rounds, &peer.description);
 }
 
-/// A copy of the repository's recipes and patches in `<work>/<label>-recipes` with `drop`
-/// (patch file names) left out of numpy's recipe.
+/// A copy of the repository's recipes and patches in `<work>/<label>-recipes` with the lines
+/// `drop` (exactly) left out of numpy's recipe.
 fn recipes_without(work: &Path, label: &str, drop: &[&str]) -> std::path::PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = work.join(format!("{label}-recipes"));
@@ -173,13 +198,13 @@ fn recipes_without(work: &Path, label: &str, drop: &[&str]) -> std::path::PathBu
     let text = std::fs::read_to_string(&meta).unwrap();
     let kept: String = text
         .lines()
-        .filter(|line| !drop.iter().any(|patch| line.trim() == format!("- {patch}")))
+        .filter(|line| !drop.contains(line))
         .map(|line| format!("{line}\n"))
         .collect();
     assert_eq!(
         text.lines().count() - kept.lines().count(),
         drop.len(),
-        "numpy's recipe no longer lists all of {drop:?}"
+        "numpy's recipe no longer has all of {drop:?}"
     );
     std::fs::write(&meta, kept).unwrap();
     root.join("recipes")
