@@ -258,6 +258,54 @@ pub fn store(archive: &Path, out_dir: &Path) -> Result<(PathBuf, String), Librar
     Ok((target, sha256))
 }
 
+/// Where the cache keeps static libraries by rebuild key, for every build and output directory:
+/// `<cache>/libraries/<key>/<archive>` and the archive's SHA-256 beside it (`<archive>.sha256`).
+/// A library is a build input whose archive is a function of its key (reproducible), so a fresh
+/// output directory (a test's, a CI shard's, a bench's) takes it from here instead of building
+/// it again, as cargo shares compiled dependencies through its target directory.
+fn shared_path(cache_dir: &Path, key: &str, file: &str) -> PathBuf {
+    cache_dir.join(LIBRARIES_DIR).join(key).join(file)
+}
+
+/// Keeps `archive`, built with rebuild key `key`, in the cache's shared libraries (temp files,
+/// then renames: the digest last, so a reader never sees a digest without its archive).
+pub fn share(archive: &Path, cache_dir: &Path, key: &str) -> Result<(), LibraryError> {
+    let file = archive.file_name().expect("an archive has a file name");
+    let target = shared_path(cache_dir, key, &file.to_string_lossy());
+    let dir = target
+        .parent()
+        .expect("a shared library path has a directory");
+    fs_err::create_dir_all(dir).map_err(io_error(dir))?;
+    let temporary = tempfile::NamedTempFile::new_in(dir).map_err(io_error(dir))?;
+    fs_err::copy(archive, temporary.path()).map_err(io_error(temporary.path()))?;
+    let sha256 = sha256_file(temporary.path()).map_err(io_error(temporary.path()))?;
+    let persist = |file: tempfile::NamedTempFile, target: &Path| {
+        file.persist(target).map_err(|error| LibraryError::Io {
+            path: target.to_path_buf(),
+            source: error.error,
+        })
+    };
+    persist(temporary, &target)?;
+    let digest = tempfile::NamedTempFile::new_in(dir).map_err(io_error(dir))?;
+    fs_err::write(digest.path(), &sha256).map_err(io_error(digest.path()))?;
+    persist(digest, &digest_path(&target))?;
+    Ok(())
+}
+
+/// The shared archive `file` of rebuild key `key`, if the cache has it and it still has the
+/// digest it was kept with (a damaged one is ignored: the library is built again).
+pub fn shared(cache_dir: &Path, key: &str, file: &str) -> Option<PathBuf> {
+    let path = shared_path(cache_dir, key, file);
+    let expected = fs_err::read_to_string(digest_path(&path)).ok()?;
+    (sha256_file(&path).ok()? == expected.trim()).then_some(path)
+}
+
+fn digest_path(archive: &Path) -> PathBuf {
+    let mut name = archive.as_os_str().to_owned();
+    name.push(".sha256");
+    PathBuf::from(name)
+}
+
 /// Verifies `archive` against `expected` and unpacks it into `root` (a target prefix), refusing
 /// anything but relative regular files and directories.
 pub fn unpack(

@@ -541,7 +541,14 @@ impl RecipeJob<'_> {
             && let Some(wheels) = self.cached_wheels()
         {
             tracing::info!(key = %self.plan.key, "rebuild key unchanged; using the indexed wheels");
+            self.keep_shared(&wheels);
             return Outcome::Cached { wheels };
+        }
+        if !self.settings.force
+            && let Some(files) = self.shared_library()
+        {
+            tracing::info!(key = %self.plan.key, "a static library with this rebuild key is in the cache");
+            return Outcome::Cached { wheels: files };
         }
         match self.build() {
             Ok(wheels) => Outcome::Built { wheels },
@@ -586,6 +593,44 @@ impl RecipeJob<'_> {
             }
         }
         Some(state.wheels.keys().cloned().collect())
+    }
+
+    /// A static library another build directory already built with this rebuild key
+    /// (`library::shared`), stored into this output directory as if built here.
+    fn shared_library(&self) -> Option<Vec<String>> {
+        if self.loaded.recipe.build.backend != BackendKind::StaticLibrary {
+            return None;
+        }
+        let name = self.loaded.name();
+        let file = crate::library::archive_name(name, self.loaded.recipe.package.version.as_str());
+        let archive = crate::library::shared(&self.settings.cache_dir, &self.plan.key, &file)?;
+        let (_, sha256) = crate::library::store(&archive, &self.settings.out_dir).ok()?;
+        fs_err::create_dir_all(self.work_dir).ok()?;
+        self.save_state(&BuildState {
+            key: self.plan.key.clone(),
+            wheels: BTreeMap::from([(file.clone(), sha256)]),
+        })
+        .ok()?;
+        Some(vec![file])
+    }
+
+    /// A static library found in this output directory is kept in the cache's shared
+    /// libraries too, if it is not there yet (an output directory built before the cache had
+    /// them seeds it). Best effort: the build is cached either way.
+    fn keep_shared(&self, files: &[String]) {
+        if self.loaded.recipe.build.backend != BackendKind::StaticLibrary {
+            return;
+        }
+        for file in files {
+            if crate::library::shared(&self.settings.cache_dir, &self.plan.key, file).is_none() {
+                let archive = artifact_dir(self.loaded, self.index, self.settings).join(file);
+                if let Err(error) =
+                    crate::library::share(&archive, &self.settings.cache_dir, &self.plan.key)
+                {
+                    tracing::warn!(%error, "could not keep the library in the cache");
+                }
+            }
+        }
     }
 
     /// The stages, in order. Errors are rendered for the summary; the log has the details.
@@ -695,6 +740,8 @@ impl RecipeJob<'_> {
         self.reporter.stage(name, Stage::Index);
         let (_, sha256) =
             crate::library::store(&archive, &self.settings.out_dir).map_err(|e| e.to_string())?;
+        crate::library::share(&archive, &self.settings.cache_dir, &self.plan.key)
+            .map_err(|e| e.to_string())?;
         self.save_state(&BuildState {
             key: self.plan.key.clone(),
             wheels: BTreeMap::from([(file.clone(), sha256)]),

@@ -207,6 +207,42 @@ fn wasm_exceptions_throw_catch_unwind_and_longjmp_under_the_runtime() {
 }
 
 #[test]
+fn a_static_library_is_built_once_per_rebuild_key_and_shared_through_the_cache() {
+    // Issue 21: numpy's default build needs OpenBLAS (13 minutes to build), and every fresh
+    // output directory (a test's, a CI shard's, a bench's) would build it again. A library is
+    // kept in the cache by its rebuild key once built (`<cache>/libraries/<key>/`), and another
+    // output directory takes it from there: "cached", the same archive, nothing compiled.
+    let built = built_fixtures();
+    let file = "wf-ehdemo-1.0.0-wasi_0_2_wasm32.tar.gz";
+    let first = fs_err::read(built.join("dist/libraries").join(file)).unwrap();
+    let fresh = tempfile::tempdir().unwrap();
+    let output = wheelforge(&fixtures(), fresh.path())
+        .args(["build", "wf-ehdemo"])
+        .output()
+        .unwrap();
+    let all = text(&output);
+    assert!(output.status.success(), "{all}");
+    assert!(all.contains("0 built, 1 cached"), "{all}");
+    assert_eq!(
+        fs_err::read(fresh.path().join("dist/libraries").join(file)).unwrap(),
+        first,
+        "the fresh output directory has another archive"
+    );
+    assert!(
+        !fresh.path().join("build/wf-ehdemo/source").exists(),
+        "the library was unpacked and built again"
+    );
+    // `--force` still builds it.
+    let forced = wheelforge(&fixtures(), fresh.path())
+        .args(["build", "wf-ehdemo", "--force"])
+        .output()
+        .unwrap();
+    let all = text(&forced);
+    assert!(forced.status.success(), "{all}");
+    assert!(all.contains("1 built, 0 cached"), "{all}");
+}
+
+#[test]
 fn a_side_module_with_wasm_exceptions_has_private_tags_and_runtime() {
     // The same code as a side module: nothing of the exception machinery crosses the
     // module's boundary (no tag imported or exported, no C++ runtime symbol imported from the

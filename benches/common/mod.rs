@@ -324,7 +324,10 @@ impl Bench {
         let path = self.work.join("bench-script.py");
         std::fs::write(&path, script).unwrap();
         let mut run_native = self.python_in_root();
-        run_native.arg(&path).env("PYTHONPATH", deps).envs(env.iter().copied());
+        run_native
+            .arg(&path)
+            .env("PYTHONPATH", deps)
+            .envs(env.iter().copied());
         let output = run_native.output().unwrap();
         assert!(
             output.status.success(),

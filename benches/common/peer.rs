@@ -63,7 +63,11 @@ impl Peer {
         let mut describe = bench.program_in_root(&python.display().to_string(), &[&dir]);
         describe.arg(dir.join("describe.py"));
         let output = describe.output().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         Peer {
             description: String::from_utf8_lossy(&output.stdout).trim().to_string(),
             dir,
@@ -78,7 +82,9 @@ impl Peer {
         std::fs::write(&path, script).unwrap();
         let python = self.dir.join("venv/bin/python");
         let mut run = bench.program_in_root(&python.display().to_string(), &[&self.dir]);
-        run.arg(self.dir.join("run.py")).arg(self.dir.join("cache")).arg(&path);
+        run.arg(self.dir.join("run.py"))
+            .arg(self.dir.join("cache"))
+            .arg(&path);
         let output = run.output().unwrap();
         assert!(
             output.status.success(),
