@@ -601,17 +601,28 @@ impl RecipeJob<'_> {
         if self.loaded.recipe.build.backend != BackendKind::StaticLibrary {
             return None;
         }
-        let name = self.loaded.name();
-        let file = crate::library::archive_name(name, self.loaded.recipe.package.version.as_str());
+        let file = self.library_file();
         let archive = crate::library::shared(&self.settings.cache_dir, &self.plan.key, &file)?;
         let (_, sha256) = crate::library::store(&archive, &self.settings.out_dir).ok()?;
         fs_err::create_dir_all(self.work_dir).ok()?;
+        self.save_library_state(&file, sha256).ok()?;
+        Some(vec![file])
+    }
+
+    /// The archive's file name of this (static library) recipe.
+    fn library_file(&self) -> String {
+        crate::library::archive_name(
+            self.loaded.name(),
+            self.loaded.recipe.package.version.as_str(),
+        )
+    }
+
+    /// Records the library archive `file` (with its SHA-256) as this key's build.
+    fn save_library_state(&self, file: &str, sha256: String) -> Result<(), String> {
         self.save_state(&BuildState {
             key: self.plan.key.clone(),
-            wheels: BTreeMap::from([(file.clone(), sha256)]),
+            wheels: BTreeMap::from([(file.to_string(), sha256)]),
         })
-        .ok()?;
-        Some(vec![file])
     }
 
     /// A static library found in this output directory is kept in the cache's shared
@@ -732,7 +743,7 @@ impl RecipeJob<'_> {
         let name = self.loaded.name();
         let prefix = backend::build_library(context).map_err(|e| e.to_string())?;
         self.reporter.stage(name, Stage::Repair);
-        let file = crate::library::archive_name(name, self.loaded.recipe.package.version.as_str());
+        let file = self.library_file();
         let archive = self.work_dir.join(&file);
         let mtime = crate::wheel::source_date_epoch().map_err(|e| e.to_string())?;
         crate::library::pack(name, &prefix, &self.plan.to_json(), &archive, mtime)
@@ -742,10 +753,7 @@ impl RecipeJob<'_> {
             crate::library::store(&archive, &self.settings.out_dir).map_err(|e| e.to_string())?;
         crate::library::share(&archive, &self.settings.cache_dir, &self.plan.key)
             .map_err(|e| e.to_string())?;
-        self.save_state(&BuildState {
-            key: self.plan.key.clone(),
-            wheels: BTreeMap::from([(file.clone(), sha256)]),
-        })?;
+        self.save_library_state(&file, sha256)?;
         Ok(vec![file])
     }
 
