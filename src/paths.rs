@@ -27,6 +27,30 @@ pub fn relative_path(base: &Path, target: &Path) -> PathBuf {
     relative
 }
 
+/// Where a variant's wheels go: an index of their own beside the main one, so that the
+/// default build stays what `pip install NAME` gets from the main index.
+pub fn variant_out_dir(out_dir: &Path, variant: &str) -> PathBuf {
+    out_dir.join("variants").join(variant)
+}
+
+/// Copies a directory tree (regular files keep their executable bit; links are followed), in
+/// name order. The error is `fs_err`'s, which names the path.
+pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs_err::create_dir_all(to)?;
+    let mut entries: Vec<_> = fs_err::read_dir(from)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|entry| entry.file_name());
+    for entry in entries {
+        let source = entry.path();
+        let target = to.join(entry.file_name());
+        if source.is_dir() {
+            copy_tree(&source, &target)?;
+        } else {
+            fs_err::copy(&source, &target)?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::relative_path;

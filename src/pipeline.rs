@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -52,12 +52,6 @@ pub struct Settings {
     pub local_recipes: Vec<PathBuf>,
 }
 
-/// Where a variant's wheels go: an index of their own beside the main one, so that the
-/// default build stays what `pip install NAME` gets from the main index.
-pub fn variant_out_dir(out_dir: &Path, variant: &str) -> PathBuf {
-    out_dir.join("variants").join(variant)
-}
-
 /// The main index and, in a variant build, the variant's index.
 struct Indexes {
     main: Index,
@@ -72,6 +66,9 @@ impl Indexes {
         }
     }
 }
+
+pub use crate::outcome::{Outcome, RecipeResult, RunSummary};
+pub use crate::paths::variant_out_dir;
 
 /// Errors that stop a whole run before any recipe builds.
 #[derive(Debug, thiserror::Error)]
@@ -98,53 +95,6 @@ pub enum PipelineError {
     Report(#[from] crate::report::ReportError),
     #[error("cannot start {jobs} build threads: {detail}")]
     Threads { jobs: usize, detail: String },
-}
-
-/// How one recipe ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Built { wheels: Vec<String> },
-    Cached { wheels: Vec<String> },
-    Failed { error: String },
-    Skipped { because: String },
-}
-
-impl Outcome {
-    pub fn label(&self) -> &'static str {
-        match self {
-            Outcome::Built { .. } => "built",
-            Outcome::Cached { .. } => "cached",
-            Outcome::Failed { .. } => "failed",
-            Outcome::Skipped { .. } => "skipped",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct RecipeResult {
-    pub name: String,
-    pub outcome: Outcome,
-    pub duration: Duration,
-    pub log: PathBuf,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct RunSummary {
-    /// In build order.
-    pub results: Vec<RecipeResult>,
-}
-
-impl RunSummary {
-    pub fn count(&self, label: &str) -> usize {
-        self.results
-            .iter()
-            .filter(|r| r.outcome.label() == label)
-            .count()
-    }
-
-    pub fn succeeded(&self) -> bool {
-        self.count("failed") == 0 && self.count("skipped") == 0
-    }
 }
 
 /// What `state.json` remembers about the last successful build of a recipe.

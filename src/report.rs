@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::pipeline::{Outcome, RunSummary};
+use crate::outcome::{Outcome, RunSummary};
 use crate::testing::suite::{Counts, SuiteReport};
 
 #[derive(Debug, thiserror::Error)]

@@ -52,7 +52,7 @@ fn wheelforge_has_no_build_script() {
     );
 }
 
-/// The WIT files embedded in `runtime::link` are the ones the locked `wasmtime-wasi` implements.
+/// The WIT files embedded in `runtime` (`WASI_WIT`) are the ones the locked `wasmtime-wasi` implements.
 /// Updating wasmtime without copying its `src/p2/wit/deps/*.wit` into `src/runtime/wit/` fails
 /// here (this test runs after `cargo test` has fetched every package).
 #[test]
@@ -88,7 +88,7 @@ fn the_embedded_wasi_wit_is_the_locked_wasmtime_wasi_wit() {
         })
         .collect();
     upstream.sort();
-    let embedded: Vec<(String, String)> = wheelforge::runtime::link::WASI_WIT
+    let embedded: Vec<(String, String)> = wheelforge::runtime::WASI_WIT
         .iter()
         .map(|(name, text)| (name.to_string(), text.to_string()))
         .collect();

@@ -656,11 +656,11 @@ fn a_guest_without_progress_is_interrupted() {
     let work = fs_err::canonicalize(work.path()).unwrap();
     let deps = work.join("deps");
     fs_err::create_dir_all(&deps).unwrap();
-    let app = wheelforge::runtime::link::TestApp {
+    let app = wheelforge::toolchain::link::TestApp {
         command: Some("while True:\n    pass\n".into()),
         ..Default::default()
     };
-    let component = wheelforge::runtime::link::link_test_component(
+    let component = wheelforge::toolchain::link::link_test_component(
         &toolchain,
         &app,
         &deps,

@@ -12,8 +12,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use wheelforge::reporter::SilentReporter;
-use wheelforge::runtime::link::{TestApp, link_test_component};
 use wheelforge::runtime::{RunOptions, run_command};
+use wheelforge::toolchain::link::{TestApp, link_test_component};
 use wheelforge::toolchain::{WasiToolchain, install};
 
 /// A benchmark script prints one line: this marker, then a JSON object of name → seconds.
@@ -238,6 +238,9 @@ impl Bench {
         script: &str,
     ) -> PathBuf {
         let deps = self.work.join(format!("{label}-deps"));
+        // pip's --target keeps what a kept work directory already has (same version, other
+        // build): install fresh.
+        remove_dir_if_present(&deps);
         let mut install_wasi = self.python_in_root();
         install_wasi
             .args(["-m", "pip", "install", "--no-index", "--find-links"])
@@ -296,6 +299,7 @@ impl Bench {
     /// dependencies) for the toolchain's CPython 3.14 into `<work>/<label>-deps`.
     pub fn install_native(&self, find_links: &Path, label: &str, requirement: &str) -> PathBuf {
         let native_deps = self.work.join(format!("{label}-deps"));
+        remove_dir_if_present(&native_deps);
         let mut install_native = self.python_in_root();
         install_native
             .args([
@@ -394,5 +398,12 @@ pub fn print_kernels(
             native * 1e3,
             wasi / native
         );
+    }
+}
+
+/// Removes `dir` with everything in it, if it exists.
+fn remove_dir_if_present(dir: &Path) {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

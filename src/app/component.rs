@@ -12,8 +12,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::process::{log_tail, run_logged};
-use crate::runtime::link::{guest, write_command_wit};
 use crate::toolchain::WasiToolchain;
+use crate::toolchain::link::{guest, write_command_wit};
 
 /// The `-p` directories, in order: the entry and the archive, the app's sources, the
 /// dependencies. Their guest paths follow from the order.

@@ -66,7 +66,7 @@ pub struct MergeSummary {
     pub copied: usize,
     /// The regeneration of the output's pages.
     pub index: IndexSummary,
-    /// The variant indexes (`variants/NAME`, [`crate::pipeline::variant_out_dir`]), by name,
+    /// The variant indexes (`variants/NAME`, [`crate::paths::variant_out_dir`]), by name,
     /// merged the same way.
     pub variants: BTreeMap<String, MergeSummary>,
     /// Library archives (`libraries/`, [`crate::library::LIBRARIES_DIR`]) found and copied.

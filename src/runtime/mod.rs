@@ -4,10 +4,24 @@
 //! program: arguments, environment, preopened directories in; stdout, stderr and the exit
 //! status out. Compiled code is cached (keyed by the component's SHA-256 and wasmtime's
 //! version), since compiling a CPython component takes longer than running a test. This module
-//! runs components; building them is `crate::runtime::link`.
+//! runs components; building them is `crate::toolchain::link`.
 
-pub mod link;
 mod module;
+
+/// The WASI 0.2 WIT packages that the `wasmtime-wasi` dependency implements, as (file name,
+/// contents), so that components wheelforge links target exactly the interfaces its embedded
+/// runtime provides. They are copies of the crate's `src/p2/wit/deps/*.wit`, kept in the
+/// repository so that building wheelforge needs nothing but its normal dependencies (a build
+/// script that asked `cargo metadata` for the crate's directory failed on a fresh machine);
+/// `tests/fresh_machine.rs` checks that they are still byte-identical to the locked crate's.
+pub const WASI_WIT: &[(&str, &str)] = &[
+    ("cli.wit", include_str!("wit/cli.wit")),
+    ("clocks.wit", include_str!("wit/clocks.wit")),
+    ("filesystem.wit", include_str!("wit/filesystem.wit")),
+    ("io.wit", include_str!("wit/io.wit")),
+    ("random.wit", include_str!("wit/random.wit")),
+    ("sockets.wit", include_str!("wit/sockets.wit")),
+];
 
 pub use module::run_module;
 
@@ -97,7 +111,10 @@ impl WasiView for Host {
     }
 }
 
-fn engine() -> Result<Engine, RuntimeError> {
+/// The engine for one run. `interruptible`: the compiled code checks an epoch at every loop
+/// head and call, so a watchdog can stop it (`RunOptions::idle_watch`); that costs up to a
+/// tenth on tight loops (docs/benchmarks.md), so runs without a watchdog go without it.
+fn engine(interruptible: bool) -> Result<Engine, RuntimeError> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     // Extension modules throw C++ exceptions and longjmp with it (ABI revision 2,
@@ -107,8 +124,7 @@ fn engine() -> Result<Engine, RuntimeError> {
     config.max_wasm_stack(8 << 20);
     // With the async feature compiled in, the wasm stack must fit in the async stack.
     config.async_stack_size(16 << 20);
-    // Lets a watchdog interrupt a guest that makes no progress.
-    config.epoch_interruption(true);
+    config.epoch_interruption(interruptible);
     Engine::new(&config).map_err(|error| RuntimeError::Load {
         path: PathBuf::new(),
         detail: error.to_string(),
@@ -135,7 +151,12 @@ exception or a longjmp escaped from an extension module into C or Python code, w
 unwind it (catch it where it is thrown; docs/toolchain.md, \"C++ exceptions\")";
 
 /// Loads a component, from the compiled-code cache when possible.
-fn load(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> Result<Component, RuntimeError> {
+fn load(
+    engine: &Engine,
+    path: &Path,
+    cache_dir: Option<&Path>,
+    interruptible: bool,
+) -> Result<Component, RuntimeError> {
     let load_error = |detail: String| RuntimeError::Load {
         path: path.to_path_buf(),
         detail,
@@ -148,7 +169,9 @@ fn load(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> Result<Compon
         return Component::from_file(engine, path).map_err(|e| load_error(e.to_string()));
     };
     let digest = crate::digest::sha256_file(path).map_err(io)?;
-    let cached = cache_dir.join(format!("{digest}-wasmtime-48.cwasm"));
+    // Code compiled with and without epoch checks are different files.
+    let flavour = if interruptible { "-epoch" } else { "" };
+    let cached = cache_dir.join(format!("{digest}-wasmtime-48{flavour}.cwasm"));
     if cached.is_file() {
         // SAFETY: the file was written by `precompile_component` of this wasmtime version
         // (the version is in its name) into wheelforge's own cache.
@@ -256,8 +279,14 @@ pub(crate) fn wasi_context(
 /// Runs a `wasi:cli/command` component to completion.
 pub fn run_command(component_path: &Path, options: &RunOptions) -> Result<RunOutput, RuntimeError> {
     let _span = tracing::info_span!("run_component", path = %component_path.display()).entered();
-    let engine = engine()?;
-    let component = load(&engine, component_path, options.cache_dir.as_deref())?;
+    let interruptible = options.idle_watch.is_some();
+    let engine = engine(interruptible)?;
+    let component = load(
+        &engine,
+        component_path,
+        options.cache_dir.as_deref(),
+        interruptible,
+    )?;
     let mut linker: Linker<Host> = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| RuntimeError::Instantiate {
         path: component_path.to_path_buf(),
@@ -272,9 +301,11 @@ pub fn run_command(component_path: &Path, options: &RunOptions) -> Result<RunOut
             table: ResourceTable::new(),
         },
     );
-    // The deadline is one epoch ahead: only the watchdog advances the epoch.
-    store.set_epoch_deadline(1);
-    store.epoch_deadline_trap();
+    if interruptible {
+        // The deadline is one epoch ahead: only the watchdog advances the epoch.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_trap();
+    }
     let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let watchdog = options.idle_watch.clone().map(|(path, limit)| {

@@ -422,24 +422,9 @@ fn steps(target: &Path) -> VecDeque<Step> {
         .collect()
 }
 
-/// Copies a directory tree (regular files keep their executable bit; links are followed).
+/// Copies a directory tree ([`crate::paths::copy_tree`]), with the failing path in the error.
 pub fn copy_tree(from: &Path, to: &Path) -> Result<(), UnpackError> {
-    fs_err::create_dir_all(to).map_err(io(to))?;
-    let mut entries: Vec<_> = fs_err::read_dir(from)
-        .map_err(io(from))?
-        .collect::<Result<_, _>>()
-        .map_err(io(from))?;
-    entries.sort_by_key(|entry| entry.file_name());
-    for entry in entries {
-        let source = entry.path();
-        let target = to.join(entry.file_name());
-        if source.is_dir() {
-            copy_tree(&source, &target)?;
-        } else {
-            fs_err::copy(&source, &target).map_err(io(&source))?;
-        }
-    }
-    Ok(())
+    crate::paths::copy_tree(from, to).map_err(io(from))
 }
 
 #[cfg(test)]

@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use crate::process::{log_tail, run_logged};
 use crate::recipe::RecipeSet;
 use crate::reporter::Reporter;
-use crate::runtime::link::{PYTEST_DRIVER_NAME, TestApp, guest, link_test_component};
 use crate::runtime::{OutputMode, RunOptions, run_command};
 use crate::tags::{WheelFilename, normalize_name};
 use crate::toolchain::install;
+use crate::toolchain::link::{PYTEST_DRIVER_NAME, TestApp, guest, link_test_component};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TestError {
@@ -49,7 +49,7 @@ pub enum TestError {
         log: PathBuf,
     },
     #[error(transparent)]
-    Link(#[from] crate::runtime::link::LinkError),
+    Link(#[from] crate::toolchain::link::LinkError),
     #[error(transparent)]
     Runtime(#[from] crate::runtime::RuntimeError),
     #[error("{dir} has no verified library archive {file} of {name}\n  help: run `wheelforge build {name}` first (with the same --out and --build-dir)", dir = dir.display())]
@@ -171,7 +171,7 @@ pub fn test_recipe(
     let packages = settings.out_dir.join("packages");
     // A variant's wheel is in the variant's own index.
     let own_out = match &loaded.variant {
-        Some(variant) => crate::pipeline::variant_out_dir(&settings.out_dir, variant),
+        Some(variant) => crate::paths::variant_out_dir(&settings.out_dir, variant),
         None => settings.out_dir.clone(),
     };
     let wheel = find_wheel(&own_out.join("packages"), &name, &version).ok_or_else(|| {

@@ -13,6 +13,7 @@ pub mod debian_source;
 pub mod fortran;
 mod host;
 pub mod install;
+pub mod link;
 pub mod rust;
 pub mod sandbox;
 pub mod target;

@@ -213,12 +213,7 @@ pub fn write_environment(
     let include_dir = target_dir.join("include/python3.14");
     let host_include = inside(&include_dir.display().to_string());
     let debian_include = toolchain.host_path(&toolchain.host_python_include);
-    crate::source::unpack::copy_tree(&debian_include, &host_include).map_err(|error| {
-        ToolchainError::Io {
-            path: debian_include.clone(),
-            source: std::io::Error::other(error.to_string()),
-        }
-    })?;
+    crate::paths::copy_tree(&debian_include, &host_include).map_err(io_error(&debian_include))?;
     let template_path = toolchain.host_path(&toolchain.pyconfig_template);
     let template = fs_err::read_to_string(&template_path).map_err(io_error(&template_path))?;
     let pyconfig = host_include.join("pyconfig.h");
@@ -325,18 +320,18 @@ pub fn prepare(toolchain: &WasiToolchain, log: &Path) -> Result<TargetEnvironmen
         detail,
         log: log.to_path_buf(),
     };
-    let app = crate::runtime::link::TestApp {
+    let app = crate::toolchain::link::TestApp {
         command: Some(PROBE_COMMAND.to_string()),
         // The runtime's standard library is mounted at /python while componentize-py links;
         // keep a copy, to mount at run time for modules the snapshot does not contain.
         link_code: Some(format!(
             "import shutil\nshutil.copytree({:?}, {:?})",
-            crate::runtime::link::guest::STDLIB,
-            format!("{}/{RUNTIME_STDLIB}", crate::runtime::link::guest::DEPS)
+            crate::toolchain::link::guest::STDLIB,
+            format!("{}/{RUNTIME_STDLIB}", crate::toolchain::link::guest::DEPS)
         )),
         ..Default::default()
     };
-    let component = crate::runtime::link::link_test_component(toolchain, &app, &deps, &work, log)
+    let component = crate::toolchain::link::link_test_component(toolchain, &app, &deps, &work, log)
         .map_err(|error| probe_error(error.to_string()))?;
     let output = crate::runtime::run_command(
         &component,

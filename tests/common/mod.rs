@@ -321,14 +321,14 @@ pub fn consumer_link_and_run_with(
     fs_err::write(app.join("app.py"), app_py).unwrap();
     let wit = work.join("wit");
     fs_err::create_dir_all(wit.join("deps")).unwrap();
-    for (name, contents) in wheelforge::runtime::link::WASI_WIT {
+    for (name, contents) in wheelforge::runtime::WASI_WIT {
         fs_err::write(wit.join("deps").join(name), contents).unwrap();
     }
     fs_err::write(
         wit.join("app.wit"),
         format!(
             "package consumer:app;\nworld app {{ include wasi:cli/command@{}; }}\n",
-            wheelforge::runtime::link::wasi_cli_version()
+            wheelforge::toolchain::link::wasi_cli_version()
         ),
     )
     .unwrap();

@@ -10,22 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::process::{log_tail, run_logged};
+use crate::runtime::WASI_WIT;
 use crate::toolchain::WasiToolchain;
-
-/// The WASI 0.2 WIT packages that the `wasmtime-wasi` dependency implements, as (file name,
-/// contents), so that components wheelforge links target exactly the interfaces its embedded
-/// runtime provides. They are copies of the crate's `src/p2/wit/deps/*.wit`, kept in the
-/// repository so that building wheelforge needs nothing but its normal dependencies (a build
-/// script that asked `cargo metadata` for the crate's directory failed on a fresh machine);
-/// `tests/fresh_machine.rs` checks that they are still byte-identical to the locked crate's.
-pub const WASI_WIT: &[(&str, &str)] = &[
-    ("cli.wit", include_str!("wit/cli.wit")),
-    ("clocks.wit", include_str!("wit/clocks.wit")),
-    ("filesystem.wit", include_str!("wit/filesystem.wit")),
-    ("io.wit", include_str!("wit/io.wit")),
-    ("random.wit", include_str!("wit/random.wit")),
-    ("sockets.wit", include_str!("wit/sockets.wit")),
-];
 
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
