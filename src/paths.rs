@@ -51,6 +51,21 @@ pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The local path of a `file://` URL, percent-decoded; `None` for another scheme or a URL
+/// that names no local absolute path.
+pub fn file_url_path(url: &str) -> Option<PathBuf> {
+    url::Url::parse(url)
+        .ok()
+        .filter(|url| url.scheme() == "file")?
+        .to_file_path()
+        .ok()
+}
+
+/// The `file://` URL of an absolute path, percent-encoded.
+pub fn file_url(path: &Path) -> Option<String> {
+    url::Url::from_file_path(path).ok().map(String::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::relative_path;

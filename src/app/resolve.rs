@@ -216,9 +216,8 @@ pub fn resolve(
                     .and_then(|h| h.strip_prefix("sha256=").map(str::to_string))
             })
         });
-        let (wheel_url, wheel_path, sha256, size) = match url.strip_prefix("file://") {
+        let (wheel_url, wheel_path, sha256, size) = match crate::paths::file_url_path(&url) {
             Some(path) => {
-                let path = PathBuf::from(percent_decode(path));
                 let (sha256, size) = crate::digest::sha256_file_sized(&path).map_err(io(&path))?;
                 (
                     None,
@@ -262,27 +261,6 @@ pub fn resolve(
     ))
 }
 
-/// `%XX` escapes in a file URL's path.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        if bytes[at] == b'%'
-            && let Some(value) = text
-                .get(at + 1..at + 3)
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        {
-            out.push(value);
-            at += 3;
-            continue;
-        }
-        out.push(bytes[at]);
-        at += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Installs exactly the locked wheels (no dependencies, every hash checked) into `deps`.
 pub fn install(
     toolchain: &WasiToolchain,
@@ -312,7 +290,10 @@ pub fn install(
                 {
                     binds.push(parent.to_path_buf());
                 }
-                format!("file://{}", path.display())
+                crate::paths::file_url(&path).ok_or_else(|| ResolveError::Io {
+                    path: path.clone(),
+                    source: std::io::Error::other("not an absolute path"),
+                })?
             }
             (None, None) => unreachable!("read() checks that a wheel has a url or a path"),
         };
@@ -361,7 +342,12 @@ mod tests {
 
     #[test]
     fn file_urls_are_percent_decoded() {
-        assert_eq!(percent_decode("/a%20b/c%2Bd.whl"), "/a b/c+d.whl");
-        assert_eq!(percent_decode("/100%"), "/100%");
+        let path = |url| crate::paths::file_url_path(url);
+        assert_eq!(path("file:///a%20b/c%2Bd.whl"), Some("/a b/c+d.whl".into()));
+        assert_eq!(path("file:///100%"), Some("/100%".into()));
+        assert_eq!(path("https://example.invalid/a.whl"), None);
+        let url = crate::paths::file_url(std::path::Path::new("/a b/c+d.whl")).unwrap();
+        assert_eq!(url, "file:///a%20b/c+d.whl");
+        assert_eq!(path(&url), Some("/a b/c+d.whl".into()));
     }
 }

@@ -459,17 +459,17 @@ pub(crate) fn html_escape(text: &str) -> String {
     html::escape(text)
 }
 
-/// Percent-encodes one URL path segment: every byte but `A-Z a-z 0-9 - . _ ~ ! +`.
+/// Percent-encodes one URL path segment: every byte but `A-Z a-z 0-9 - . _ ~ ! +` (the
+/// characters of wheel and sdist names stay as pip writes them).
 pub(crate) fn url_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~!+".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'!')
+        .remove(b'+');
+    percent_encoding::utf8_percent_encode(text, SEGMENT).to_string()
 }
 
 fn metadata_path(wheel: &Path) -> PathBuf {

@@ -327,17 +327,15 @@ fn describe(error: &octocrab::Error, token: &Token) -> (String, Option<u16>) {
     (token.redact(&text.replace('\n', "; ")), status_of(error))
 }
 
-/// Percent-encodes a path segment or query value: every byte but `A-Z a-z 0-9 - . _ ~`.
+/// Percent-encodes a path segment or query value: every byte but `A-Z a-z 0-9 - . _ ~`
+/// (RFC 3986's unreserved characters).
 fn url_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(text, UNRESERVED).to_string()
 }
 
 #[cfg(test)]

@@ -150,10 +150,12 @@ validated_string!(
     /// A source URL (`https://...`, `http://...` or `file://...`).
     SourceUrl,
     r"^(https?|file)://.+$",
-    |text| ["https://", "http://", "file://"]
-        .iter()
-        .any(|scheme| text.starts_with(scheme) && text.len() > scheme.len()),
-    "a supported URL: expected https://, http:// or file://"
+    |text| url::Url::parse(text).is_ok_and(|url| match url.scheme() {
+        "https" | "http" => url.host().is_some(),
+        "file" => url.to_file_path().is_ok(),
+        _ => false,
+    }),
+    "a supported URL: expected https://HOST/..., http://HOST/... or file:///ABSOLUTE/PATH"
 );
 
 validated_string!(
@@ -529,4 +531,29 @@ pub struct About {
     pub home: Option<String>,
     pub license: String,
     pub summary: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SourceUrl;
+
+    #[test]
+    fn source_urls_need_a_host_or_an_absolute_file_path() {
+        for good in [
+            "https://example.invalid/a-1.0.tar.gz",
+            "http://127.0.0.1:8000/a.zip",
+            "file:///tmp/a%20b/a-1.0.tar.gz",
+        ] {
+            assert!(SourceUrl::try_from(good.to_string()).is_ok(), "{good}");
+        }
+        for bad in [
+            "https://",
+            "file://relative/a.tar.gz",
+            "ftp://example.invalid/a.tar.gz",
+            "a.tar.gz",
+        ] {
+            let error = SourceUrl::try_from(bad.to_string()).unwrap_err();
+            assert!(error.contains("file:///ABSOLUTE/PATH"), "{bad}: {error}");
+        }
+    }
 }

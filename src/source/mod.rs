@@ -529,34 +529,16 @@ fn sdist_version(filename: &str, project: &str) -> Option<pep440_rs::Version> {
     })
 }
 
-/// Resolves a link found on `page` (absolute, host-relative or page-relative).
+/// Resolves a link found on `page` (absolute, host-relative or page-relative), without its
+/// fragment.
 fn resolve_url(page: &str, link: &str) -> String {
-    let link = link.split('#').next().unwrap_or(link);
-    if link.contains("://") {
-        return link.to_string();
-    }
-    let scheme_end = page.find("://").map_or(0, |i| i + 3);
-    if let Some(rest) = link.strip_prefix('/') {
-        let host_end = page[scheme_end..]
-            .find('/')
-            .map_or(page.len(), |i| scheme_end + i);
-        return format!("{}/{rest}", &page[..host_end]);
-    }
-    let base = &page[..page.rfind('/').map_or(page.len(), |i| i + 1)];
-    let mut parts: Vec<&str> = base[scheme_end..]
-        .trim_end_matches('/')
-        .split('/')
-        .collect();
-    for segment in link.split('/') {
-        match segment {
-            ".." if parts.len() > 1 => {
-                parts.pop();
-            }
-            "." | ".." => {}
-            other => parts.push(other),
+    match url::Url::parse(page).and_then(|page| page.join(link)) {
+        Ok(mut url) => {
+            url.set_fragment(None);
+            url.into()
         }
+        Err(_) => link.split('#').next().unwrap_or(link).to_string(),
     }
-    format!("{}{}", &page[..scheme_end], parts.join("/"))
 }
 
 /// Downloads `url` (http, https or file) into `dest`, reporting progress.
@@ -566,31 +548,38 @@ fn download_url(
     recipe: &str,
     reporter: &dyn Reporter,
 ) -> Result<PathBuf, SourceError> {
-    let name = url
-        .split(['?', '#'])
-        .next()
-        .and_then(|u| u.rsplit('/').next())
-        .filter(|n| !n.is_empty())
-        .unwrap_or("source-archive")
-        .to_string();
+    // The URL's last path segment, decoded; never a path of its own (`%2F`, `..`).
+    let name = url::Url::parse(url)
+        .ok()
+        .and_then(|url| {
+            let last = url.path_segments()?.next_back()?.to_string();
+            Some(
+                percent_encoding::percent_decode_str(&last)
+                    .decode_utf8_lossy()
+                    .into_owned(),
+            )
+        })
+        .filter(|n| !n.is_empty() && !n.contains(['/', '\\']) && n != "." && n != "..")
+        .unwrap_or_else(|| "source-archive".to_string());
     let target = dest.join(&name);
     let download_error = |detail: String| SourceError::Download {
         url: url.to_string(),
         detail,
     };
-    let (mut reader, total): (Box<dyn Read>, Option<u64>) =
-        if let Some(path) = url.strip_prefix("file://") {
-            let file = fs_err::File::open(path).map_err(|e| download_error(e.to_string()))?;
-            let total = file.metadata().ok().map(|m| m.len());
-            (Box::new(file), total)
-        } else {
-            let response = http_agent()
-                .get(url)
-                .call()
-                .map_err(|e| download_error(e.to_string()))?;
-            let total = response.body().content_length();
-            (Box::new(response.into_body().into_reader()), total)
-        };
+    let (mut reader, total): (Box<dyn Read>, Option<u64>) = if url.starts_with("file:") {
+        let path = crate::paths::file_url_path(url)
+            .ok_or_else(|| download_error("not a file URL of an absolute path".to_string()))?;
+        let file = fs_err::File::open(path).map_err(|e| download_error(e.to_string()))?;
+        let total = file.metadata().ok().map(|m| m.len());
+        (Box::new(file), total)
+    } else {
+        let response = http_agent()
+            .get(url)
+            .call()
+            .map_err(|e| download_error(e.to_string()))?;
+        let total = response.body().content_length();
+        (Box::new(response.into_body().into_reader()), total)
+    };
     let mut out = fs_err::File::create(&target).map_err(io_error(&target))?;
     let mut buffer = vec![0u8; 1 << 16];
     let mut done = 0u64;
