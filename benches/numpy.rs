@@ -12,7 +12,7 @@
 //!    reports the best of 5 per kernel; the table has the minimum over the rounds):
 //!    - native CPython 3.14 with the manylinux wheel, OpenBLAS at one thread
 //!      (`OPENBLAS_NUM_THREADS=1`) and at its default;
-//!    - WASI before: the recipe as it was before issue 21 (without patches 0006-0009 and
+//!    - WASI before: the recipe as it was before issue 21 (without patches 0006-0008 and
 //!      OpenBLAS: lapack_lite), built from a copy of the recipes;
 //!    - WASI + FP status: with the software floating-point status (0006, 0007) only, which
 //!      gives its cost with scalar checks (the recipe's `-msimd128`, which vectorizes them, is
@@ -106,7 +106,7 @@ const PEER_SIDE: usize = 5;
 
 /// numpy's recipe lines of issue 21, which the earlier WASI sides leave out: the software
 /// floating-point status and its tests (patches 0006, 0007), the SIMD128 sort (0008), and
-/// OpenBLAS with `-msimd128` for all of numpy (0009 and the build settings; without them numpy
+/// OpenBLAS with `-msimd128` for all of numpy (the build settings; without them numpy
 /// uses lapack_lite and its loops are scalar, so "+ FP status" has the checks unvectorized).
 const FP_STATUS: &[&str] = &[
     "    - 0006-wasi-software-fpstatus.patch",
@@ -114,9 +114,8 @@ const FP_STATUS: &[&str] = &[
 ];
 const SORT: &[&str] = &["    - 0008-wasm-simd128-sort.patch"];
 const OPENBLAS: &[&str] = &[
-    "    - 0009-lapack-c-abi.patch",
-    "  cflags: [-DNPY_LAPACK_C_ABI, -msimd128]",
-    "  cxxflags: [-DNPY_LAPACK_C_ABI, -msimd128]",
+    "  cflags: [-DNPY_LAPACK_FORTRAN_ABI, -msimd128]",
+    "  cxxflags: [-DNPY_LAPACK_FORTRAN_ABI, -msimd128]",
     "  backend-flags: [-Dblas=openblas, -Dlapack=openblas, -Dallow-noblas=false]",
     "requirements:",
     "  build: [pkgconf]",

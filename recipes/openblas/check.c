@@ -1,11 +1,13 @@
 /* The openblas recipe's test: links libopenblas.a and checks that it is the WASM128_GENERIC
  * build, that CBLAS products (the SIMD128 GEMM kernels, small and blocked) agree with a plain
- * triple loop, and that LAPACK solves through its three interfaces: dgesv_ (the Fortran-style
- * one numpy and scipy call), LAPACKE, and C-translated routines with CHARACTER arguments
- * (OpenBLAS's C LAPACK takes no hidden string lengths; lapack.h must agree, or the call traps
- * under wasm): dsyev_, and what numpy.linalg's eigh, svd and eig call, dsyevd_ (40x40, past
- * the divide-and-conquer cutoff, so through DLAED1's call of OpenBLAS's DLAED3), dgesdd_ and
- * dgeev_. An illegal argument must come back as INFO < 0, not end the program. Exits with
+ * triple loop, and that LAPACK solves through its interfaces: the Fortran entry points (patch
+ * 0004: what scipy, numpy and Fortran code call, with hidden CHARACTER lengths, subroutines
+ * returning nothing; lapack.h declares them so on WASI, and a call of the wrong type traps
+ * under wasm), dgesv_, and routines with CHARACTER arguments: dsyev_, and what
+ * numpy.linalg's eigh, svd and eig call, dsyevd_ (40x40, past the divide-and-conquer cutoff, so
+ * through DLAED1's call of OpenBLAS's DLAED3), dgesdd_ and dgeev_; dgemm_ and cdotc_ (a
+ * COMPLEX result, one i64 for flang) as Fortran calls them; LAPACKE. An illegal argument must
+ * come back as INFO < 0 through the program's own XERBLA, not end the program. Exits with
  * status 1 when a check fails. */
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +19,21 @@
 #include <lapacke.h>
 
 static int checks = 0, failures = 0;
+
+/* The program's own XERBLA, as Fortran declares it: OpenBLAS's argument checks must reach it. */
+static int xerbla_calls = 0, xerbla_info = 0;
+static char xerbla_name[8];
+void xerbla_(const char *name, const int *info, size_t name_length) {
+    xerbla_calls++, xerbla_info = *info;
+    snprintf(xerbla_name, sizeof xerbla_name, "%.*s", (int)name_length, name);
+}
+
+/* Two routines as a Fortran compiler calls them (no header declares them so). */
+void dgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
+            const double *alpha, const double *a, const int *lda, const double *b,
+            const int *ldb, const double *beta, double *c, const int *ldc, size_t transa_length,
+            size_t transb_length);
+long long cdotc_(const int *n, const float *x, const int *incx, const float *y, const int *incy);
 
 static void check(int ok, const char *what) {
     printf("%-58s %s\n", what, ok ? "ok" : "FAILED");
@@ -144,6 +161,20 @@ int main(void) {
     printf("dgemm 2x3 * 3x2 = [%g %g; %g %g]\n", c[0], c[1], c[2], c[3]);
     check(memcmp(c, expected, sizeof c) == 0, "cblas_dgemm 2x3 * 3x2 exact");
 
+    /* dgemm_ as Fortran calls it: C = A^T B with A 3x2 (column-major), B 3x2. */
+    int two = 2, three_ = 3;
+    double alpha = 1, beta = 0, at[6] = {1, 2, 3, 4, 5, 6}, bt[6] = {7, 9, 11, 8, 10, 12}, ct[4];
+    dgemm_("T", "N", &two, &two, &three_, &alpha, at, &three_, bt, &three_, &beta, ct, &two, 1, 1);
+    check(ct[0] == 58 && ct[2] == 64 && ct[1] == 139 && ct[3] == 154, "dgemm_ (Fortran call) exact");
+
+    /* cdotc_ as flang calls it: conj(1+2i)(3+4i) + conj(5-1i)(2+1i) = (11-2i) + (9+7i). */
+    float cx[4] = {1, 2, 5, -1}, cy[4] = {3, 4, 2, 1}, dot[2];
+    int one_ = 1;
+    long long packed = cdotc_(&two, cx, &one_, cy, &one_);
+    memcpy(dot, &packed, sizeof dot);
+    printf("cdotc_ = %g%+gi\n", dot[0], dot[1]);
+    check(dot[0] == 20 && dot[1] == 5, "cdotc_ (COMPLEX result in one i64) = 20+5i");
+
     /* Odd sizes cross the 2x2 kernel's edges, and 300 crosses the GEMM blocking (P, Q). */
     check(gemm_error(67, 71, 53) < 1e-12, "cblas_dgemm 67x53 * 53x71 matches the triple loop");
     check(gemm_error(300, 130, 260) < 1e-11, "cblas_dgemm 300x260 * 260x130 matches");
@@ -211,7 +242,13 @@ int main(void) {
     int bad = -1;
     info = 0;
     LAPACK_dgesv(&bad, &nrhs, lu, &n, ipiv, x, &n, &info);
+    printf("xerbla_ calls %d: %s, argument %d\n", xerbla_calls, xerbla_name, xerbla_info);
     check(info == -1, "dgesv_ with N = -1 returns INFO = -1");
+    check(xerbla_calls == 1 && strncmp(xerbla_name, "DGESV", 5) == 0 && xerbla_info == 1,
+          "the program's xerbla_ got DGESV, argument 1");
+    LAPACK_dsyev("X", "U", &three, s3, &three, w, work, &lwork, &info);
+    check(info == -1 && xerbla_calls == 2 && strncmp(xerbla_name, "DSYEV", 5) == 0,
+          "dsyev_ with JOBZ = X: INFO = -1 through xerbla_");
 
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;
