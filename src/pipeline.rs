@@ -67,7 +67,7 @@ impl Indexes {
     }
 }
 
-pub use crate::outcome::{Outcome, RecipeResult, RunSummary};
+pub use crate::outcome::{BuildError, Outcome, RecipeResult, RunSummary};
 pub use crate::paths::variant_out_dir;
 
 /// Errors that stop a whole run before any recipe builds.
@@ -256,7 +256,10 @@ fn describe(outcome: &Outcome) -> String {
         Outcome::Built { wheels } => format!("built {}", wheels.join(", ")),
         Outcome::Cached { wheels } => format!("cached {}", wheels.join(", ")),
         Outcome::Failed { error } => {
-            format!("failed: {}", error.lines().next().unwrap_or_default())
+            format!(
+                "failed: {}",
+                error.to_string().lines().next().unwrap_or_default()
+            )
         }
         Outcome::Skipped { because } => format!("skipped: {because}"),
     }
@@ -485,7 +488,11 @@ impl RecipeJob<'_> {
         // cached, as cargo does with its build directory.
         let _work_lock = match self.lock_work_dir() {
             Ok(lock) => lock,
-            Err(error) => return Outcome::Failed { error },
+            Err(error) => {
+                return Outcome::Failed {
+                    error: error.into(),
+                };
+            }
         };
         if !self.settings.force
             && let Some(wheels) = self.cached_wheels()
@@ -502,13 +509,15 @@ impl RecipeJob<'_> {
         }
         match self.build() {
             Ok(wheels) => Outcome::Built { wheels },
-            Err(error) => Outcome::Failed { error },
+            Err(error) => Outcome::Failed {
+                error: error.into(),
+            },
         }
     }
 
     /// Takes `build/<name>.lock`, beside the work directory (the build deletes and recreates
     /// what is inside it), telling the reporter whom it waits for.
-    fn lock_work_dir(&self) -> Result<crate::lock::Held, String> {
+    fn lock_work_dir(&self) -> Result<crate::lock::Held, BuildError> {
         let mut path = self.work_dir.as_os_str().to_owned();
         path.push(".lock");
         let path = PathBuf::from(path);
@@ -521,7 +530,7 @@ impl RecipeJob<'_> {
                 ),
             );
         })
-        .map_err(|error| format!("cannot lock {}: {error}", path.display()))
+        .map_err(|source| BuildError::Lock { path, source })
     }
 
     fn state_path(&self) -> PathBuf {
@@ -568,7 +577,7 @@ impl RecipeJob<'_> {
     }
 
     /// Records the library archive `file` (with its SHA-256) as this key's build.
-    fn save_library_state(&self, file: &str, sha256: String) -> Result<(), String> {
+    fn save_library_state(&self, file: &str, sha256: String) -> Result<(), BuildError> {
         self.save_state(&BuildState {
             key: self.plan.key.clone(),
             wheels: BTreeMap::from([(file.to_string(), sha256)]),
@@ -594,12 +603,12 @@ impl RecipeJob<'_> {
         }
     }
 
-    /// The stages, in order. Errors are rendered for the summary; the log has the details.
-    fn build(&self) -> Result<Vec<String>, String> {
+    /// The stages, in order. The error names its stage; the log has the details.
+    fn build(&self) -> Result<Vec<String>, BuildError> {
         let name = self.loaded.name();
         let reporter = self.reporter;
-        fs_err::create_dir_all(self.work_dir).map_err(|e| e.to_string())?;
-        fs_err::write(self.log, "").map_err(|e| e.to_string())?;
+        fs_err::create_dir_all(self.work_dir).map_err(BuildError::WorkDir)?;
+        fs_err::write(self.log, "").map_err(BuildError::WorkDir)?;
         let previous = read_state(self.work_dir);
         let _ = fs_err::remove_file(self.state_path());
 
@@ -617,7 +626,7 @@ impl RecipeJob<'_> {
                 self.log,
                 reporter,
             )
-            .map_err(|e| e.to_string())?;
+            .map_err(BuildError::Fetch)?;
 
         let source_root = source::prepare_tree(
             &archive,
@@ -626,7 +635,7 @@ impl RecipeJob<'_> {
             self.work_dir,
             reporter,
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(BuildError::Patch)?;
 
         reporter.stage(name, Stage::Build);
         let context = BackendContext {
@@ -647,10 +656,10 @@ impl RecipeJob<'_> {
         if self.loaded.recipe.build.backend == BackendKind::StaticLibrary {
             return self.build_library(&context);
         }
-        let backend_wheel = backend::build(&context).map_err(|e| e.to_string())?;
+        let backend_wheel = backend::build(&context).map_err(BuildError::Build)?;
 
         reporter.stage(name, Stage::Repair);
-        let timestamp = crate::wheel::timestamp_from_env().map_err(|e| e.to_string())?;
+        let timestamp = crate::wheel::timestamp_from_env().map_err(BuildError::Repair)?;
         let repaired = repair(
             &backend_wheel,
             &self.work_dir.join("wheel"),
@@ -664,7 +673,7 @@ impl RecipeJob<'_> {
                 timestamp,
             },
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(BuildError::Repair)?;
 
         self.warn_undeclared_requirements(&repaired.metadata);
 
@@ -672,13 +681,14 @@ impl RecipeJob<'_> {
         let added = self
             .index
             .add_wheel(&repaired.path)
-            .map_err(|e| e.to_string())?;
+            .map_err(BuildError::Index)?;
         let filename = repaired.filename.to_string();
-        let sha256 = sha256_file(&added.path).map_err(|e| e.to_string())?;
+        let sha256 = sha256_file(&added.path)
+            .map_err(|e| BuildError::Index(crate::index::IndexError::Io(e)))?;
         let superseded = superseded(previous.as_ref(), &repaired.filename);
         self.index
             .remove_wheels(&superseded)
-            .map_err(|e| e.to_string())?;
+            .map_err(BuildError::Index)?;
         let state = BuildState {
             key: self.plan.key.clone(),
             wheels: BTreeMap::from([(filename.clone(), sha256)]),
@@ -689,20 +699,20 @@ impl RecipeJob<'_> {
 
     /// A static library's stages after the source: the script, the reproducible archive, the
     /// `libraries/` area.
-    fn build_library(&self, context: &BackendContext<'_>) -> Result<Vec<String>, String> {
+    fn build_library(&self, context: &BackendContext<'_>) -> Result<Vec<String>, BuildError> {
         let name = self.loaded.name();
-        let prefix = backend::build_library(context).map_err(|e| e.to_string())?;
+        let prefix = backend::build_library(context).map_err(BuildError::Build)?;
         self.reporter.stage(name, Stage::Repair);
         let file = self.library_file();
         let archive = self.work_dir.join(&file);
-        let mtime = crate::wheel::source_date_epoch().map_err(|e| e.to_string())?;
+        let mtime = crate::wheel::source_date_epoch().map_err(BuildError::Repair)?;
         crate::library::pack(name, &prefix, &self.plan.to_json(), &archive, mtime)
-            .map_err(|e| e.to_string())?;
+            .map_err(BuildError::Library)?;
         self.reporter.stage(name, Stage::Index);
         let (_, sha256) =
-            crate::library::store(&archive, &self.settings.out_dir).map_err(|e| e.to_string())?;
+            crate::library::store(&archive, &self.settings.out_dir).map_err(BuildError::Library)?;
         crate::library::share(&archive, &self.settings.cache_dir, &self.plan.key)
-            .map_err(|e| e.to_string())?;
+            .map_err(BuildError::Library)?;
         self.save_library_state(&file, sha256)?;
         Ok(vec![file])
     }
@@ -742,9 +752,9 @@ impl RecipeJob<'_> {
         self.reporter.warning(self.loaded.name(), &message);
     }
 
-    fn save_state(&self, state: &BuildState) -> Result<(), String> {
+    fn save_state(&self, state: &BuildState) -> Result<(), BuildError> {
         let json = serde_json::to_vec_pretty(state).expect("state always serializes");
-        fs_err::write(self.state_path(), json).map_err(|e| e.to_string())
+        fs_err::write(self.state_path(), json).map_err(BuildError::WorkDir)
     }
 }
 

@@ -99,7 +99,14 @@ impl BuildReport {
                     }
                     Outcome::Failed { error } => (
                         Vec::new(),
-                        Some(error.lines().next().unwrap_or_default().to_string()),
+                        Some(
+                            error
+                                .to_string()
+                                .lines()
+                                .next()
+                                .unwrap_or_default()
+                                .to_string(),
+                        ),
                     ),
                     Outcome::Skipped { because } => (Vec::new(), Some(because.clone())),
                 };

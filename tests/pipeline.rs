@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use common::Repo;
 use wheelforge::graph::Target;
-use wheelforge::pipeline::{Outcome, Settings, run_build};
+use wheelforge::pipeline::{BuildError, Outcome, Settings, run_build};
 use wheelforge::reporter::SilentReporter;
+use wheelforge::source::SourceError;
 
 /// Writes `NAME-1.0.0.tar.gz`, a setuptools sdist of package NAME with `VALUE = 1`.
 fn make_sdist(dir: &Path, name: &str) -> PathBuf {
@@ -152,7 +153,13 @@ fn a_failing_patch_fails_its_recipe_skips_dependents_and_spares_the_rest() {
     let Outcome::Failed { error } = outcome("broken") else {
         panic!("broken did not fail: {summary:?}");
     };
-    insta::assert_snapshot!(repo.redact(&error));
+    // The error keeps its stage and its type up to the CLI.
+    assert_eq!(error.stage(), Some(wheelforge::reporter::Stage::Patch));
+    assert!(
+        matches!(*error, BuildError::Patch(SourceError::Patch(_))),
+        "{error:?}"
+    );
+    insta::assert_snapshot!(repo.redact(&error.to_string()));
     assert!(!summary.succeeded());
     assert_eq!(
         (

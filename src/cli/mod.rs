@@ -766,7 +766,13 @@ fn print_summary(summary: &RunSummary) {
     }
     for result in &summary.results {
         if let wheelforge::pipeline::Outcome::Failed { error } = &result.outcome {
-            eprintln!("\nerror: `{}` failed: {error}", result.name);
+            match error.stage() {
+                Some(stage) => eprintln!(
+                    "\nerror: `{}` failed in the {stage} stage: {error}",
+                    result.name
+                ),
+                None => eprintln!("\nerror: `{}` failed: {error}", result.name),
+            }
         }
     }
     println!(
