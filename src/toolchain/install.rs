@@ -83,17 +83,10 @@ pub fn ensure(cache_dir: &Path, reporter: &dyn Reporter) -> Result<WasiToolchain
     }
 }
 
-/// The files [`write_tool_files`] installs, as this wheelforge has them, and the revision of
-/// what it and the wrappers do with them: bump it when the wrappers' rewriting changes the
-/// code they produce (revision 3: side modules export `__wasm_call_ctors`; revision 4: C
-/// compiles go through LLVM IR and the CPython tables' mistyped callees get thunks; revision 5:
-/// wasi-libc's mman, signal, process-clock and getpid emulations are on by default; revision 6:
-/// `longjmp` and friends are functions too, for code that takes their address; revision 7:
-/// executables link the `longjmp` report from `libwheelforge_sjlj.a`; revision 8: and the C++
-/// exception shim, from `libwheelforge_exe.a`), so that
-/// wheels built by the old wrappers are rebuilt. Changes that leave the code alone (the source names
-/// the Fortran driver records) do not bump it.
-const TOOL_SOURCES: [(&str, &str); 12] = [
+/// The files [`write_tool_files`] installs, as this wheelforge has them, and the code of what
+/// rewrites compiler invocations with them ([`WRAPPER_SOURCES`]): all by content, so that any
+/// change to either rebuilds the wheels compiled before it.
+const TOOL_SOURCES: [(&str, &str); 11] = [
     (
         "meson-cross.ini.in",
         include_str!("../../toolchain/meson-cross.ini.in"),
@@ -112,7 +105,18 @@ const TOOL_SOURCES: [(&str, &str); 12] = [
     ("runtimes.cmake", super::cxx::RUNTIMES_CACHE),
     // Runs every native build's backend: editing it rebuilds what it built.
     ("pep517_build.py", PEP517_DRIVER),
-    ("revision", "8"),
+];
+
+/// The wrappers' own code: `wheelforge wrap` (the C/C++ compiler and linker rewriting, the IR
+/// fixes of mistyped callees) and the Fortran driver. It is compiled into this binary, so its
+/// source stands for what it does (an edit of a comment rebuilds too).
+const WRAPPER_SOURCES: [(&str, &str); 6] = [
+    ("wrap.rs", include_str!("wrap.rs")),
+    ("callee_types.rs", include_str!("callee_types.rs")),
+    ("fortran/driver.rs", include_str!("fortran/driver.rs")),
+    ("fortran/ir.rs", include_str!("fortran/ir.rs")),
+    ("fortran/lp64.rs", include_str!("fortran/lp64.rs")),
+    ("fortran/modules.rs", include_str!("fortran/modules.rs")),
 ];
 
 /// The minimal PEP 517 front end the cross backend runs in the root (`toolchain/pep517_build.py`).
@@ -164,7 +168,11 @@ const COMPAT_HEADERS: [(&str, &str); 7] = [
 /// The digest of the tool files this wheelforge writes.
 pub fn tools_digest() -> String {
     let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
-    for (name, text) in TOOL_SOURCES.iter().chain(&COMPAT_HEADERS) {
+    for (name, text) in TOOL_SOURCES
+        .iter()
+        .chain(&COMPAT_HEADERS)
+        .chain(&WRAPPER_SOURCES)
+    {
         sha2::Digest::update(&mut hasher, format!("{name} {}\n", text.len()));
         sha2::Digest::update(&mut hasher, text);
     }
@@ -875,6 +883,25 @@ mod tests {
                     && *text == crate::toolchain::install::PEP517_DRIVER)
         );
         assert!(super::PEP517_DRIVER.contains("build_wheel"));
+    }
+
+    #[test]
+    fn the_wrappers_code_is_in_the_tool_digest_by_content() {
+        let (_, wrap) = super::WRAPPER_SOURCES[0];
+        assert!(
+            wrap.contains("pub fn rewrite("),
+            "wrap.rs is the compiler wrapper"
+        );
+        let mut without = <sha2::Sha256 as sha2::Digest>::new();
+        for (name, text) in super::TOOL_SOURCES.iter().chain(&super::COMPAT_HEADERS) {
+            sha2::Digest::update(&mut without, format!("{name} {}\n", text.len()));
+            sha2::Digest::update(&mut without, text);
+        }
+        assert_ne!(
+            hex::encode(sha2::Digest::finalize(without)),
+            super::tools_digest(),
+            "the wrappers' sources change the digest"
+        );
     }
 
     #[test]
