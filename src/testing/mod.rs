@@ -155,147 +155,17 @@ pub fn test_recipe(
     reporter: &dyn Reporter,
 ) -> Result<TestReport, TestError> {
     let _span = tracing::info_span!("test", recipe = name).entered();
-    let mut recipes = RecipeSet::load(&settings.recipes_dir, &settings.patches_dir)?;
-    for path in &settings.local_recipes {
-        recipes.insert(crate::recipe::load_recipe(path, &settings.patches_dir)?);
-    }
-    if let Some(variant) = &settings.variant {
-        recipes.apply_variant(name, variant)?;
-    }
+    let recipes = load_recipes(settings, name)?;
     let loaded = recipes.get(name)?;
     if loaded.recipe.build.backend == crate::recipe::BackendKind::StaticLibrary {
         return library::test_library(settings, &recipes, loaded, reporter);
     }
-    let name = loaded.name().to_string();
-    let version = loaded.recipe.package.version.to_string();
-    let packages = settings.out_dir.join("packages");
-    // A variant's wheel is in the variant's own index.
-    let own_out = match &loaded.variant {
-        Some(variant) => crate::paths::variant_out_dir(&settings.out_dir, variant),
-        None => settings.out_dir.clone(),
-    };
-    let wheel = find_wheel(&own_out.join("packages"), &name, &version).ok_or_else(|| {
-        TestError::NoWheel {
-            name: name.clone(),
-            version: version.clone(),
-            index: own_out.clone(),
-        }
-    })?;
-    for requirement in &loaded.recipe.test.requires {
-        let required = recipes.get(requirement.as_str())?;
-        let required_version = required.recipe.package.version.to_string();
-        if find_wheel(&packages, required.name(), &required_version).is_none() {
-            return Err(TestError::NoTestRequirement {
-                name,
-                requirement: required.name().to_string(),
-                version: required_version,
-                index: settings.out_dir.clone(),
-            });
-        }
-    }
+    let wheels = TestWheels::find(settings, &recipes, loaded)?;
     let toolchain = install::ensure(&settings.cache_dir, reporter)?;
-
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| TestError::Io { path, source }
-    };
-    let work = settings.build_dir.join(loaded.work_name()).join("test");
-    if work.exists() {
-        fs_err::remove_dir_all(&work).map_err(io(&work))?;
-    }
-    let deps = work.join("deps");
-    fs_err::create_dir_all(&deps).map_err(io(&deps))?;
-    let work = fs_err::canonicalize(&work).map_err(io(&work))?;
-    let deps = work.join("deps");
-    let log = work.join("test.log");
-
-    reporter.message(&name, "install");
-    // The toolchain's CPython 3.14 runs pip, so that Requires-Python and markers are judged
-    // for the target's Python version, as on a consumer's 3.14.
-    let packages = fs_err::canonicalize(&packages).map_err(io(&packages))?;
-    let own_packages = own_out.join("packages");
-    let own_packages = fs_err::canonicalize(&own_packages).map_err(io(&own_packages))?;
-    let python = toolchain.host_python.display().to_string();
-    let mut binds = vec![work.as_path(), packages.as_path()];
-    if own_packages != packages {
-        binds.push(own_packages.as_path());
-    }
-    let mut pip = toolchain.sandbox().command(&python, &work, &binds);
-    pip.args([
-        "-m",
-        "pip",
-        "--disable-pip-version-check",
-        "install",
-        "--no-index",
-    ])
-    .arg("--find-links")
-    .arg(&packages)
-    .args([
-        "--platform",
-        "wasi_0_2_wasm32",
-        "--python-version",
-        "3.14",
-        "--only-binary=:all:",
-        "--target",
-    ])
-    .arg(&deps)
-    // The wheel itself by path: a variant's wheel has the default build's name.
-    .arg(own_packages.join(&wheel))
-    .args(test_requirements(&recipes, &loaded.recipe.test.requires));
-    if !run_logged(&mut pip, &log).map_err(io(&log))?.success() {
-        return Err(TestError::Install {
-            name,
-            tail: log_tail(&log, 10),
-            log,
-        });
-    }
-
-    reporter.message(&name, "link (componentize-py)");
-    let suite_spec = loaded
-        .recipe
-        .test
-        .pytest
-        .clone()
-        .filter(|_| settings.pytest)
-        .map(|mut spec| {
-            if let Some(args) = &settings.pytest_args {
-                spec.args = args.clone();
-            }
-            spec
-        });
-    let app = TestApp {
-        imports: loaded.recipe.test.imports.clone(),
-        command: loaded.recipe.test.command.clone(),
-        link_code: None,
-        pytest: suite_spec.is_some(),
-    };
-    let started = Instant::now();
-    let component = link_test_component(&toolchain, &app, &deps, &work, &log)?;
-    let link_time = started.elapsed();
-
-    reporter.message(&name, "run (wasmtime)");
-    let started = Instant::now();
-    let output = run_command(
-        &component,
-        &RunOptions {
-            args: vec!["test".into()],
-            cache_dir: Some(settings.cache_dir.join("runtime")),
-            ..Default::default()
-        },
-    )?;
-    let run_time = started.elapsed();
-    let mut report = TestReport {
-        recipe: name.clone(),
-        wheel,
-        exit_code: output.exit_code,
-        trap: output.trap,
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        link_time,
-        run_time,
-        suite: None,
-        suite_dir: None,
-    };
+    let job = TestJob::create(settings, &recipes, loaded, &toolchain, reporter)?;
+    let packages = job.install(&wheels)?;
+    let suite_spec = suite_spec(settings, loaded);
+    let (component, mut report) = job.smoke_test(&wheels.wheel, suite_spec.is_some())?;
     let Some(spec) = suite_spec else {
         return Ok(report);
     };
@@ -303,93 +173,320 @@ pub fn test_recipe(
         // The smoke test failed: the suite would only repeat the failure.
         return Ok(report);
     }
-    let suite_dir = work.join("pytest");
-    // A suite outside the wheel comes from the recipe's source tree (the cached sdist, with
-    // its patches), beside the installed wheel.
-    let files = loaded
+    let suite_dir = job.work.join("pytest");
+    report.suite = Some(job.suites(&packages, &component, &spec, &suite_dir)?);
+    report.suite_dir = Some(suite_dir);
+    Ok(report)
+}
+
+/// The recipes, with the settings' local recipes and the variant applied to `name`.
+fn load_recipes(settings: &TestSettings, name: &str) -> Result<RecipeSet, TestError> {
+    let mut recipes = RecipeSet::load(&settings.recipes_dir, &settings.patches_dir)?;
+    for path in &settings.local_recipes {
+        recipes.insert(crate::recipe::load_recipe(path, &settings.patches_dir)?);
+    }
+    if let Some(variant) = &settings.variant {
+        recipes.apply_variant(name, variant)?;
+    }
+    Ok(recipes)
+}
+
+/// The recipe's wheel (a variant's is in the variant's own index) and the index with the
+/// test requirements' wheels, each checked to be there.
+struct TestWheels {
+    wheel: String,
+    /// The index directory of the wheel.
+    own_out: PathBuf,
+}
+
+impl TestWheels {
+    fn find(
+        settings: &TestSettings,
+        recipes: &RecipeSet,
+        loaded: &crate::recipe::LoadedRecipe,
+    ) -> Result<TestWheels, TestError> {
+        let name = loaded.name().to_string();
+        let version = loaded.recipe.package.version.to_string();
+        let own_out = match &loaded.variant {
+            Some(variant) => crate::paths::variant_out_dir(&settings.out_dir, variant),
+            None => settings.out_dir.clone(),
+        };
+        let wheel = find_wheel(&own_out.join("packages"), &name, &version).ok_or_else(|| {
+            TestError::NoWheel {
+                name: name.clone(),
+                version: version.clone(),
+                index: own_out.clone(),
+            }
+        })?;
+        let packages = settings.out_dir.join("packages");
+        for requirement in &loaded.recipe.test.requires {
+            let required = recipes.get(requirement.as_str())?;
+            let required_version = required.recipe.package.version.to_string();
+            if find_wheel(&packages, required.name(), &required_version).is_none() {
+                return Err(TestError::NoTestRequirement {
+                    name,
+                    requirement: required.name().to_string(),
+                    version: required_version,
+                    index: settings.out_dir.clone(),
+                });
+            }
+        }
+        Ok(TestWheels { wheel, own_out })
+    }
+}
+
+/// The recipe's `test.pytest`, if the settings run suites, with the settings' arguments.
+fn suite_spec(
+    settings: &TestSettings,
+    loaded: &crate::recipe::LoadedRecipe,
+) -> Option<crate::recipe::PytestSuite> {
+    let mut spec = loaded
         .recipe
         .test
         .pytest
-        .as_ref()
-        .map(|suite| suite.files.clone())
-        .unwrap_or_default();
-    let sdist = if files.is_empty() {
-        None
-    } else {
-        reporter.message(&name, "the suite's files from the source tree");
-        let tree = prepare_source_tree(settings, &toolchain, loaded, &work, &log, reporter)?;
-        copy_suite_files(&tree, &files, &deps)?;
-        Some(tree)
-    };
-    let skips: Vec<(String, String)> = spec
-        .skip
-        .iter()
-        .map(|entry| {
-            (
-                entry.test.trim().to_string(),
-                entry.reason.trim().to_string(),
-            )
-        })
-        .collect();
+        .clone()
+        .filter(|_| settings.pytest)?;
+    if let Some(args) = &settings.pytest_args {
+        spec.args = args.clone();
+    }
+    Some(spec)
+}
 
-    // The native reference run needs only the host's CPU while the WASI run mostly keeps one
-    // core busy: they run side by side.
-    let (wasi, native) = std::thread::scope(|scope| {
-        let native = settings.native.then(|| {
-            scope.spawn(|| {
-                reporter.message(&name, "pytest natively (reference), alongside");
-                run_native_suite(
-                    &toolchain,
-                    &recipes,
-                    loaded,
-                    &packages,
-                    &work,
-                    &suite_dir.join("native"),
-                    &spec.args,
-                    sdist.as_deref().map(|tree| (tree, files.as_slice())),
-                    spec.run_in_files,
-                    reporter,
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> TestError + '_ {
+    move |source| TestError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// One recipe's test: what its steps share, and its fresh work directory (`test/` in the
+/// recipe's build directory, with `deps/` for the installed wheels and `test.log`).
+struct TestJob<'a> {
+    settings: &'a TestSettings,
+    recipes: &'a RecipeSet,
+    loaded: &'a crate::recipe::LoadedRecipe,
+    toolchain: &'a crate::toolchain::WasiToolchain,
+    reporter: &'a dyn Reporter,
+    name: String,
+    work: PathBuf,
+    deps: PathBuf,
+    log: PathBuf,
+}
+
+impl<'a> TestJob<'a> {
+    fn create(
+        settings: &'a TestSettings,
+        recipes: &'a RecipeSet,
+        loaded: &'a crate::recipe::LoadedRecipe,
+        toolchain: &'a crate::toolchain::WasiToolchain,
+        reporter: &'a dyn Reporter,
+    ) -> Result<TestJob<'a>, TestError> {
+        let work = settings.build_dir.join(loaded.work_name()).join("test");
+        if work.exists() {
+            fs_err::remove_dir_all(&work).map_err(io_error(&work))?;
+        }
+        let deps = work.join("deps");
+        fs_err::create_dir_all(&deps).map_err(io_error(&deps))?;
+        let work = fs_err::canonicalize(&work).map_err(io_error(&work))?;
+        Ok(TestJob {
+            settings,
+            recipes,
+            loaded,
+            toolchain,
+            reporter,
+            name: loaded.name().to_string(),
+            deps: work.join("deps"),
+            log: work.join("test.log"),
+            work,
+        })
+    }
+
+    /// Installs the wheel and the test requirements into `deps/` as a consumer does; returns
+    /// the index's `packages/` directory (canonical).
+    fn install(&self, wheels: &TestWheels) -> Result<PathBuf, TestError> {
+        self.reporter.message(&self.name, "install");
+        // The toolchain's CPython 3.14 runs pip, so that Requires-Python and markers are
+        // judged for the target's Python version, as on a consumer's 3.14.
+        let packages = self.settings.out_dir.join("packages");
+        let packages = fs_err::canonicalize(&packages).map_err(io_error(&packages))?;
+        let own_packages = wheels.own_out.join("packages");
+        let own_packages = fs_err::canonicalize(&own_packages).map_err(io_error(&own_packages))?;
+        let python = self.toolchain.host_python.display().to_string();
+        let mut binds = vec![self.work.as_path(), packages.as_path()];
+        if own_packages != packages {
+            binds.push(own_packages.as_path());
+        }
+        let mut pip = self
+            .toolchain
+            .sandbox()
+            .command(&python, &self.work, &binds);
+        pip.args([
+            "-m",
+            "pip",
+            "--disable-pip-version-check",
+            "install",
+            "--no-index",
+        ])
+        .arg("--find-links")
+        .arg(&packages)
+        .args(CONSUMER_PIP_ARGUMENTS)
+        .arg("--target")
+        .arg(&self.deps)
+        // The wheel itself by path: a variant's wheel has the default build's name.
+        .arg(own_packages.join(&wheels.wheel))
+        .args(test_requirements(
+            self.recipes,
+            &self.loaded.recipe.test.requires,
+        ));
+        if !run_logged(&mut pip, &self.log)
+            .map_err(io_error(&self.log))?
+            .success()
+        {
+            return Err(TestError::Install {
+                name: self.name.clone(),
+                tail: log_tail(&self.log, 10),
+                log: self.log.clone(),
+            });
+        }
+        Ok(packages)
+    }
+
+    /// Links the test component (with the pytest driver if a suite follows) and runs the
+    /// recipe's imports and command in it.
+    fn smoke_test(&self, wheel: &str, pytest: bool) -> Result<(PathBuf, TestReport), TestError> {
+        self.reporter.message(&self.name, "link (componentize-py)");
+        let app = TestApp {
+            imports: self.loaded.recipe.test.imports.clone(),
+            command: self.loaded.recipe.test.command.clone(),
+            link_code: None,
+            pytest,
+        };
+        let started = Instant::now();
+        let component =
+            link_test_component(self.toolchain, &app, &self.deps, &self.work, &self.log)?;
+        let link_time = started.elapsed();
+
+        self.reporter.message(&self.name, "run (wasmtime)");
+        let started = Instant::now();
+        let output = run_command(
+            &component,
+            &RunOptions {
+                args: vec!["test".into()],
+                cache_dir: Some(self.settings.cache_dir.join("runtime")),
+                ..Default::default()
+            },
+        )?;
+        let report = TestReport {
+            recipe: self.name.clone(),
+            wheel: wheel.to_string(),
+            exit_code: output.exit_code,
+            trap: output.trap,
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            link_time,
+            run_time: started.elapsed(),
+            suite: None,
+            suite_dir: None,
+        };
+        Ok((component, report))
+    }
+
+    /// The recipe's pytest suite under WASI and, alongside, natively; compared and written
+    /// into `suite_dir`.
+    fn suites(
+        &self,
+        packages: &Path,
+        component: &Path,
+        spec: &crate::recipe::PytestSuite,
+        suite_dir: &Path,
+    ) -> Result<suite::SuiteReport, TestError> {
+        // A suite outside the wheel comes from the recipe's source tree (the cached sdist,
+        // with its patches), beside the installed wheel.
+        let files = &spec.files;
+        let sdist = if files.is_empty() {
+            None
+        } else {
+            self.reporter
+                .message(&self.name, "the suite's files from the source tree");
+            let tree = prepare_source_tree(
+                self.settings,
+                self.toolchain,
+                self.loaded,
+                &self.work,
+                &self.log,
+                self.reporter,
+            )?;
+            copy_suite_files(&tree, files, &self.deps)?;
+            Some(tree)
+        };
+        let skips: Vec<(String, String)> = spec
+            .skip
+            .iter()
+            .map(|entry| {
+                (
+                    entry.test.trim().to_string(),
+                    entry.reason.trim().to_string(),
                 )
             })
+            .collect();
+        // The native reference run needs only the host's CPU while the WASI run mostly keeps
+        // one core busy: they run side by side.
+        let (wasi, native) = std::thread::scope(|scope| {
+            let native = self.settings.native.then(|| {
+                scope.spawn(|| {
+                    self.reporter
+                        .message(&self.name, "pytest natively (reference), alongside");
+                    run_native_suite(
+                        self.toolchain,
+                        self.recipes,
+                        self.loaded,
+                        packages,
+                        &self.work,
+                        &suite_dir.join("native"),
+                        &spec.args,
+                        sdist.as_deref().map(|tree| (tree, files.as_slice())),
+                        spec.run_in_files,
+                        self.reporter,
+                    )
+                })
+            });
+            self.reporter.message(&self.name, "pytest under WASI");
+            let wasi = run_wasi_suite(
+                self.settings,
+                self.toolchain,
+                component,
+                &self.deps,
+                &suite_dir.join("wasi"),
+                &suite_args(&spec.args, files, guest::DEPS),
+                &skips,
+                spec.run_in_files,
+                self.reporter,
+                &self.name,
+            );
+            let native = native.map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            });
+            (wasi, native)
         });
-        reporter.message(&name, "pytest under WASI");
-        let wasi = run_wasi_suite(
-            settings,
-            &toolchain,
-            &component,
-            &deps,
-            &suite_dir.join("wasi"),
-            &suite_args(&spec.args, &files, guest::DEPS),
-            &skips,
-            spec.run_in_files,
-            reporter,
-            &name,
-        );
-        let native = native.map(|handle| {
-            handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        });
-        (wasi, native)
-    });
-    let mut wasi = wasi?;
-    if settings.pytest_args.is_some() {
-        // Another selection than the recipe's: entries outside it match nothing, by design.
-        wasi.unused_skips.clear();
+        let mut wasi = wasi?;
+        if self.settings.pytest_args.is_some() {
+            // Another selection than the recipe's: entries outside it match nothing, by design.
+            wasi.unused_skips.clear();
+        }
+        let native = native.transpose()?;
+        let comparison = native.as_ref().map(|native| suite::compare(&wasi, native));
+        let suite_report = suite::SuiteReport {
+            wasi,
+            native,
+            comparison,
+            required_ratio: spec.pass_ratio,
+            skip_entries: skips.len(),
+        };
+        suite::write_report(&suite_report, suite_dir)?;
+        Ok(suite_report)
     }
-    let native = native.transpose()?;
-    let comparison = native.as_ref().map(|native| suite::compare(&wasi, native));
-    let suite_report = suite::SuiteReport {
-        wasi,
-        native,
-        comparison,
-        required_ratio: spec.pass_ratio,
-        skip_entries: skips.len(),
-    };
-    suite::write_report(&suite_report, &suite_dir)?;
-    report.suite = Some(suite_report);
-    report.suite_dir = Some(suite_dir);
-    Ok(report)
 }
 
 /// Where `test.pytest.files` are copied, inside the directory the wheel is installed in (so
@@ -532,10 +629,6 @@ fn run_wasi_suite(
     reporter: &dyn Reporter,
     name: &str,
 ) -> Result<suite::RunResult, TestError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| TestError::Io { path, source }
-    };
     let stdlib = toolchain.runtime_stdlib();
     if !stdlib.is_dir() {
         return Err(TestError::Suite {
@@ -549,9 +642,9 @@ fn run_wasi_suite(
     let dev = dir.join("dev");
     let root = dir.join("root");
     for made in [&tmp, &dev, &root] {
-        fs_err::create_dir_all(made).map_err(io(made))?;
+        fs_err::create_dir_all(made).map_err(io_error(made))?;
     }
-    fs_err::write(dev.join("null"), "").map_err(io(&dev))?;
+    fs_err::write(dev.join("null"), "").map_err(io_error(&dev))?;
     for mount in [
         guest::STDLIB,
         guest::APP,
@@ -561,7 +654,7 @@ fn run_wasi_suite(
         guest::DEV,
     ] {
         let point = root.join(mount.trim_start_matches('/'));
-        fs_err::create_dir_all(&point).map_err(io(&point))?;
+        fs_err::create_dir_all(&point).map_err(io_error(&point))?;
     }
     let app = component.with_file_name("app");
     let log = dir.join("pytest.log");
@@ -662,15 +755,11 @@ fn run_native_suite(
     in_files: bool,
     reporter: &dyn Reporter,
 ) -> Result<suite::RunResult, TestError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| TestError::Io { path, source }
-    };
     let name = loaded.name().to_string();
     let version = loaded.recipe.package.version.to_string();
     let native_deps = work.join("native-deps");
     let tmp = dir.join("tmp");
-    fs_err::create_dir_all(&tmp).map_err(io(&tmp))?;
+    fs_err::create_dir_all(&tmp).map_err(io_error(&tmp))?;
     let log = dir.join("install.log");
     let python = toolchain.host_python.display().to_string();
     let mut pip = toolchain
@@ -689,7 +778,7 @@ fn run_native_suite(
     .arg(&native_deps)
     .arg(format!("{name}=={version}"))
     .args(test_requirements(recipes, &loaded.recipe.test.requires));
-    if !run_logged(&mut pip, &log).map_err(io(&log))?.success() {
+    if !run_logged(&mut pip, &log).map_err(io_error(&log))?.success() {
         return Err(TestError::NativeInstall {
             name,
             version,
