@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use wheelforge::graph::Target;
 use wheelforge::pipeline::{RunSummary, Settings, run_build};
@@ -60,60 +60,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Build recipes (and what they need) into the index.
-    Build {
-        /// Recipe names, `tag:NAME` for every recipe with that tag, or a project directory
-        /// (written with a `/`, such as `./myproject` or `.`) to build without a recipe.
-        #[arg(required_unless_present_any = ["all", "sdist"])]
-        targets: Vec<String>,
-        /// Build this sdist without a recipe (repeatable), with a recipe's defaults.
-        #[arg(long, value_name = "FILE", conflicts_with = "all")]
-        sdist: Vec<PathBuf>,
-        /// Build every recipe.
-        #[arg(long, conflicts_with = "targets")]
-        all: bool,
-        /// Recipes built at once [default: the number of CPUs].
-        #[arg(short, long)]
-        jobs: Option<usize>,
-        /// Rebuild even when nothing changed.
-        #[arg(long)]
-        force: bool,
-        /// Keep building unrelated recipes after a failure [default: on with --all].
-        #[arg(long, overrides_with = "no_keep_going")]
-        keep_going: bool,
-        /// Stop scheduling new recipes after the first failure.
-        #[arg(long)]
-        no_keep_going: bool,
-        /// A PEP 503/691 index for sdists and build tools, instead of pip's configured one.
-        #[arg(long, env = "WHEELFORGE_INDEX_URL")]
-        index_url: Option<String>,
-        /// Build this variant of the (single) named recipe (its `variants:`), into the index
-        /// at `OUT/variants/VARIANT`.
-        #[arg(long, conflicts_with = "all")]
-        variant: Option<String>,
-    },
+    Build(BuildArgs),
     /// Prove built wheels under the embedded WASI runtime (install, link, run the recipe's test).
-    Test {
-        /// Recipe names, or a project directory (written with a `/`) built with `build PATH`:
-        /// its generated recipe's imports are the test.
-        #[arg(required_unless_present = "sdist", value_name = "RECIPE")]
-        names: Vec<String>,
-        /// Test the wheel `build --sdist FILE` built from this sdist (repeatable).
-        #[arg(long, value_name = "FILE")]
-        sdist: Vec<PathBuf>,
-        /// Skip the native reference run of recipes' pytest suites (no comparison).
-        #[arg(long)]
-        no_native: bool,
-        /// Run only the smoke test (imports and command), not the recipe's pytest suite.
-        #[arg(long, conflicts_with = "no_native")]
-        no_pytest: bool,
-        /// Test this variant's wheel (from `OUT/variants/VARIANT`).
-        #[arg(long)]
-        variant: Option<String>,
-        /// Run the recipe's pytest suite with these arguments instead of its `test.pytest.args`
-        /// (split at spaces; the skip list and pass ratio still apply), e.g. `--pyargs numpy.linalg`.
-        #[arg(long, allow_hyphen_values = true, conflicts_with = "no_pytest")]
-        pytest_args: Option<String>,
-    },
+    Test(TestArgs),
     /// Regenerate the index pages from the wheels in the index directory, or merge indexes.
     Index {
         #[command(subcommand)]
@@ -228,6 +177,65 @@ enum Command {
     },
 }
 
+/// `wheelforge build`'s arguments.
+#[derive(Debug, Args)]
+struct BuildArgs {
+    /// Recipe names, `tag:NAME` for every recipe with that tag, or a project directory
+    /// (written with a `/`, such as `./myproject` or `.`) to build without a recipe.
+    #[arg(required_unless_present_any = ["all", "sdist"])]
+    targets: Vec<String>,
+    /// Build this sdist without a recipe (repeatable), with a recipe's defaults.
+    #[arg(long, value_name = "FILE", conflicts_with = "all")]
+    sdist: Vec<PathBuf>,
+    /// Build every recipe.
+    #[arg(long, conflicts_with = "targets")]
+    all: bool,
+    /// Recipes built at once [default: the number of CPUs].
+    #[arg(short, long)]
+    jobs: Option<usize>,
+    /// Rebuild even when nothing changed.
+    #[arg(long)]
+    force: bool,
+    /// Keep building unrelated recipes after a failure [default: on with --all].
+    #[arg(long, overrides_with = "no_keep_going")]
+    keep_going: bool,
+    /// Stop scheduling new recipes after the first failure.
+    #[arg(long)]
+    no_keep_going: bool,
+    /// A PEP 503/691 index for sdists and build tools, instead of pip's configured one.
+    #[arg(long, env = "WHEELFORGE_INDEX_URL")]
+    index_url: Option<String>,
+    /// Build this variant of the (single) named recipe (its `variants:`), into the index
+    /// at `OUT/variants/VARIANT`.
+    #[arg(long, conflicts_with = "all")]
+    variant: Option<String>,
+}
+
+/// `wheelforge test`'s arguments.
+#[derive(Debug, Args)]
+struct TestArgs {
+    /// Recipe names, or a project directory (written with a `/`) built with `build PATH`:
+    /// its generated recipe's imports are the test.
+    #[arg(required_unless_present = "sdist", value_name = "RECIPE")]
+    names: Vec<String>,
+    /// Test the wheel `build --sdist FILE` built from this sdist (repeatable).
+    #[arg(long, value_name = "FILE")]
+    sdist: Vec<PathBuf>,
+    /// Skip the native reference run of recipes' pytest suites (no comparison).
+    #[arg(long)]
+    no_native: bool,
+    /// Run only the smoke test (imports and command), not the recipe's pytest suite.
+    #[arg(long, conflicts_with = "no_native")]
+    no_pytest: bool,
+    /// Test this variant's wheel (from `OUT/variants/VARIANT`).
+    #[arg(long)]
+    variant: Option<String>,
+    /// Run the recipe's pytest suite with these arguments instead of its `test.pytest.args`
+    /// (split at spaces; the skip list and pass ratio still apply), e.g. `--pyargs numpy.linalg`.
+    #[arg(long, allow_hyphen_values = true, conflicts_with = "no_pytest")]
+    pytest_args: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 enum ToolchainAction {
     /// Provision the toolchain into the cache (a no-op when it is installed).
@@ -287,170 +295,30 @@ fn default_cache_dir() -> PathBuf {
         .join("wheelforge")
 }
 
-fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
-    // Builds and tests run tools in the toolchain's sandbox, in other working directories:
-    // the directories they write to must be absolute. Recipes and patches are read here, and
-    // keep the form the user gave (messages name `recipes/...`).
-    let absolute = |path: &PathBuf| std::path::absolute(path).unwrap_or_else(|_| path.clone());
-    cli.out = absolute(&cli.out);
-    cli.build_dir = absolute(&cli.build_dir);
-    cli.cache_dir = cli.cache_dir.as_ref().map(absolute);
-    let patches = cli.patches.clone().unwrap_or_else(|| {
-        cli.recipes
-            .parent()
-            .map_or_else(|| PathBuf::from("patches"), |p| p.join("patches"))
-    });
-    let cache_dir = cli.cache_dir.clone().unwrap_or_else(default_cache_dir);
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let paths = Dirs::new(&cli);
     match cli.command {
-        Command::Build {
-            targets,
-            sdist,
-            all,
-            jobs,
-            force,
-            keep_going,
-            no_keep_going,
-            index_url,
-            variant,
-        } => {
-            let (targets, local_recipes) = local_targets(
-                &targets,
-                &sdist,
-                &cli.recipes,
-                &patches,
-                &cli.build_dir,
-                &cache_dir,
-                "built",
-            )?;
-            let targets = parse_targets(all, &targets);
-            let settings = Settings {
-                recipes_dir: cli.recipes,
-                patches_dir: patches,
-                out_dir: cli.out,
-                build_dir: cli.build_dir,
-                cache_dir,
-                jobs: jobs
-                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-                force,
-                keep_going: !no_keep_going && (keep_going || all),
-                index_url,
-                variant,
-                local_recipes,
-            };
-            let reporter = progress::BarReporter::new(cli.verbose == 0);
-            let summary = run_build(&settings, &targets, &reporter)?;
-            reporter.clear();
-            print_summary(&summary);
-            println!(
-                "report: {}",
-                wheelforge::report::html_path(&settings.build_dir).display()
-            );
-            Ok(if summary.succeeded() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
-        }
-        Command::Index { action } => ci::index_command(action, &cli.out),
-        Command::Ci { action } => ci::ci_command(action, &cli.recipes, &patches),
-        Command::Serve { host, port } => {
-            anyhow::ensure!(
-                host.is_loopback(),
-                "refusing to serve on {host}: only loopback addresses (127.0.0.1, ::1) are allowed"
-            );
-            let server = wheelforge::serve::Server::bind(&cli.out, SocketAddr::new(host, port))
-                .with_context(|| format!("cannot serve {}", cli.out.display()))?
-                .on_request(|served| {
-                    // One line per request, so users (and tests) see exactly what a client asked.
-                    eprintln!("{} {} -> {}", served.method, served.url, served.status);
-                });
-            println!(
-                "Serving {} at http://{}/simple/",
-                cli.out.display(),
-                server.local_address()
-            );
-            std::io::stdout().flush().ok();
-            server.run()?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Test {
-            names,
-            sdist,
-            no_native,
-            no_pytest,
-            variant,
-            pytest_args,
-        } => {
-            let (names, local_recipes) = local_targets(
-                &names,
-                &sdist,
-                &cli.recipes,
-                &patches,
-                &cli.build_dir,
-                &cache_dir,
-                "tested",
-            )?;
-            let settings = wheelforge::testing::TestSettings {
-                local_recipes,
-                recipes_dir: cli.recipes,
-                patches_dir: patches,
-                out_dir: cli.out,
-                build_dir: cli.build_dir,
-                cache_dir,
-                pytest: !no_pytest,
-                native: !no_native,
-                variant,
-                pytest_args: pytest_args
-                    .map(|args| args.split_whitespace().map(str::to_string).collect()),
-            };
-            let reporter = progress::BarReporter::new(cli.verbose == 0);
-            let mut failed = 0;
-            for recipe in &names {
-                let report = wheelforge::testing::test_recipe(&settings, recipe, &reporter)?;
-                reporter.clear();
-                print!("{}", report.stdout);
-                eprint!("{}", report.stderr);
-                if let Some(trap) = &report.trap {
-                    eprintln!(
-                        "the guest trapped: {}",
-                        trap.lines().next().unwrap_or_default()
-                    );
-                }
-                if let Some(suite) = &report.suite {
-                    print!("{}", suite.summary());
-                    if let Some(dir) = &report.suite_dir {
-                        println!("report and logs: {}", dir.display());
-                    }
-                }
-                println!(
-                    "{}: {} ({}; link {:.1} s, run {:.1} s)",
-                    report.recipe,
-                    if report.passed() { "passed" } else { "FAILED" },
-                    report.wheel,
-                    report.link_time.as_secs_f64(),
-                    report.run_time.as_secs_f64()
-                );
-                if !report.passed() {
-                    failed += 1;
-                }
-            }
-            println!("{} passed, {failed} failed", names.len() - failed);
-            Ok(if failed == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
-        }
-        Command::Toolchain { action } => toolchain_command(action, &cache_dir),
+        Command::Build(arguments) => build_command(arguments, paths, cli.verbose),
+        Command::Index { action } => ci::index_command(action, &paths.out),
+        Command::Ci { action } => ci::ci_command(action, &paths.recipes, &paths.patches),
+        Command::Serve { host, port } => serve_command(&paths.out, host, port),
+        Command::Test(arguments) => test_command(arguments, paths, cli.verbose),
+        Command::Toolchain { action } => toolchain_command(action, &paths.cache_dir),
         Command::Run {
             component,
             dirs,
             env,
             args,
-        } => run_component(&component, &dirs, &env, args, &cache_dir),
-        Command::App { action } => app::app_command(action, &cli.out, &cache_dir, cli.verbose),
-        Command::Lock { project } => app::lock_command(&project, &cli.out, &cache_dir, cli.verbose),
-        Command::Python(args) => app::python_command(args, &cli.out, &cache_dir, cli.verbose),
+        } => run_component(&component, &dirs, &env, args, &paths.cache_dir),
+        Command::App { action } => {
+            app::app_command(action, &paths.out, &paths.cache_dir, cli.verbose)
+        }
+        Command::Lock { project } => {
+            app::lock_command(&project, &paths.out, &paths.cache_dir, cli.verbose)
+        }
+        Command::Python(args) => {
+            app::python_command(args, &paths.out, &paths.cache_dir, cli.verbose)
+        }
         Command::Wrap { tool, arguments } => wrap(&tool, &arguments),
         Command::Fortran { arguments } => fortran(&arguments),
         Command::Lint {
@@ -459,9 +327,9 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             index_url,
         } => maint::lint(
             &wheelforge::lint::LintSettings {
-                recipes_dir: cli.recipes,
-                patches_dir: patches,
-                cache_dir,
+                recipes_dir: paths.recipes,
+                patches_dir: paths.patches,
+                cache_dir: paths.cache_dir,
                 offline,
                 index_url,
             },
@@ -476,10 +344,10 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             recursive,
         } => maint::skeleton(
             &wheelforge::skeleton::SkeletonSettings {
-                output_dir: output_dir.unwrap_or(cli.recipes),
+                output_dir: output_dir.unwrap_or(paths.recipes),
                 version,
                 index_url,
-                cache_dir,
+                cache_dir: paths.cache_dir,
             },
             &project,
             recursive,
@@ -489,14 +357,180 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
             targets,
             format,
             variant,
-        } => maint::graph(cli.recipes, patches, &targets, format, variant.as_deref()),
-        Command::Publish(arguments) => publish::run(arguments, &cli.out),
+        } => maint::graph(
+            paths.recipes,
+            paths.patches,
+            &targets,
+            format,
+            variant.as_deref(),
+        ),
+        Command::Publish(arguments) => publish::run(arguments, &paths.out),
         Command::Schema => {
             let schema = wheelforge::recipe::json_schema();
             println!("{}", serde_json::to_string_pretty(&schema)?);
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The directories the commands use. Builds and tests run tools in the toolchain's sandbox,
+/// in other working directories: the directories they write to are absolute. Recipes and
+/// patches are read here, and keep the form the user gave (messages name `recipes/...`).
+struct Dirs {
+    recipes: PathBuf,
+    patches: PathBuf,
+    out: PathBuf,
+    build_dir: PathBuf,
+    cache_dir: PathBuf,
+}
+
+impl Dirs {
+    fn new(cli: &Cli) -> Dirs {
+        let absolute = |path: &PathBuf| std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        Dirs {
+            recipes: cli.recipes.clone(),
+            patches: cli.patches.clone().unwrap_or_else(|| {
+                cli.recipes
+                    .parent()
+                    .map_or_else(|| PathBuf::from("patches"), |p| p.join("patches"))
+            }),
+            out: absolute(&cli.out),
+            build_dir: absolute(&cli.build_dir),
+            cache_dir: cli
+                .cache_dir
+                .as_ref()
+                .map_or_else(default_cache_dir, absolute),
+        }
+    }
+}
+
+fn build_command(arguments: BuildArgs, paths: Dirs, verbose: u8) -> anyhow::Result<ExitCode> {
+    let (targets, local_recipes) = local_targets(
+        &arguments.targets,
+        &arguments.sdist,
+        &paths.recipes,
+        &paths.patches,
+        &paths.build_dir,
+        &paths.cache_dir,
+        "built",
+    )?;
+    let targets = parse_targets(arguments.all, &targets);
+    let settings = Settings {
+        recipes_dir: paths.recipes,
+        patches_dir: paths.patches,
+        out_dir: paths.out,
+        build_dir: paths.build_dir,
+        cache_dir: paths.cache_dir,
+        jobs: arguments
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        force: arguments.force,
+        keep_going: !arguments.no_keep_going && (arguments.keep_going || arguments.all),
+        index_url: arguments.index_url,
+        variant: arguments.variant,
+        local_recipes,
+    };
+    let reporter = progress::BarReporter::new(verbose == 0);
+    let summary = run_build(&settings, &targets, &reporter)?;
+    reporter.clear();
+    print_summary(&summary);
+    println!(
+        "report: {}",
+        wheelforge::report::html_path(&settings.build_dir).display()
+    );
+    Ok(if summary.succeeded() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn serve_command(out: &Path, host: IpAddr, port: u16) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        host.is_loopback(),
+        "refusing to serve on {host}: only loopback addresses (127.0.0.1, ::1) are allowed"
+    );
+    let server = wheelforge::serve::Server::bind(out, SocketAddr::new(host, port))
+        .with_context(|| format!("cannot serve {}", out.display()))?
+        .on_request(|served| {
+            // One line per request, so users (and tests) see exactly what a client asked.
+            eprintln!("{} {} -> {}", served.method, served.url, served.status);
+        });
+    println!(
+        "Serving {} at http://{}/simple/",
+        out.display(),
+        server.local_address()
+    );
+    std::io::stdout().flush().ok();
+    server.run()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn test_command(arguments: TestArgs, paths: Dirs, verbose: u8) -> anyhow::Result<ExitCode> {
+    let (names, local_recipes) = local_targets(
+        &arguments.names,
+        &arguments.sdist,
+        &paths.recipes,
+        &paths.patches,
+        &paths.build_dir,
+        &paths.cache_dir,
+        "tested",
+    )?;
+    let settings = wheelforge::testing::TestSettings {
+        local_recipes,
+        recipes_dir: paths.recipes,
+        patches_dir: paths.patches,
+        out_dir: paths.out,
+        build_dir: paths.build_dir,
+        cache_dir: paths.cache_dir,
+        pytest: !arguments.no_pytest,
+        native: !arguments.no_native,
+        variant: arguments.variant,
+        pytest_args: arguments
+            .pytest_args
+            .map(|args| args.split_whitespace().map(str::to_string).collect()),
+    };
+    let reporter = progress::BarReporter::new(verbose == 0);
+    let mut failed = 0;
+    for recipe in &names {
+        let report = wheelforge::testing::test_recipe(&settings, recipe, &reporter)?;
+        reporter.clear();
+        print_test_report(&report);
+        if !report.passed() {
+            failed += 1;
+        }
+    }
+    println!("{} passed, {failed} failed", names.len() - failed);
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn print_test_report(report: &wheelforge::testing::TestReport) {
+    print!("{}", report.stdout);
+    eprint!("{}", report.stderr);
+    if let Some(trap) = &report.trap {
+        eprintln!(
+            "the guest trapped: {}",
+            trap.lines().next().unwrap_or_default()
+        );
+    }
+    if let Some(suite) = &report.suite {
+        print!("{}", suite.summary());
+        if let Some(dir) = &report.suite_dir {
+            println!("report and logs: {}", dir.display());
+        }
+    }
+    println!(
+        "{}: {} ({}; link {:.1} s, run {:.1} s)",
+        report.recipe,
+        if report.passed() { "passed" } else { "FAILED" },
+        report.wheel,
+        report.link_time.as_secs_f64(),
+        report.run_time.as_secs_f64()
+    );
 }
 
 fn toolchain_command(

@@ -778,7 +778,10 @@ fn run_native_suite(
     .arg(&native_deps)
     .arg(format!("{name}=={version}"))
     .args(test_requirements(recipes, &loaded.recipe.test.requires));
-    if !run_logged(&mut pip, &log).map_err(io_error(&log))?.success() {
+    if !run_logged(&mut pip, &log)
+        .map_err(io_error(&log))?
+        .success()
+    {
         return Err(TestError::NativeInstall {
             name,
             version,
