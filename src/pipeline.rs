@@ -59,6 +59,17 @@ struct Indexes {
 }
 
 impl Indexes {
+    /// The output's index, and the variant's own when the settings build one.
+    fn open(settings: &Settings) -> Result<Indexes, PipelineError> {
+        Ok(Indexes {
+            main: Index::open(&settings.out_dir)?,
+            variant: match &settings.variant {
+                Some(variant) => Some(Index::open(&variant_out_dir(&settings.out_dir, variant))?),
+                None => None,
+            },
+        })
+    }
+
     fn of(&self, loaded: &LoadedRecipe) -> &Index {
         match (&loaded.variant, &self.variant) {
             (Some(_), Some(variant)) => variant,
@@ -112,6 +123,67 @@ pub fn run_build(
     reporter: &dyn Reporter,
 ) -> Result<RunSummary, PipelineError> {
     let _span = tracing::info_span!("run_build").entered();
+    let recipes = load_recipes(settings, targets)?;
+    let graph = graph::select(&recipes, targets)?;
+    let toolchain = Toolchain::discover()?;
+    let parts = ToolchainParts::ensure(settings, &recipes, &graph, reporter)?;
+    let plans = evaluate_plans(
+        &recipes,
+        &graph,
+        &settings.patches_dir,
+        &toolchain,
+        parts.wasi.as_ref(),
+        parts.fortran.as_ref(),
+        parts.rust.as_ref(),
+    )?;
+    let run = Run {
+        settings,
+        recipes: &recipes,
+        graph: &graph,
+        plans: &plans,
+        toolchain: &toolchain,
+        parts: &parts,
+        indexes: Indexes::open(settings)?,
+        sources: SourceCache::new(&settings.cache_dir),
+        reporter,
+        outcomes: Mutex::new(BTreeMap::new()),
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.jobs.max(1))
+        .build()
+        .map_err(|error| PipelineError::Threads {
+            jobs: settings.jobs,
+            detail: error.to_string(),
+        })?;
+    let mut results = Vec::new();
+    let mut stop_reason: Option<String> = None;
+    for level in &graph.levels {
+        let level_results: Vec<RecipeResult> = pool.install(|| {
+            level
+                .par_iter()
+                .map(|name| run.recipe(name, stop_reason.as_deref()))
+                .collect()
+        });
+        if !settings.keep_going && stop_reason.is_none() {
+            stop_reason = level_results
+                .iter()
+                .find(|r| matches!(r.outcome, Outcome::Failed { .. }))
+                .map(|failed| {
+                    format!(
+                        "the run stopped after `{}` failed (use --keep-going to build unrelated recipes)",
+                        failed.name
+                    )
+                });
+        }
+        results.extend(level_results);
+    }
+    let summary = RunSummary { results };
+    crate::report::write(&summary, &settings.build_dir, &settings.out_dir)?;
+    Ok(summary)
+}
+
+/// The recipes, with the settings' local recipes and the variant applied to the one target.
+fn load_recipes(settings: &Settings, targets: &[Target]) -> Result<RecipeSet, PipelineError> {
     let mut recipes = RecipeSet::load(&settings.recipes_dir, &settings.patches_dir)?;
     for path in &settings.local_recipes {
         recipes.insert(load_recipe(path, &settings.patches_dir)?);
@@ -124,130 +196,120 @@ pub fn run_build(
         };
         recipes.apply_variant(name, variant)?;
     }
-    let graph = graph::select(&recipes, targets)?;
-    let toolchain = Toolchain::discover()?;
-    let needs_wasi = graph.order().any(|name| {
-        let recipe = &recipes.recipes[name].recipe;
-        recipe.build.backend != BackendKind::Pure || recipe.source.debian.is_some()
-    });
-    let needs_fortran = graph
-        .order()
-        .any(|name| recipes.recipes[name].recipe.build.fortran);
-    let (wasi, fortran) = if needs_fortran {
-        let (wasi, fortran) =
-            crate::toolchain::fortran::install::ensure(&settings.cache_dir, reporter)?;
-        (Some(wasi), Some(fortran))
-    } else if needs_wasi {
-        (Some(install::ensure(&settings.cache_dir, reporter)?), None)
-    } else {
-        (None, None)
-    };
-    let needs_rust = graph
-        .order()
-        .any(|name| recipes.recipes[name].recipe.build.uses_rust());
-    let rust = if needs_rust {
-        Some(crate::toolchain::rust::ensure(&settings.cache_dir, reporter)?.1)
-    } else {
-        None
-    };
-    let plans = evaluate_plans(
-        &recipes,
-        &graph,
-        &settings.patches_dir,
-        &toolchain,
-        wasi.as_ref(),
-        fortran.as_ref(),
-        rust.as_ref(),
-    )?;
-    let indexes = Indexes {
-        main: Index::open(&settings.out_dir)?,
-        variant: match &settings.variant {
-            Some(variant) => Some(Index::open(&variant_out_dir(&settings.out_dir, variant))?),
-            None => None,
-        },
-    };
-    let sources = SourceCache::new(&settings.cache_dir);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(settings.jobs.max(1))
-        .build()
-        .map_err(|error| PipelineError::Threads {
-            jobs: settings.jobs,
-            detail: error.to_string(),
-        })?;
+    Ok(recipes)
+}
 
-    let outcomes: Mutex<BTreeMap<String, Outcome>> = Mutex::new(BTreeMap::new());
-    let mut results = Vec::new();
-    let mut stop_reason: Option<String> = None;
-    for level in &graph.levels {
-        let level_results: Vec<RecipeResult> = pool.install(|| {
-            level
-                .par_iter()
-                .map(|name| {
-                    let started = Instant::now();
-                    let loaded = &recipes.recipes[name];
-                    let work_dir = settings.build_dir.join(loaded.work_name());
-                    let log = work_dir.join("build.log");
-                    let blocked = blocked_by(name, &graph, &outcomes.lock().expect("not poisoned"))
-                        .or_else(|| stop_reason.clone());
-                    let outcome = match blocked {
-                        Some(because) => Outcome::Skipped { because },
-                        None => {
-                            let host_wheels = host_wheels(
-                                name,
-                                &graph,
-                                &recipes,
-                                &outcomes.lock().expect("not poisoned"),
-                                &indexes,
-                                settings,
-                            );
-                            let job = RecipeJob {
-                                loaded,
-                                plan: &plans[name],
-                                settings,
-                                toolchain: &toolchain,
-                                wasi: wasi.as_ref(),
-                                fortran: fortran.as_ref(),
-                                rust: rust.as_ref(),
-                                index: indexes.of(loaded),
-                                host_wheels: &host_wheels,
-                                sources: &sources,
-                                work_dir: &work_dir,
-                                log: &log,
-                                reporter,
-                            };
-                            job.run()
-                        }
-                    };
-                    reporter.finished(name, &describe(&outcome));
-                    outcomes
-                        .lock()
-                        .expect("not poisoned")
-                        .insert(name.clone(), outcome.clone());
-                    RecipeResult {
-                        name: name.clone(),
-                        outcome,
-                        duration: started.elapsed(),
-                        log,
-                    }
-                })
-                .collect()
-        });
-        if !settings.keep_going
-            && stop_reason.is_none()
-            && let Some(failed) = level_results
-                .iter()
-                .find(|r| matches!(r.outcome, Outcome::Failed { .. }))
-        {
-            stop_reason = Some(format!(
-                "the run stopped after `{}` failed (use --keep-going to build unrelated recipes)",
-                failed.name
-            ));
-        }
-        results.extend(level_results);
+/// The parts of the toolchain the selected recipes need, installed on first use.
+struct ToolchainParts {
+    wasi: Option<WasiToolchain>,
+    fortran: Option<FortranToolchain>,
+    rust: Option<RustToolchain>,
+}
+
+impl ToolchainParts {
+    fn ensure(
+        settings: &Settings,
+        recipes: &RecipeSet,
+        graph: &BuildGraph,
+        reporter: &dyn Reporter,
+    ) -> Result<ToolchainParts, PipelineError> {
+        let any = |wanted: fn(&crate::recipe::Recipe) -> bool| {
+            graph
+                .order()
+                .any(|name| wanted(&recipes.recipes[name].recipe))
+        };
+        let (wasi, fortran) = if any(|recipe| recipe.build.fortran) {
+            let (wasi, fortran) =
+                crate::toolchain::fortran::install::ensure(&settings.cache_dir, reporter)?;
+            (Some(wasi), Some(fortran))
+        } else if any(|recipe| {
+            recipe.build.backend != BackendKind::Pure || recipe.source.debian.is_some()
+        }) {
+            (Some(install::ensure(&settings.cache_dir, reporter)?), None)
+        } else {
+            (None, None)
+        };
+        let rust = if any(|recipe| recipe.build.uses_rust()) {
+            Some(crate::toolchain::rust::ensure(&settings.cache_dir, reporter)?.1)
+        } else {
+            None
+        };
+        Ok(ToolchainParts {
+            wasi,
+            fortran,
+            rust,
+        })
     }
-    let summary = RunSummary { results };
-    crate::report::write(&summary, &settings.build_dir, &settings.out_dir)?;
-    Ok(summary)
+}
+
+/// What every recipe of one run shares, and the outcomes so far.
+struct Run<'a> {
+    settings: &'a Settings,
+    recipes: &'a RecipeSet,
+    graph: &'a BuildGraph,
+    plans: &'a BTreeMap<String, BuildPlan>,
+    toolchain: &'a Toolchain,
+    parts: &'a ToolchainParts,
+    indexes: Indexes,
+    sources: SourceCache,
+    reporter: &'a dyn Reporter,
+    outcomes: Mutex<BTreeMap<String, Outcome>>,
+}
+
+impl Run<'_> {
+    /// Builds `name`, or skips it when a host requirement did not succeed or the run stopped.
+    fn recipe(&self, name: &String, stop_reason: Option<&str>) -> RecipeResult {
+        let started = Instant::now();
+        let loaded = &self.recipes.recipes[name];
+        let work_dir = self.settings.build_dir.join(loaded.work_name());
+        let log = work_dir.join("build.log");
+        let blocked = blocked_by(
+            name,
+            self.graph,
+            &self.outcomes.lock().expect("not poisoned"),
+        )
+        .or_else(|| stop_reason.map(str::to_string));
+        let outcome = match blocked {
+            Some(because) => Outcome::Skipped { because },
+            None => {
+                let host_wheels = host_wheels(
+                    name,
+                    self.graph,
+                    self.recipes,
+                    &self.outcomes.lock().expect("not poisoned"),
+                    &self.indexes,
+                    self.settings,
+                );
+                RecipeJob {
+                    loaded,
+                    plan: &self.plans[name],
+                    settings: self.settings,
+                    toolchain: self.toolchain,
+                    wasi: self.parts.wasi.as_ref(),
+                    fortran: self.parts.fortran.as_ref(),
+                    rust: self.parts.rust.as_ref(),
+                    index: self.indexes.of(loaded),
+                    host_wheels: &host_wheels,
+                    sources: &self.sources,
+                    work_dir: &work_dir,
+                    log: &log,
+                    reporter: self.reporter,
+                }
+                .run()
+            }
+        };
+        self.reporter.finished(name, &describe(&outcome));
+        self.outcomes
+            .lock()
+            .expect("not poisoned")
+            .insert(name.clone(), outcome.clone());
+        RecipeResult {
+            name: name.clone(),
+            outcome,
+            duration: started.elapsed(),
+            log,
+        }
+    }
 }
 
 /// One line for the reporter.
