@@ -667,39 +667,13 @@ impl RecipeJob<'_> {
 
     /// The stages, in order. The error names its stage; the log has the details.
     fn build(&self) -> Result<Vec<String>, BuildError> {
-        let name = self.loaded.name();
-        let reporter = self.reporter;
         fs_err::create_dir_all(self.work_dir).map_err(BuildError::WorkDir)?;
         fs_err::write(self.log, "").map_err(BuildError::WorkDir)?;
         let previous = read_state(self.work_dir);
         let _ = fs_err::remove_file(self.state_path());
+        let source_root = self.fetch_and_patch()?;
 
-        reporter.stage(name, Stage::Fetch);
-        let settings = FetchSettings {
-            index_url: self.settings.index_url.clone(),
-            debian_root: self.wasi.cloned(),
-        };
-        let archive = self
-            .sources
-            .fetch(
-                self.loaded,
-                &self.toolchain.host_python,
-                &settings,
-                self.log,
-                reporter,
-            )
-            .map_err(BuildError::Fetch)?;
-
-        let source_root = source::prepare_tree(
-            &archive,
-            self.loaded,
-            &self.settings.patches_dir,
-            self.work_dir,
-            reporter,
-        )
-        .map_err(BuildError::Patch)?;
-
-        reporter.stage(name, Stage::Build);
+        self.reporter.stage(self.loaded.name(), Stage::Build);
         let context = BackendContext {
             loaded: self.loaded,
             source_root: &source_root,
@@ -719,11 +693,48 @@ impl RecipeJob<'_> {
             return self.build_library(&context);
         }
         let backend_wheel = backend::build(&context).map_err(BuildError::Build)?;
+        let repaired = self.repair(&backend_wheel)?;
+        self.warn_undeclared_requirements(&repaired.metadata);
+        self.publish(&repaired, previous.as_ref())
+    }
 
-        reporter.stage(name, Stage::Repair);
+    /// Fetches the source (verified by its digest) and unpacks and patches it; returns the
+    /// source tree.
+    fn fetch_and_patch(&self) -> Result<PathBuf, BuildError> {
+        self.reporter.stage(self.loaded.name(), Stage::Fetch);
+        let settings = FetchSettings {
+            index_url: self.settings.index_url.clone(),
+            debian_root: self.wasi.cloned(),
+        };
+        let archive = self
+            .sources
+            .fetch(
+                self.loaded,
+                &self.toolchain.host_python,
+                &settings,
+                self.log,
+                self.reporter,
+            )
+            .map_err(BuildError::Fetch)?;
+        source::prepare_tree(
+            &archive,
+            self.loaded,
+            &self.settings.patches_dir,
+            self.work_dir,
+            self.reporter,
+        )
+        .map_err(BuildError::Patch)
+    }
+
+    /// The backend's wheel made reproducible, tagged and with its plan.
+    fn repair(
+        &self,
+        backend_wheel: &Path,
+    ) -> Result<crate::wheel::repair::RepairedWheel, BuildError> {
+        self.reporter.stage(self.loaded.name(), Stage::Repair);
         let timestamp = crate::wheel::timestamp_from_env().map_err(BuildError::Repair)?;
-        let repaired = repair(
-            &backend_wheel,
+        repair(
+            backend_wheel,
             &self.work_dir.join("wheel"),
             RepairOptions {
                 expected_version: self.loaded.recipe.package.version.as_str(),
@@ -735,11 +746,16 @@ impl RecipeJob<'_> {
                 timestamp,
             },
         )
-        .map_err(BuildError::Repair)?;
+        .map_err(BuildError::Repair)
+    }
 
-        self.warn_undeclared_requirements(&repaired.metadata);
-
-        reporter.stage(name, Stage::Index);
+    /// Adds the wheel to the index, removes the ones it supersedes and records the build.
+    fn publish(
+        &self,
+        repaired: &crate::wheel::repair::RepairedWheel,
+        previous: Option<&BuildState>,
+    ) -> Result<Vec<String>, BuildError> {
+        self.reporter.stage(self.loaded.name(), Stage::Index);
         let added = self
             .index
             .add_wheel(&repaired.path)
@@ -747,15 +763,14 @@ impl RecipeJob<'_> {
         let filename = repaired.filename.to_string();
         let sha256 = sha256_file(&added.path)
             .map_err(|e| BuildError::Index(crate::index::IndexError::Io(e)))?;
-        let superseded = superseded(previous.as_ref(), &repaired.filename);
+        let superseded = superseded(previous, &repaired.filename);
         self.index
             .remove_wheels(&superseded)
             .map_err(BuildError::Index)?;
-        let state = BuildState {
+        self.save_state(&BuildState {
             key: self.plan.key.clone(),
             wheels: BTreeMap::from([(filename.clone(), sha256)]),
-        };
-        self.save_state(&state)?;
+        })?;
         Ok(vec![filename])
     }
 
