@@ -28,184 +28,256 @@ pub(super) fn build(
     context: &BackendContext<'_>,
     toolchain: &WasiToolchain,
 ) -> Result<PathBuf, BackendError> {
-    let recipe = context.loaded.name();
-    let failed = |step: &'static str| BackendError::Failed {
-        recipe: recipe.to_string(),
-        step,
-        tail: log_tail(context.log, 25),
-        log: context.log.to_path_buf(),
-    };
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| BackendError::Io { path, source }
-    };
-    let work = context.work_dir;
-    let driver = work.join("pep517_build.py");
-    fs_err::write(&driver, DRIVER).map_err(io(&driver))?;
-    let out = work.join("backend-wheel");
-    let build_env = work.join("build-env");
-    for dir in [&out, &build_env] {
-        if dir.exists() {
-            fs_err::remove_dir_all(dir).map_err(io(dir))?;
-        }
-        fs_err::create_dir_all(dir).map_err(io(dir))?;
+    let build = CrossBuild::prepare(context, toolchain)?;
+    build.run("static", false, "reading [build-system] requires")?;
+    let mut requirements = build.read_requires()?;
+    requirements.extend(context.loaded.recipe.requirements.build.iter().cloned());
+    build.install(&requirements, &build.layers[0])?;
+    build.run("dynamic", true, "get_requires_for_build_wheel")?;
+    build.install(&build.read_requires()?, &build.layers[1])?;
+    build.run("wheel", true, "the cross build (build_wheel)")?;
+    let name_file = build.out.join("wheel.txt");
+    let name = fs_err::read_to_string(&name_file).map_err(io_error(&name_file))?;
+    Ok(build.out.join(name.trim()))
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> BackendError + '_ {
+    move |source| BackendError::Io {
+        path: path.to_path_buf(),
+        source,
     }
-    let wheelhouse = context
-        .cache_dir
-        .join("wheelhouse")
-        .join(format!("toolchain-{}", &toolchain.identity[..16]));
-    fs_err::create_dir_all(&wheelhouse).map_err(io(&wheelhouse))?;
-    let sandbox = toolchain.sandbox();
-    let python = toolchain.host_python.display().to_string();
-    // Build tools' scripts (meson, ninja, cython) come first on PATH.
-    let base_path = match sandbox {
-        crate::toolchain::sandbox::Sandbox::Chroot { .. } => {
-            crate::toolchain::sandbox::CHROOT_PATH.to_string()
-        }
-        crate::toolchain::sandbox::Sandbox::Native => std::env::var("PATH").unwrap_or_default(),
-    };
-    // Static and dynamic build requirements go to separate directories: `pip install --target`
-    // replaces a directory's `bin/` when it installs into it again.
-    let layers = [build_env.join("static"), build_env.join("dynamic")];
-    let tool_path = format!(
-        "{}:{}:{base_path}",
-        layers[0].join("bin").display(),
-        layers[1].join("bin").display()
-    );
-    let python_path = format!("{}:{}", layers[0].display(), layers[1].display());
-    let host_env = if context.host_wheels.is_empty() {
-        None
-    } else {
-        Some(super::host_env::prepare(
-            recipe,
-            context.host_wheels,
-            context.packages_dir,
-            work,
-        )?)
-    };
+}
 
-    let cargo = match context.rust {
-        Some(rust) => Some(prepare_cargo(context, toolchain, rust)?),
-        None => None,
-    };
-    let vendor_root = context.cache_dir.join("cargo-vendor");
-    let mut binds: Vec<&Path> = vec![work, &wheelhouse];
-    if cargo.is_some() {
-        binds.push(&vendor_root);
+/// One cross build's settings: the PEP 517 driver's phases run in the toolchain's sandbox,
+/// with the build requirements in two layers (static, then dynamic: `pip install --target`
+/// replaces a directory's `bin/` when it installs into it again) and the host requirements
+/// unpacked into the target prefix.
+struct CrossBuild<'a> {
+    context: &'a BackendContext<'a>,
+    toolchain: &'a WasiToolchain,
+    sandbox: crate::toolchain::sandbox::Sandbox,
+    python: String,
+    driver: PathBuf,
+    /// Where the driver writes `requires.json`, `wheel.txt` and the wheel.
+    out: PathBuf,
+    /// Build requirements' wheels, shared by builds on this toolchain.
+    wheelhouse: PathBuf,
+    layers: [PathBuf; 2],
+    /// Build tools' scripts (meson, ninja, cython) first.
+    tool_path: String,
+    python_path: String,
+    host_env: Option<super::host_env::HostEnv>,
+    cargo: Option<Vec<(String, String)>>,
+    binds: Vec<PathBuf>,
+    /// The config settings the driver passes to the backend (JSON).
+    settings: String,
+}
+
+impl<'a> CrossBuild<'a> {
+    fn prepare(
+        context: &'a BackendContext<'a>,
+        toolchain: &'a WasiToolchain,
+    ) -> Result<CrossBuild<'a>, BackendError> {
+        let work = context.work_dir;
+        let driver = work.join("pep517_build.py");
+        fs_err::write(&driver, DRIVER).map_err(io_error(&driver))?;
+        let out = work.join("backend-wheel");
+        let build_env = work.join("build-env");
+        for dir in [&out, &build_env] {
+            if dir.exists() {
+                fs_err::remove_dir_all(dir).map_err(io_error(dir))?;
+            }
+            fs_err::create_dir_all(dir).map_err(io_error(dir))?;
+        }
+        let wheelhouse = context
+            .cache_dir
+            .join("wheelhouse")
+            .join(format!("toolchain-{}", &toolchain.identity[..16]));
+        fs_err::create_dir_all(&wheelhouse).map_err(io_error(&wheelhouse))?;
+        let sandbox = toolchain.sandbox();
+        let base_path = match sandbox {
+            crate::toolchain::sandbox::Sandbox::Chroot { .. } => {
+                crate::toolchain::sandbox::CHROOT_PATH.to_string()
+            }
+            crate::toolchain::sandbox::Sandbox::Native => std::env::var("PATH").unwrap_or_default(),
+        };
+        let layers = [build_env.join("static"), build_env.join("dynamic")];
+        let tool_path = format!(
+            "{}:{}:{base_path}",
+            layers[0].join("bin").display(),
+            layers[1].join("bin").display()
+        );
+        let python_path = format!("{}:{}", layers[0].display(), layers[1].display());
+        let host_env = if context.host_wheels.is_empty() {
+            None
+        } else {
+            Some(super::host_env::prepare(
+                context.loaded.name(),
+                context.host_wheels,
+                context.packages_dir,
+                work,
+            )?)
+        };
+        let cargo = match context.rust {
+            Some(rust) => Some(prepare_cargo(context, toolchain, rust)?),
+            None => None,
+        };
+        let mut binds = vec![work.to_path_buf(), wheelhouse.clone()];
+        if cargo.is_some() {
+            binds.push(context.cache_dir.join("cargo-vendor"));
+        }
+        let settings = config_settings(context, &toolchain.tools_dir, host_env.as_ref());
+        Ok(CrossBuild {
+            context,
+            toolchain,
+            sandbox,
+            python: toolchain.host_python.display().to_string(),
+            driver,
+            out,
+            wheelhouse,
+            layers,
+            tool_path,
+            python_path,
+            host_env,
+            cargo,
+            binds,
+            settings,
+        })
     }
 
-    let settings = config_settings(context, &toolchain.tools_dir, host_env.as_ref());
+    fn failed(&self, step: &'static str) -> BackendError {
+        BackendError::Failed {
+            recipe: self.context.loaded.name().to_string(),
+            step,
+            tail: log_tail(self.context.log, 25),
+            log: self.context.log.to_path_buf(),
+        }
+    }
 
-    let driver_command = |phase: &str, target: bool| -> Command {
-        let mut command = sandbox.command(&python, context.source_root, &binds);
+    fn command(&self, cwd: &Path) -> Command {
+        let binds: Vec<&Path> = self.binds.iter().map(PathBuf::as_path).collect();
+        self.sandbox.command(&self.python, cwd, &binds)
+    }
+
+    /// The driver's `phase`; with `target`, in the target's compiler environment.
+    fn driver_command(&self, phase: &str, target: bool) -> Command {
+        let context = self.context;
+        let mut command = self.command(context.source_root);
         command
-            .arg(&driver)
+            .arg(&self.driver)
             .arg(phase)
             .arg(context.source_root)
-            .arg(&out)
-            .arg(&settings)
-            .env("PYTHONPATH", &python_path)
-            .env("PATH", &tool_path)
+            .arg(&self.out)
+            .arg(&self.settings)
+            .env("PYTHONPATH", &self.python_path)
+            .env("PATH", &self.tool_path)
             .env("SOURCE_DATE_EPOCH", "315532800");
-        if target {
-            add_target_environment(
-                &mut command,
-                toolchain,
-                context,
-                host_env.as_ref().map(|host_env| host_env.root.as_path()),
-            );
-            let pythonpath = format!(
-                "{python_path}:{}",
-                toolchain.target.sysconfigdata_dir.display()
-            );
-            command.env("PYTHONPATH", pythonpath);
-            if let Some(host_env) = &host_env {
-                command
-                    .env(HOST_PREFIX_VARIABLE, &host_env.site_packages)
-                    .env(BUILD_SITE_PACKAGES_VARIABLE, &python_path)
-                    .env(
-                        "PKG_CONFIG_LIBDIR",
-                        super::library::pkg_config_path(host_env, &toolchain.target.pkg_config_dir),
-                    );
-            }
-            if context.fortran.is_some() {
-                super::library::add_fortran_environment(&mut command, toolchain);
-            }
-            if let Some(cargo) = &cargo {
-                command.envs(cargo.iter().map(|(key, value)| (key, value)));
-            }
+        if !target {
+            return command;
+        }
+        let toolchain = self.toolchain;
+        let host_env = self.host_env.as_ref();
+        add_target_environment(
+            &mut command,
+            toolchain,
+            context,
+            host_env.map(|host_env| host_env.root.as_path()),
+        );
+        let pythonpath = format!(
+            "{}:{}",
+            self.python_path,
+            toolchain.target.sysconfigdata_dir.display()
+        );
+        command.env("PYTHONPATH", pythonpath);
+        if let Some(host_env) = host_env {
+            command
+                .env(HOST_PREFIX_VARIABLE, &host_env.site_packages)
+                .env(BUILD_SITE_PACKAGES_VARIABLE, &self.python_path)
+                .env(
+                    "PKG_CONFIG_LIBDIR",
+                    super::library::pkg_config_path(host_env, &toolchain.target.pkg_config_dir),
+                );
+        }
+        if context.fortran.is_some() {
+            super::library::add_fortran_environment(&mut command, toolchain);
+        }
+        if let Some(cargo) = &self.cargo {
+            command.envs(cargo.iter().map(|(key, value)| (key, value)));
         }
         command
-    };
-    let read_requires = || -> Result<Vec<String>, BackendError> {
-        let path = out.join("requires.json");
-        let text = fs_err::read_to_string(&path).map_err(io(&path))?;
-        serde_json::from_str(&text).map_err(|_| failed("reading build requirements"))
-    };
-    let install = |requirements: &[String], layer: &Path| -> Result<(), BackendError> {
-        if requirements.is_empty() {
-            return Ok(());
-        }
-        let pip = |extra: &[&str]| {
-            let mut command = sandbox.command(&python, work, &binds);
-            command
-                .args(["-m", "pip", "--disable-pip-version-check"])
-                .args(extra)
-                .arg("--find-links")
-                .arg(&wheelhouse);
-            if let Some(index) = context.index_url {
-                command.args(["--index-url", index]);
-            }
-            command
-        };
-        // Offline first: the wheelhouse usually has everything.
-        let mut download = pip(&["download", "--no-index", "--only-binary", ":all:"]);
-        download.arg("--dest").arg(&wheelhouse).args(requirements);
-        if !run_logged(&mut download, context.log)
-            .map_err(io(context.log))?
-            .success()
-        {
-            let mut download = pip(&["download", "--only-binary", ":all:"]);
-            download.arg("--dest").arg(&wheelhouse).args(requirements);
-            if !run_logged(&mut download, context.log)
-                .map_err(io(context.log))?
-                .success()
-            {
-                return Err(failed("downloading build requirements"));
-            }
-        }
-        let mut install = pip(&["install", "--no-index", "--upgrade"]);
-        install.arg("--target").arg(layer).args(requirements);
-        if !run_logged(&mut install, context.log)
-            .map_err(io(context.log))?
-            .success()
-        {
-            return Err(failed("installing build requirements"));
-        }
-        Ok(())
-    };
+    }
 
-    let run = |phase: &str, target: bool, step: &'static str| -> Result<(), BackendError> {
-        let mut command = driver_command(phase, target);
-        if run_logged(&mut command, context.log)
-            .map_err(io(context.log))?
+    /// Runs the driver's `phase`; `step` names it in the error.
+    fn run(&self, phase: &str, target: bool, step: &'static str) -> Result<(), BackendError> {
+        let mut command = self.driver_command(phase, target);
+        if run_logged(&mut command, self.context.log)
+            .map_err(io_error(self.context.log))?
             .success()
         {
             Ok(())
         } else {
-            Err(failed(step))
+            Err(self.failed(step))
         }
-    };
-    run("static", false, "reading [build-system] requires")?;
-    let mut requirements = read_requires()?;
-    requirements.extend(context.loaded.recipe.requirements.build.iter().cloned());
-    install(&requirements, &layers[0])?;
-    run("dynamic", true, "get_requires_for_build_wheel")?;
-    install(&read_requires()?, &layers[1])?;
-    run("wheel", true, "the cross build (build_wheel)")?;
-    let name_file = out.join("wheel.txt");
-    let name = fs_err::read_to_string(&name_file).map_err(io(&name_file))?;
-    Ok(out.join(name.trim()))
+    }
+
+    /// The requirements the last phase wrote.
+    fn read_requires(&self) -> Result<Vec<String>, BackendError> {
+        let path = self.out.join("requires.json");
+        let text = fs_err::read_to_string(&path).map_err(io_error(&path))?;
+        serde_json::from_str(&text).map_err(|_| self.failed("reading build requirements"))
+    }
+
+    fn pip(&self, arguments: &[&str]) -> Command {
+        let mut command = self.command(self.context.work_dir);
+        command
+            .args(["-m", "pip", "--disable-pip-version-check"])
+            .args(arguments)
+            .arg("--find-links")
+            .arg(&self.wheelhouse);
+        if let Some(index) = self.context.index_url {
+            command.args(["--index-url", index]);
+        }
+        command
+    }
+
+    /// Downloads `requirements` into the wheelhouse (offline first: it usually has
+    /// everything) and installs them into `layer`.
+    fn install(&self, requirements: &[String], layer: &Path) -> Result<(), BackendError> {
+        if requirements.is_empty() {
+            return Ok(());
+        }
+        let log = self.context.log;
+        let mut download = self.pip(&["download", "--no-index", "--only-binary", ":all:"]);
+        download
+            .arg("--dest")
+            .arg(&self.wheelhouse)
+            .args(requirements);
+        if !run_logged(&mut download, log)
+            .map_err(io_error(log))?
+            .success()
+        {
+            let mut download = self.pip(&["download", "--only-binary", ":all:"]);
+            download
+                .arg("--dest")
+                .arg(&self.wheelhouse)
+                .args(requirements);
+            if !run_logged(&mut download, log)
+                .map_err(io_error(log))?
+                .success()
+            {
+                return Err(self.failed("downloading build requirements"));
+            }
+        }
+        let mut install = self.pip(&["install", "--no-index", "--upgrade"]);
+        install.arg("--target").arg(layer).args(requirements);
+        if !run_logged(&mut install, log)
+            .map_err(io_error(log))?
+            .success()
+        {
+            return Err(self.failed("installing build requirements"));
+        }
+        Ok(())
+    }
 }
 
 /// Vendors the crates and writes the cargo configuration; returns the build's cargo
