@@ -177,47 +177,33 @@ async fn publish(
     target: &ReleaseTarget,
     reporter: &dyn Reporter,
 ) -> Result<ReleaseSummary, PublishError> {
-    let repository = &target.repository;
-    let tag = &target.tag;
-    let of_release = format!("release {tag} of {repository}");
-    let mut github = GitHub::new(
-        &target.api_url,
-        &target.token,
-        &repository.owner,
-        &repository.name,
-    )?;
     let mut summary = ReleaseSummary::default();
-
-    reporter.message("publish", &format!("looking up {of_release}"));
-    let release = match github
-        .release_by_tag(tag)
-        .await
-        .map_err(|f| f.into_error(format!("looking up {of_release}")))?
-    {
-        Some(release) => release,
-        None => {
-            reporter.message("publish", &format!("creating {of_release}"));
-            summary.created = true;
-            github
-                .create_release(tag)
-                .await
-                .map_err(|f| f.into_error(format!("creating {of_release}")))?
-        }
-    };
-    summary.release_url = release.html_url.clone();
-    summary.expanded_assets_url = release.html_url.contains("/releases/tag/").then(|| {
-        release
-            .html_url
-            .replacen("/releases/tag/", "/releases/expanded_assets/", 1)
-    });
-    let listing = format!("listing the assets of {of_release}");
-    let assets = github
-        .assets(&release)
-        .await
-        .map_err(|f| f.into_error(listing.clone()))?;
-
+    let mut release = OpenRelease::find_or_create(target, reporter, &mut summary).await?;
+    let assets = release.assets().await?;
     // Decide everything before changing anything: a conflict uploads nothing.
     let by_name: BTreeMap<&str, &Asset> = assets.iter().map(|a| (a.name.as_str(), a)).collect();
+    let actions = decide(snapshot, &by_name, target)?;
+    if let Some(staged) = by_name.get(STAGED_INDEX_ASSET) {
+        // Left by a run that stopped between uploading a new page and renaming it.
+        delete(&release.github, staged, &release.of_release).await?;
+    }
+    for (wheel, action) in actions {
+        release.apply(wheel, action, &by_name, &mut summary).await?;
+    }
+    // The page last, from what the release now holds.
+    release
+        .write_page(target, &snapshot.wheels, &mut summary)
+        .await?;
+    Ok(summary)
+}
+
+/// What to do with each wheel, or every conflict (a same-named asset with other content,
+/// without `--replace`).
+fn decide<'w>(
+    snapshot: &'w Snapshot,
+    by_name: &BTreeMap<&str, &Asset>,
+    target: &ReleaseTarget,
+) -> Result<Vec<(&'w Wheel, Action)>, PublishError> {
     let mut actions = Vec::new();
     let mut conflicts = Vec::new();
     for wheel in &snapshot.wheels {
@@ -232,21 +218,88 @@ async fn publish(
     }
     if !conflicts.is_empty() {
         return Err(PublishError::Conflicts {
-            repository: repository.to_string(),
-            tag: tag.clone(),
+            repository: target.repository.to_string(),
+            tag: target.tag.clone(),
             conflicts: conflicts.join("\n"),
         });
     }
-    if let Some(staged) = by_name.get(STAGED_INDEX_ASSET) {
-        // Left by a run that stopped between uploading a new page and renaming it.
-        delete(&github, staged, &of_release).await?;
+    Ok(actions)
+}
+
+/// The release being published to, and how errors name it.
+struct OpenRelease<'r> {
+    github: GitHub,
+    release: Release,
+    of_release: String,
+    reporter: &'r dyn Reporter,
+}
+
+impl<'r> OpenRelease<'r> {
+    /// Looks the release up by its tag, or creates it.
+    async fn find_or_create(
+        target: &ReleaseTarget,
+        reporter: &'r dyn Reporter,
+        summary: &mut ReleaseSummary,
+    ) -> Result<OpenRelease<'r>, PublishError> {
+        let repository = &target.repository;
+        let tag = &target.tag;
+        let of_release = format!("release {tag} of {repository}");
+        let github = GitHub::new(
+            &target.api_url,
+            &target.token,
+            &repository.owner,
+            &repository.name,
+        )?;
+        reporter.message("publish", &format!("looking up {of_release}"));
+        let release = match github
+            .release_by_tag(tag)
+            .await
+            .map_err(|f| f.into_error(format!("looking up {of_release}")))?
+        {
+            Some(release) => release,
+            None => {
+                reporter.message("publish", &format!("creating {of_release}"));
+                summary.created = true;
+                github
+                    .create_release(tag)
+                    .await
+                    .map_err(|f| f.into_error(format!("creating {of_release}")))?
+            }
+        };
+        summary.release_url = release.html_url.clone();
+        summary.expanded_assets_url = release.html_url.contains("/releases/tag/").then(|| {
+            release
+                .html_url
+                .replacen("/releases/tag/", "/releases/expanded_assets/", 1)
+        });
+        Ok(OpenRelease {
+            github,
+            release,
+            of_release,
+            reporter,
+        })
     }
 
-    for (wheel, action) in actions {
+    async fn assets(&self) -> Result<Vec<Asset>, PublishError> {
+        self.github
+            .assets(&self.release)
+            .await
+            .map_err(|f| f.into_error(format!("listing the assets of {}", self.of_release)))
+    }
+
+    /// Uploads `wheel` (deleting the asset it repairs or replaces first), checked against the
+    /// snapshot's digest, and records it in `summary`.
+    async fn apply(
+        &mut self,
+        wheel: &Wheel,
+        action: Action,
+        by_name: &BTreeMap<&str, &Asset>,
+        summary: &mut ReleaseSummary,
+    ) -> Result<(), PublishError> {
         let stale = match action {
             Action::Keep => {
                 summary.unchanged.push(wheel.name.clone());
-                continue;
+                return Ok(());
             }
             Action::Upload => None,
             Action::Repair(id) | Action::Replace(id) => {
@@ -254,10 +307,12 @@ async fn publish(
             }
         };
         if let Some(stale) = stale {
-            reporter.message("publish", &format!("deleting the old asset {}", wheel.name));
-            delete(&github, stale, &of_release).await?;
+            self.reporter
+                .message("publish", &format!("deleting the old asset {}", wheel.name));
+            delete(&self.github, stale, &self.of_release).await?;
         }
-        reporter.message("publish", &format!("uploading {}", wheel.name));
+        self.reporter
+            .message("publish", &format!("uploading {}", wheel.name));
         tracing::info!(wheel = %wheel.name, size = wheel.size, "uploading");
         let bytes = fs_err::read(&wheel.path)?;
         if crate::digest::sha256_hex(&bytes) != wheel.sha256 {
@@ -266,12 +321,12 @@ async fn publish(
             });
         }
         upload(
-            &mut github,
-            &release,
+            &mut self.github,
+            &self.release,
             &wheel.name,
             "application/octet-stream",
             bytes,
-            &of_release,
+            &self.of_release,
         )
         .await?;
         match action {
@@ -279,53 +334,59 @@ async fn publish(
             Action::Replace(_) => summary.replaced.push(wheel.name.clone()),
             _ => summary.uploaded.push(wheel.name.clone()),
         }
+        Ok(())
     }
 
-    // The page last, from what the release now holds.
-    let assets = github
-        .assets(&release)
-        .await
-        .map_err(|f| f.into_error(listing.clone()))?;
-    let page = find_links_page(repository, tag, &assets, &snapshot.wheels);
-    let digest = format!("sha256:{}", crate::digest::sha256_hex(page.as_bytes()));
-    let current = assets.iter().find(|asset| asset.name == INDEX_ASSET);
-    match current {
-        Some(asset)
-            if asset.state == "uploaded"
-                && asset
-                    .digest
-                    .as_deref()
-                    .is_some_and(|d| d.eq_ignore_ascii_case(&digest)) =>
+    /// The find-links page of what the release now holds, unless the current one has exactly
+    /// that content: uploaded under a staging name, then renamed over the old one.
+    async fn write_page(
+        &mut self,
+        target: &ReleaseTarget,
+        wheels: &[Wheel],
+        summary: &mut ReleaseSummary,
+    ) -> Result<(), PublishError> {
+        let assets = self.assets().await?;
+        let page = find_links_page(&target.repository, &target.tag, &assets, wheels);
+        let digest = format!("sha256:{}", crate::digest::sha256_hex(page.as_bytes()));
+        let current = assets.iter().find(|asset| asset.name == INDEX_ASSET);
+        if let Some(asset) = current
+            && asset.state == "uploaded"
+            && asset
+                .digest
+                .as_deref()
+                .is_some_and(|d| d.eq_ignore_ascii_case(&digest))
         {
             summary.index_url = asset.browser_download_url.clone();
+            return Ok(());
         }
-        _ => {
-            reporter.message("publish", &format!("uploading {INDEX_ASSET}"));
-            let staged = upload(
-                &mut github,
-                &release,
-                STAGED_INDEX_ASSET,
-                "text/html; charset=utf-8",
-                page.into_bytes(),
-                &of_release,
-            )
-            .await?;
-            if let Some(old) = current {
-                delete(&github, old, &of_release).await?;
-            }
-            let renamed = github
-                .rename_asset(&staged, INDEX_ASSET)
-                .await
-                .map_err(|f| {
-                    f.into_error(format!(
-                        "renaming {STAGED_INDEX_ASSET} to {INDEX_ASSET} in {of_release}"
-                    ))
-                })?;
-            summary.index_url = renamed.browser_download_url;
-            summary.index_updated = true;
+        self.reporter
+            .message("publish", &format!("uploading {INDEX_ASSET}"));
+        let staged = upload(
+            &mut self.github,
+            &self.release,
+            STAGED_INDEX_ASSET,
+            "text/html; charset=utf-8",
+            page.into_bytes(),
+            &self.of_release,
+        )
+        .await?;
+        if let Some(old) = current {
+            delete(&self.github, old, &self.of_release).await?;
         }
+        let renamed = self
+            .github
+            .rename_asset(&staged, INDEX_ASSET)
+            .await
+            .map_err(|f| {
+                f.into_error(format!(
+                    "renaming {STAGED_INDEX_ASSET} to {INDEX_ASSET} in {}",
+                    self.of_release
+                ))
+            })?;
+        summary.index_url = renamed.browser_download_url;
+        summary.index_updated = true;
+        Ok(())
     }
-    Ok(summary)
 }
 
 async fn upload(
