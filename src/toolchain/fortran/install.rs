@@ -213,53 +213,142 @@ pub fn install(
     if manifest.exists() {
         fs_err::remove_file(&manifest).map_err(io_error(&manifest))?;
     }
-    let log = dir.join("fortran-install.log");
-    fs_err::write(&log, "").map_err(io_error(&log))?;
-    let host = |inside: &str| toolchain.host_path(Path::new(inside));
-    let fortran_dir = host(FORTRAN_DIR);
-    if force && fortran_dir.exists() {
-        fs_err::remove_dir_all(&fortran_dir).map_err(io_error(&fortran_dir))?;
+    let steps = Steps::start(toolchain, force)?;
+    reporter.message("fortran", "packages");
+    let mut versions = steps.packages()?;
+    let flang_version = versions.get("deb:flang-22").cloned().unwrap_or_default();
+    reporter.message("fortran", "runtime sources");
+    let (tarball, sha256) = steps.runtime_sources(&flang_version)?;
+    versions.insert(format!("src:{SOURCE_PACKAGE}"), sha256);
+    reporter.message("fortran", "LP64 boundary");
+    steps.lp64_boundary(&tarball)?;
+    reporter.message(
+        "fortran",
+        "building the Fortran runtime (about 13 minutes on 2 cores)",
+    );
+    let runtime_build_seconds = steps.runtime()?;
+    reporter.message("fortran", "intrinsic modules");
+    let config = DriverConfig::for_toolchain(toolchain);
+    steps.intrinsic_modules(&config)?;
+
+    write_driver_files(toolchain, &config)?;
+    let mut fortran = FortranToolchain {
+        format: FORTRAN_FORMAT,
+        dir: dir.clone(),
+        base_identity: toolchain.identity.clone(),
+        versions,
+        config,
+        runtime_build_seconds,
+        identity: String::new(),
+    };
+    fortran.identity = fortran.compute_identity();
+    fortran.save()?;
+    Ok(fortran)
+}
+
+/// Where the runtime sources are unpacked, inside the root (in [`FORTRAN_DIR`]).
+const SOURCE_ROOT: &str = "/opt/wheelforge/fortran/build/source";
+const _: () = assert!(
+    SOURCE_ROOT.len() > FORTRAN_DIR.len()
+        && const_starts_with(SOURCE_ROOT.as_bytes(), FORTRAN_DIR.as_bytes())
+);
+
+const fn const_starts_with(text: &[u8], prefix: &[u8]) -> bool {
+    let mut at = 0;
+    while at < prefix.len() {
+        if text[at] != prefix[at] {
+            return false;
+        }
+        at += 1;
     }
-    fs_err::create_dir_all(&fortran_dir).map_err(io_error(&fortran_dir))?;
-    let done = |name: &str| fortran_dir.join(format!(".step-{name}"));
-    let finish = |name: &str| fs_err::write(done(name), "").map_err(io_error(&fortran_dir));
-    let shell = |script: &str, step: &str| -> Result<(), ToolchainError> {
-        let mut command = toolchain
+    true
+}
+
+/// The install's steps. Each finished one leaves a marker (`.step-NAME` in the Fortran
+/// directory), so that an interrupted install resumes after it.
+struct Steps<'a> {
+    toolchain: &'a WasiToolchain,
+    log: PathBuf,
+    fortran_dir: PathBuf,
+}
+
+impl<'a> Steps<'a> {
+    /// Empties the log (and with `force` the Fortran directory) and creates the directory.
+    fn start(toolchain: &'a WasiToolchain, force: bool) -> Result<Steps<'a>, ToolchainError> {
+        let log = toolchain.dir.join("fortran-install.log");
+        fs_err::write(&log, "").map_err(io_error(&log))?;
+        let fortran_dir = toolchain.host_path(Path::new(FORTRAN_DIR));
+        if force && fortran_dir.exists() {
+            fs_err::remove_dir_all(&fortran_dir).map_err(io_error(&fortran_dir))?;
+        }
+        fs_err::create_dir_all(&fortran_dir).map_err(io_error(&fortran_dir))?;
+        Ok(Steps {
+            toolchain,
+            log,
+            fortran_dir,
+        })
+    }
+
+    /// A path inside the root, as the build machine sees it.
+    fn host(&self, inside: &str) -> PathBuf {
+        self.toolchain.host_path(Path::new(inside))
+    }
+
+    fn marker(&self, name: &str) -> PathBuf {
+        self.fortran_dir.join(format!(".step-{name}"))
+    }
+
+    fn done(&self, name: &str) -> bool {
+        self.marker(name).exists()
+    }
+
+    fn finish(&self, name: &str) -> Result<(), ToolchainError> {
+        fs_err::write(self.marker(name), "").map_err(io_error(&self.fortran_dir))
+    }
+
+    fn shell(&self, script: &str, step: &str) -> Result<(), ToolchainError> {
+        let mut command = self
+            .toolchain
             .sandbox()
             .admin_command("/bin/sh", Path::new("/"), &[]);
         command.args(["-c", script]);
-        crate::toolchain::install::run_step(step, &mut command, &log)
-    };
-    reporter.message("fortran", "packages");
-    if !done("packages").exists() {
-        crate::toolchain::debian_source::enable_sources(toolchain, &[], &log)?;
-        shell(
-            &apt_install_script(&FORTRAN_PACKAGES.join(" ")),
-            "installing the Fortran packages",
-        )?;
-        finish("packages")?;
+        crate::toolchain::install::run_step(step, &mut command, &self.log)
     }
-    let mut versions = package_versions(&toolchain.sandbox(), FORTRAN_PACKAGES, &log)?;
-    let flang_version = versions.get("deb:flang-22").cloned().unwrap_or_default();
 
-    reporter.message("fortran", "runtime sources");
-    // Shared with the C++ runtime, which builds from the same source package.
-    let downloads = crate::toolchain::cxx::DOWNLOADS_DIR;
-    let upstream = crate::toolchain::debian_source::fetch(
-        toolchain,
-        SOURCE_PACKAGE,
-        Some(&flang_version),
-        None,
-        &host(downloads),
-        &log,
-    )?;
-    let tarball = upstream.path;
-    versions.insert(format!("src:{SOURCE_PACKAGE}"), upstream.sha256);
+    /// Installs Debian's flang and its runtime's build dependencies; returns the installed
+    /// versions.
+    fn packages(&self) -> Result<BTreeMap<String, String>, ToolchainError> {
+        if !self.done("packages") {
+            crate::toolchain::debian_source::enable_sources(self.toolchain, &[], &self.log)?;
+            self.shell(
+                &apt_install_script(&FORTRAN_PACKAGES.join(" ")),
+                "installing the Fortran packages",
+            )?;
+            self.finish("packages")?;
+        }
+        package_versions(&self.toolchain.sandbox(), FORTRAN_PACKAGES, &self.log)
+    }
 
-    reporter.message("fortran", "LP64 boundary");
-    let source_root = format!("{FORTRAN_DIR}/build/source");
-    if !done("patch").exists() {
-        let host_source = host(&source_root);
+    /// The LLVM source tarball of the installed flang (shared with the C++ runtime, which
+    /// builds from the same source package); returns it and its SHA-256.
+    fn runtime_sources(&self, flang_version: &str) -> Result<(PathBuf, String), ToolchainError> {
+        let upstream = crate::toolchain::debian_source::fetch(
+            self.toolchain,
+            SOURCE_PACKAGE,
+            Some(flang_version),
+            None,
+            &self.host(crate::toolchain::cxx::DOWNLOADS_DIR),
+            &self.log,
+        )?;
+        Ok((upstream.path, upstream.sha256))
+    }
+
+    /// Unpacks the runtime's sources and widens their signatures at the LP64 boundary.
+    fn lp64_boundary(&self, tarball: &Path) -> Result<(), ToolchainError> {
+        if self.done("patch") {
+            return Ok(());
+        }
+        let host_source = self.host(SOURCE_ROOT);
         if host_source.exists() {
             fs_err::remove_dir_all(&host_source).map_err(io_error(&host_source))?;
         }
@@ -269,80 +358,84 @@ pub fn install(
             .and_then(|name| name.to_str())
             .and_then(|name| name.strip_suffix(".orig.tar.xz"))
             .unwrap_or_default();
-        shell(
+        self.shell(
             &format!(
-                "set -e; cd {source_root}; tar -xJf {downloads}/{tarball} --strip-components=1 \
+                "set -e; cd {SOURCE_ROOT}; tar -xJf {downloads}/{tarball} --strip-components=1 \
                  {top}/flang-rt {top}/flang/include {top}/flang/lib/Decimal {top}/flang/module",
+                downloads = crate::toolchain::cxx::DOWNLOADS_DIR,
                 tarball = tarball.file_name().unwrap_or_default().to_string_lossy(),
             ),
             "extracting the runtime sources",
         )?;
         let count = apply_lp64_boundary(&host_source)?;
         append_log(
-            &log,
+            &self.log,
             &format!("LP64 boundary: {count} signatures widened\n"),
         )?;
-        finish("patch")?;
+        self.finish("patch")
     }
 
-    reporter.message(
-        "fortran",
-        "building the Fortran runtime (about 13 minutes on 2 cores)",
-    );
-    let cmake_dir = format!("{FORTRAN_DIR}/runtime-build-files");
-    let build_dir = format!("{FORTRAN_DIR}/build/runtime");
-    let started = std::time::Instant::now();
-    if !done("runtime").exists() {
-        for (name, text) in RUNTIME_FILES {
-            let path = host(&format!("{cmake_dir}/{name}"));
-            if let Some(parent) = path.parent() {
-                fs_err::create_dir_all(parent).map_err(io_error(parent))?;
+    /// Builds and installs the Fortran runtime for wasm32; returns the build's seconds (as
+    /// measured when it ran, also for a resumed install).
+    fn runtime(&self) -> Result<u64, ToolchainError> {
+        let cmake_dir = format!("{FORTRAN_DIR}/runtime-build-files");
+        let build_dir = format!("{FORTRAN_DIR}/build/runtime");
+        let started = std::time::Instant::now();
+        if !self.done("runtime") {
+            for (name, text) in RUNTIME_FILES {
+                let path = self.host(&format!("{cmake_dir}/{name}"));
+                if let Some(parent) = path.parent() {
+                    fs_err::create_dir_all(parent).map_err(io_error(parent))?;
+                }
+                fs_err::write(&path, text).map_err(io_error(&path))?;
             }
-            fs_err::write(&path, text).map_err(io_error(&path))?;
+            let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+            self.shell(
+                &format!(
+                    "set -e; cmake -S {cmake_dir} -B {build_dir} -G Ninja \
+                     -DCMAKE_TOOLCHAIN_FILE={tools}/wasi.cmake -DFLANG_SOURCE_ROOT={SOURCE_ROOT} \
+                     -DCMAKE_INSTALL_PREFIX={FORTRAN_DIR}; \
+                     cmake --build {build_dir} -j {jobs}; cmake --install {build_dir}",
+                    tools = self.toolchain.tools_dir.display()
+                ),
+                "building the Fortran runtime",
+            )?;
+            let seconds = started.elapsed().as_secs();
+            append_log(&self.log, &format!("runtime build: {seconds} s\n"))?;
+            // The marker keeps the measured time for the manifest of a resumed install.
+            fs_err::write(self.marker("runtime"), seconds.to_string())
+                .map_err(io_error(&self.fortran_dir))?;
         }
-        let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-        shell(
-            &format!(
-                "set -e; cmake -S {cmake_dir} -B {build_dir} -G Ninja \
-                 -DCMAKE_TOOLCHAIN_FILE={tools}/wasi.cmake -DFLANG_SOURCE_ROOT={source_root} \
-                 -DCMAKE_INSTALL_PREFIX={FORTRAN_DIR}; \
-                 cmake --build {build_dir} -j {jobs}; cmake --install {build_dir}",
-                tools = toolchain.tools_dir.display()
-            ),
-            "building the Fortran runtime",
-        )?;
-        let seconds = started.elapsed().as_secs();
-        append_log(&log, &format!("runtime build: {seconds} s\n"))?;
-        // The marker keeps the measured time for the manifest of a resumed install.
-        fs_err::write(done("runtime"), seconds.to_string()).map_err(io_error(&fortran_dir))?;
+        Ok(fs_err::read_to_string(self.marker("runtime"))
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(0))
     }
-    let runtime_build_seconds = fs_err::read_to_string(done("runtime"))
-        .ok()
-        .and_then(|text| text.trim().parse().ok())
-        .unwrap_or(0);
 
-    reporter.message("fortran", "intrinsic modules");
-    let config = DriverConfig::for_toolchain(toolchain);
-    // flang looks for intrinsic modules only in `../include/flang` of its own executable, so
-    // the driver runs a hard link of Debian's flang beside the wasm32 modules. Remade on every
-    // install: it must be the installed flang.
-    let flang_dir = config
-        .flang
-        .parent()
-        .unwrap_or(Path::new(FORTRAN_DIR))
-        .display()
-        .to_string();
-    shell(
-        &format!(
-            "set -e; mkdir -p {flang_dir} {modules}; ln -f \"$(readlink -f /usr/bin/flang-new-22)\" {flang}",
-            modules = config.module_dir.display(),
-            flang = config.flang.display()
-        ),
-        "linking flang beside the wasm32 intrinsic modules",
-    )?;
-    if !done("intrinsic-modules").exists() {
-        let module_sources = format!("{source_root}/flang/module");
-        let iso_c = host(&format!("{module_sources}/iso_c_binding.f90"));
+    /// flang's intrinsic modules compiled for wasm32 (iso_c_binding with wasm32's C types),
+    /// beside a hard link of Debian's flang: flang looks for them only in
+    /// `../include/flang` of its own executable. The link is remade on every install: it
+    /// must be the installed flang.
+    fn intrinsic_modules(&self, config: &DriverConfig) -> Result<(), ToolchainError> {
+        let flang_dir = config
+            .flang
+            .parent()
+            .unwrap_or(Path::new(FORTRAN_DIR))
+            .display()
+            .to_string();
+        self.shell(
+            &format!(
+                "set -e; mkdir -p {flang_dir} {modules}; ln -f \"$(readlink -f /usr/bin/flang-new-22)\" {flang}",
+                modules = config.module_dir.display(),
+                flang = config.flang.display()
+            ),
+            "linking flang beside the wasm32 intrinsic modules",
+        )?;
+        if self.done("intrinsic-modules") {
+            return Ok(());
+        }
+        let module_sources = format!("{SOURCE_ROOT}/flang/module");
+        let iso_c = self.host(&format!("{module_sources}/iso_c_binding.f90"));
         let text = fs_err::read_to_string(&iso_c).map_err(io_error(&iso_c))?;
         // Idempotent: a resumed install finds the file already patched.
         let patched = if text.contains("c_size_t = c_int32_t,") {
@@ -365,23 +458,9 @@ pub fn install(
                 triple = super::ir::WASM_TRIPLE,
             ));
         }
-        shell(&script, "building the intrinsic modules for wasm32")?;
-        finish("intrinsic-modules")?;
+        self.shell(&script, "building the intrinsic modules for wasm32")?;
+        self.finish("intrinsic-modules")
     }
-
-    write_driver_files(toolchain, &config)?;
-    let mut fortran = FortranToolchain {
-        format: FORTRAN_FORMAT,
-        dir: dir.clone(),
-        base_identity: toolchain.identity.clone(),
-        versions,
-        config,
-        runtime_build_seconds,
-        identity: String::new(),
-    };
-    fortran.identity = fortran.compute_identity();
-    fortran.save()?;
-    Ok(fortran)
 }
 
 /// The driver configuration, the `wheelforge-fortran` script and the CMake toolchain file.
