@@ -246,7 +246,6 @@ pub fn install(
         return install_wasi_sdk(&dir, &sdk, reporter);
     }
     let step = |name: &str| reporter.message("toolchain", name);
-    fs_err::create_dir_all(&dir).map_err(io_error(&dir))?;
     let log = dir.join("install.log");
     fs_err::write(&log, "").map_err(io_error(&log))?;
     let manifest = WasiToolchain::manifest_path(&dir);
@@ -256,80 +255,152 @@ pub fn install(
     require_root()?;
 
     step("debootstrap");
-    ensure_debootstrap(&log)?;
-    let mirror = debian_mirror(Path::new("/etc/apt/sources.list.d/debian.sources"))?;
+    let partial = RootSteps::debootstrap(&dir, force, &log)?;
+    step("apt");
+    partial.packages()?;
+    step("componentize-py");
+    partial.componentize_py()?;
+    let versions = installed_versions(&partial.sandbox(), &log)?;
+    let build_tools = package_versions(&partial.sandbox(), BUILD_TOOL_PACKAGES, &log)?;
     let root = dir.join("root");
-    let partial = dir.join("root.partial");
-    // A finished root without a manifest (a later step failed) is resumed as a partial one;
-    // `--force` starts from nothing.
-    if root.exists() {
-        if force {
-            fs_err::remove_dir_all(&root).map_err(io_error(&root))?;
-        } else {
-            fs_err::rename(&root, &partial).map_err(io_error(&root))?;
+    fs_err::rename(&partial.root, &root).map_err(io_error(&root))?;
+    let mut toolchain = debian_root_toolchain(&dir, root, versions, build_tools);
+
+    step("C++ runtime with exceptions (libc++, libc++abi, libunwind)");
+    let source = super::cxx::install(&toolchain, &log)?;
+    toolchain
+        .versions
+        .insert(format!("src:{}", super::cxx::SOURCE_PACKAGE), source);
+
+    step("target environment");
+    toolchain.target = target::prepare(&toolchain, &log)?;
+    write_tool_files(&toolchain, &log)?;
+    toolchain.identity = toolchain.compute_identity();
+    toolchain.tools = tools_digest();
+    toolchain.save()?;
+    Ok(toolchain)
+}
+
+/// The Debian root while it is installed (`root.partial`). Each finished step leaves a marker
+/// in it, so a retry resumes after it.
+struct RootSteps<'a> {
+    root: PathBuf,
+    log: &'a Path,
+}
+
+impl<'a> RootSteps<'a> {
+    /// Debian sid's minimal base (debootstrap from the build machine's own mirror). A finished
+    /// root without a manifest (a later step failed) is resumed as a partial one; `force`
+    /// starts from nothing.
+    fn debootstrap(
+        dir: &Path,
+        force: bool,
+        log: &'a Path,
+    ) -> Result<RootSteps<'a>, ToolchainError> {
+        ensure_debootstrap(log)?;
+        let mirror = debian_mirror(Path::new("/etc/apt/sources.list.d/debian.sources"))?;
+        let root = dir.join("root");
+        let partial = dir.join("root.partial");
+        if root.exists() {
+            if force {
+                fs_err::remove_dir_all(&root).map_err(io_error(&root))?;
+            } else {
+                fs_err::rename(&root, &partial).map_err(io_error(&root))?;
+            }
         }
-    }
-    if force && partial.exists() {
-        fs_err::remove_dir_all(&partial).map_err(io_error(&partial))?;
-    }
-    // Each finished step leaves a marker in the partial root, so a retry resumes after it.
-    let done = |name: &str| partial.join(format!(".wheelforge-step-{name}"));
-    let finish = |name: &str| fs_err::write(done(name), "").map_err(io_error(&partial));
-    if !done("debootstrap").exists() {
-        if partial.exists() {
+        if force && partial.exists() {
             fs_err::remove_dir_all(&partial).map_err(io_error(&partial))?;
+        }
+        let steps = RootSteps { root: partial, log };
+        if steps.done("debootstrap") {
+            return Ok(steps);
+        }
+        if steps.root.exists() {
+            fs_err::remove_dir_all(&steps.root).map_err(io_error(&steps.root))?;
         }
         let mut debootstrap = Command::new("debootstrap");
         debootstrap
             .args(["--variant=minbase", SUITE])
-            .arg(&partial)
+            .arg(&steps.root)
             .arg(&mirror);
-        run_step("debootstrap", &mut debootstrap, &log)?;
-        fs_err::copy("/etc/resolv.conf", partial.join("etc/resolv.conf"))
-            .map_err(io_error(&partial))?;
-        finish("debootstrap")?;
+        run_step("debootstrap", &mut debootstrap, log)?;
+        fs_err::copy("/etc/resolv.conf", steps.root.join("etc/resolv.conf"))
+            .map_err(io_error(&steps.root))?;
+        steps.finish("debootstrap")?;
+        Ok(steps)
     }
 
-    step("apt");
-    let sandbox = Sandbox::Chroot {
-        root: partial.clone(),
-    };
-    let packages = DEBIAN_PACKAGES
-        .iter()
-        .chain(BUILD_TOOL_PACKAGES)
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let script = apt_install_script(&packages);
-    // The marker holds the package list: a wheelforge that needs more packages installs them
-    // into a resumed root.
-    if !fs_err::read_to_string(done("packages")).is_ok_and(|text| text == packages) {
-        let mut command = sandbox.admin_command("/bin/sh", Path::new("/"), &[]);
-        command.args(["-c", &script]);
-        run_step("installing the Debian packages", &mut command, &log)?;
-        fs_err::write(done("packages"), &packages).map_err(io_error(&partial))?;
+    fn marker(&self, name: &str) -> PathBuf {
+        self.root.join(format!(".wheelforge-step-{name}"))
     }
 
-    step("componentize-py");
-    let script = format!(
-        "set -e; python3.14 -m venv /opt/wheelforge/venv; \
-         /opt/wheelforge/venv/bin/pip install --disable-pip-version-check componentize-py=={COMPONENTIZE_PY_VERSION}"
-    );
-    if !done("componentize-py").exists() {
-        let mut command = sandbox.admin_command("/bin/sh", Path::new("/"), &[]);
-        command.args(["-c", &script]);
-        run_step("installing componentize-py", &mut command, &log)?;
-        finish("componentize-py")?;
+    fn done(&self, name: &str) -> bool {
+        self.marker(name).exists()
     }
 
-    let versions = installed_versions(&sandbox, &log)?;
-    let build_tools = package_versions(&sandbox, BUILD_TOOL_PACKAGES, &log)?;
-    fs_err::rename(&partial, &root).map_err(io_error(&root))?;
+    fn finish(&self, name: &str) -> Result<(), ToolchainError> {
+        fs_err::write(self.marker(name), "").map_err(io_error(&self.root))
+    }
 
-    let mut toolchain = WasiToolchain {
+    fn sandbox(&self) -> Sandbox {
+        Sandbox::Chroot {
+            root: self.root.clone(),
+        }
+    }
+
+    fn shell(&self, script: &str, step: &str) -> Result<(), ToolchainError> {
+        let mut command = self.sandbox().admin_command("/bin/sh", Path::new("/"), &[]);
+        command.args(["-c", script]);
+        run_step(step, &mut command, self.log)
+    }
+
+    /// The toolchain's and the build tools' Debian packages. The marker holds the package
+    /// list: a wheelforge that needs more packages installs them into a resumed root.
+    fn packages(&self) -> Result<(), ToolchainError> {
+        let packages = DEBIAN_PACKAGES
+            .iter()
+            .chain(BUILD_TOOL_PACKAGES)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if fs_err::read_to_string(self.marker("packages")).is_ok_and(|text| text == packages) {
+            return Ok(());
+        }
+        self.shell(
+            &apt_install_script(&packages),
+            "installing the Debian packages",
+        )?;
+        fs_err::write(self.marker("packages"), &packages).map_err(io_error(&self.root))
+    }
+
+    /// componentize-py in a virtual environment of the root's CPython 3.14.
+    fn componentize_py(&self) -> Result<(), ToolchainError> {
+        if self.done("componentize-py") {
+            return Ok(());
+        }
+        self.shell(
+            &format!(
+                "set -e; python3.14 -m venv /opt/wheelforge/venv; \
+                 /opt/wheelforge/venv/bin/pip install --disable-pip-version-check componentize-py=={COMPONENTIZE_PY_VERSION}"
+            ),
+            "installing componentize-py",
+        )?;
+        self.finish("componentize-py")
+    }
+}
+
+/// The toolchain of a Debian root: where its tools are inside it. The target environment and
+/// the identities are filled in after.
+fn debian_root_toolchain(
+    dir: &Path,
+    root: PathBuf,
+    versions: BTreeMap<String, String>,
+    build_tools: BTreeMap<String, String>,
+) -> WasiToolchain {
+    WasiToolchain {
         format: TOOLCHAIN_FORMAT,
-        flavor: Flavor::DebianRoot { root: root.clone() },
-        dir: dir.clone(),
+        flavor: Flavor::DebianRoot { root },
+        dir: dir.to_path_buf(),
         versions,
         host_python: "/opt/wheelforge/venv/bin/python".into(),
         clang: "/usr/bin/clang-22".into(),
@@ -350,21 +421,7 @@ pub fn install(
         identity: String::new(),
         tools: String::new(),
         build_tools,
-    };
-
-    step("C++ runtime with exceptions (libc++, libc++abi, libunwind)");
-    let source = super::cxx::install(&toolchain, &log)?;
-    toolchain
-        .versions
-        .insert(format!("src:{}", super::cxx::SOURCE_PACKAGE), source);
-
-    step("target environment");
-    toolchain.target = target::prepare(&toolchain, &log)?;
-    write_tool_files(&toolchain, &log)?;
-    toolchain.identity = toolchain.compute_identity();
-    toolchain.tools = tools_digest();
-    toolchain.save()?;
-    Ok(toolchain)
+    }
 }
 
 /// The wasi-sdk flavor: an official wasi-sdk (`WASI_SDK_PATH`) and a host CPython 3.14
