@@ -27,96 +27,118 @@ print("\n".join(requires))
 "#;
 
 pub(super) fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendError> {
-    let python = &context.toolchain.host_python;
-    let recipe = context.loaded.name();
-    let failed = |step: &'static str| BackendError::Failed {
-        recipe: recipe.to_string(),
-        step,
-        tail: log_tail(context.log, 15),
-        log: context.log.to_path_buf(),
-    };
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| BackendError::Io { path, source }
-    };
-
-    let output = Command::new(&python.path)
-        .args(["-c", READ_REQUIRES])
-        .arg(context.source_root)
-        .output()
-        .map_err(io(&python.path))?;
-    if !output.status.success() {
-        fs_err::write(context.log, &output.stderr).map_err(io(context.log))?;
-        return Err(failed("reading pyproject.toml"));
-    }
-    let mut requirements: Vec<String> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .map(str::to_string)
-        .collect();
+    let mut requirements = static_requirements(context)?;
     requirements.extend(context.loaded.recipe.requirements.build.iter().cloned());
-
-    let wheelhouse = context
-        .cache_dir
-        .join("wheelhouse")
-        .join(format!("host-python-{}", python.version));
-    fs_err::create_dir_all(&wheelhouse).map_err(io(&wheelhouse))?;
-    let download = |offline: bool, requirements: &[String]| {
-        let mut command = python.pip();
-        command
-            .args(["download", "--only-binary", ":all:", "--dest"])
-            .arg(&wheelhouse)
-            .arg("--find-links")
-            .arg(&wheelhouse);
-        if offline {
-            command.arg("--no-index");
-        } else if let Some(index) = context.index_url {
-            command.args(["--index-url", index]);
-        }
-        command.args(requirements);
-        run_logged(&mut command, context.log)
-    };
-    if !requirements.is_empty()
-        && !download(true, &requirements)
-            .map_err(io(context.log))?
-            .success()
-    {
-        // Not all build tools are in the wheelhouse yet: this is the one step that may
-        // need the network.
-        if !download(false, &requirements)
-            .map_err(io(context.log))?
-            .success()
-        {
-            return Err(failed("downloading build requirements"));
-        }
-    }
-
+    let wheelhouse = Wheelhouse::open(context)?;
+    wheelhouse.fetch(&requirements, "downloading build requirements")?;
     // Build requirements the backend declares through `get_requires_for_build_wheel`
     // (setuptools' `setup_requires`, an in-tree backend that adds its own): pip would look for
     // them in the wheelhouse only, offline.
-    let dynamic = dynamic_requirements(context, &wheelhouse, &requirements)?;
+    let dynamic = dynamic_requirements(context, &wheelhouse.dir, &requirements)?;
     let missing: Vec<String> = dynamic
         .into_iter()
         .filter(|requirement| !requirements.contains(requirement))
         .collect();
-    if !missing.is_empty()
-        && !download(true, &missing).map_err(io(context.log))?.success()
-        && !download(false, &missing)
-            .map_err(io(context.log))?
-            .success()
-    {
-        return Err(failed(
-            "downloading build requirements (from get_requires_for_build_wheel)",
+    wheelhouse.fetch(
+        &missing,
+        "downloading build requirements (from get_requires_for_build_wheel)",
+    )?;
+    pep517_wheel(context, &wheelhouse.dir)
+}
+
+fn failed(context: &BackendContext<'_>, step: &'static str) -> BackendError {
+    BackendError::Failed {
+        recipe: context.loaded.name().to_string(),
+        step,
+        tail: log_tail(context.log, 15),
+        log: context.log.to_path_buf(),
+    }
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> BackendError + '_ {
+    move |source| BackendError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// `[build-system] requires` of the source tree, read by the host Python.
+fn static_requirements(context: &BackendContext<'_>) -> Result<Vec<String>, BackendError> {
+    let python = &context.toolchain.host_python;
+    let output = Command::new(&python.path)
+        .args(["-c", READ_REQUIRES])
+        .arg(context.source_root)
+        .output()
+        .map_err(io_error(&python.path))?;
+    if !output.status.success() {
+        fs_err::write(context.log, &output.stderr).map_err(io_error(context.log))?;
+        return Err(failed(context, "reading pyproject.toml"));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
+/// The host Python's wheelhouse of build requirements, in the cache.
+struct Wheelhouse<'a> {
+    context: &'a BackendContext<'a>,
+    dir: PathBuf,
+}
+
+impl<'a> Wheelhouse<'a> {
+    fn open(context: &'a BackendContext<'a>) -> Result<Wheelhouse<'a>, BackendError> {
+        let dir = context.cache_dir.join("wheelhouse").join(format!(
+            "host-python-{}",
+            context.toolchain.host_python.version
         ));
+        fs_err::create_dir_all(&dir).map_err(io_error(&dir))?;
+        Ok(Wheelhouse { context, dir })
     }
 
+    fn download(&self, offline: bool, requirements: &[String]) -> Result<bool, BackendError> {
+        let mut command = self.context.toolchain.host_python.pip();
+        command
+            .args(["download", "--only-binary", ":all:", "--dest"])
+            .arg(&self.dir)
+            .arg("--find-links")
+            .arg(&self.dir);
+        if offline {
+            command.arg("--no-index");
+        } else if let Some(index) = self.context.index_url {
+            command.args(["--index-url", index]);
+        }
+        command.args(requirements);
+        let log = self.context.log;
+        Ok(run_logged(&mut command, log)
+            .map_err(io_error(log))?
+            .success())
+    }
+
+    /// Makes sure the wheelhouse has `requirements`: offline first; only what it lacks needs
+    /// the network (the one step that may). `step` names the failure.
+    fn fetch(&self, requirements: &[String], step: &'static str) -> Result<(), BackendError> {
+        if requirements.is_empty()
+            || self.download(true, requirements)?
+            || self.download(false, requirements)?
+        {
+            Ok(())
+        } else {
+            Err(failed(self.context, step))
+        }
+    }
+}
+
+/// `pip wheel` of the source tree in the sandbox (the package's own code runs from here on),
+/// offline from the wheelhouse; returns the one wheel it wrote.
+fn pep517_wheel(context: &BackendContext<'_>, wheelhouse: &Path) -> Result<PathBuf, BackendError> {
     let out = context.work_dir.join("backend-wheel");
     if out.exists() {
-        fs_err::remove_dir_all(&out).map_err(io(&out))?;
+        fs_err::remove_dir_all(&out).map_err(io_error(&out))?;
     }
-    // The package's own code runs from here on: in the sandbox.
-    let mut command = sandboxed_pip(context, &wheelhouse).map_err(io(context.work_dir))?;
+    let mut command = sandboxed_pip(context, wheelhouse).map_err(io_error(context.work_dir))?;
     command
         // `--use-pep517`: a tree without pyproject.toml still builds in an isolated environment
         // from the wheelhouse, never by the legacy `setup.py bdist_wheel` with whatever
@@ -128,30 +150,33 @@ pub(super) fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendErro
             "--no-index",
             "--find-links",
         ])
-        .arg(&wheelhouse)
+        .arg(wheelhouse)
         .arg("--wheel-dir")
         .arg(&out)
         .arg(context.source_root)
         .envs(&context.loaded.recipe.build.environment);
-    let status = run_logged(&mut command, context.log).map_err(io(context.log))?;
+    let status = run_logged(&mut command, context.log).map_err(io_error(context.log))?;
     if status.code() == Some(ISOLATION_FAILED) {
         return Err(BackendError::Sandbox {
-            recipe: recipe.to_string(),
+            recipe: context.loaded.name().to_string(),
             tail: log_tail(context.log, 5),
         });
     }
     if !status.success() {
-        return Err(failed("the PEP 517 build"));
+        return Err(failed(context, "the PEP 517 build"));
     }
     let wheels: Vec<PathBuf> = fs_err::read_dir(&out)
-        .map_err(io(&out))?
+        .map_err(io_error(&out))?
         .flatten()
         .map(|entry| entry.path())
         .filter(|path| path.extension().is_some_and(|e| e == "whl"))
         .collect();
     match wheels.as_slice() {
         [wheel] => Ok(wheel.clone()),
-        _ => Err(failed("the PEP 517 build (expected exactly one wheel)")),
+        _ => Err(failed(
+            context,
+            "the PEP 517 build (expected exactly one wheel)",
+        )),
     }
 }
 
@@ -163,27 +188,16 @@ fn dynamic_requirements(
     wheelhouse: &Path,
     static_requirements: &[String],
 ) -> Result<Vec<String>, BackendError> {
-    let recipe = context.loaded.name();
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| BackendError::Io { path, source }
-    };
-    let failed = |step: &'static str| BackendError::Failed {
-        recipe: recipe.to_string(),
-        step,
-        tail: log_tail(context.log, 15),
-        log: context.log.to_path_buf(),
-    };
     let env = context.work_dir.join("requires-env");
     let out = context.work_dir.join("requires-out");
     for dir in [&env, &out] {
         if dir.exists() {
-            fs_err::remove_dir_all(dir).map_err(io(dir))?;
+            fs_err::remove_dir_all(dir).map_err(io_error(dir))?;
         }
-        fs_err::create_dir_all(dir).map_err(io(dir))?;
+        fs_err::create_dir_all(dir).map_err(io_error(dir))?;
     }
     if !static_requirements.is_empty() {
-        let mut install = sandboxed_pip(context, wheelhouse).map_err(io(context.work_dir))?;
+        let mut install = sandboxed_pip(context, wheelhouse).map_err(io_error(context.work_dir))?;
         install
             .args(["install", "--no-index", "--find-links"])
             .arg(wheelhouse)
@@ -191,15 +205,15 @@ fn dynamic_requirements(
             .arg(&env)
             .args(static_requirements);
         if !run_logged(&mut install, context.log)
-            .map_err(io(context.log))?
+            .map_err(io_error(context.log))?
             .success()
         {
-            return Err(failed("installing build requirements"));
+            return Err(failed(context, "installing build requirements"));
         }
     }
     let driver = context.work_dir.join("pep517_build.py");
-    fs_err::write(&driver, crate::toolchain::install::PEP517_DRIVER).map_err(io(&driver))?;
-    let mut command = sandboxed_python(context, wheelhouse).map_err(io(context.work_dir))?;
+    fs_err::write(&driver, crate::toolchain::install::PEP517_DRIVER).map_err(io_error(&driver))?;
+    let mut command = sandboxed_python(context, wheelhouse).map_err(io_error(context.work_dir))?;
     command
         .arg(&driver)
         .arg("dynamic")
@@ -209,14 +223,14 @@ fn dynamic_requirements(
         .env("PYTHONPATH", &env)
         .envs(&context.loaded.recipe.build.environment);
     if !run_logged(&mut command, context.log)
-        .map_err(io(context.log))?
+        .map_err(io_error(context.log))?
         .success()
     {
-        return Err(failed("get_requires_for_build_wheel"));
+        return Err(failed(context, "get_requires_for_build_wheel"));
     }
     let path = out.join("requires.json");
-    let text = fs_err::read_to_string(&path).map_err(io(&path))?;
-    serde_json::from_str(&text).map_err(|_| failed("reading build requirements"))
+    let text = fs_err::read_to_string(&path).map_err(io_error(&path))?;
+    serde_json::from_str(&text).map_err(|_| failed(context, "reading build requirements"))
 }
 
 /// The host Python in the sandbox, as [`sandboxed_pip`] runs it.
