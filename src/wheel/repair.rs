@@ -41,108 +41,25 @@ pub fn repair(
     out_dir: &Path,
     options: RepairOptions<'_>,
 ) -> Result<RepairedWheel, WheelError> {
-    let entries = read_entries(backend_wheel)?;
-    let missing = |what: &str| WheelError::Missing {
-        path: backend_wheel.to_path_buf(),
-        what: what.to_string(),
-    };
-    let old_dist_info = entries
-        .iter()
-        .filter_map(|e| e.path.strip_suffix("/METADATA"))
-        .find(|dir| dir.ends_with(".dist-info") && !dir.contains('/'))
-        .ok_or_else(|| missing("*.dist-info/METADATA"))?
-        .to_string();
-    let find = |name: &str| {
-        let path = format!("{old_dist_info}/{name}");
-        entries.iter().find(|e| e.path == path)
-    };
-    let metadata = find("METADATA").expect("found above").data.clone();
-    let headers = Headers::parse(&String::from_utf8_lossy(&metadata));
-    let name = headers
-        .get("Name")
-        .ok_or_else(|| missing("Name in METADATA"))?;
-    let version = headers
-        .get("Version")
-        .ok_or_else(|| missing("Version in METADATA"))?;
-    // PEP 440 equality: `2.0.0-rc1` is `2.0.0rc1`, `1.0` is `1.0.0`; `1.0rc1` is not `1.0`.
-    let built =
-        version
-            .parse::<pep440_rs::Version>()
-            .map_err(|error| WheelError::InvalidVersion {
-                path: backend_wheel.to_path_buf(),
-                version: version.to_string(),
-                detail: error.to_string(),
-            })?;
-    let matches = options
-        .expected_version
-        .parse::<pep440_rs::Version>()
-        .is_ok_and(|expected| expected == built);
-    if !matches {
-        return Err(WheelError::VersionMismatch {
-            name: name.to_string(),
-            built: version.to_string(),
-            expected: options.expected_version.to_string(),
-        });
-    }
-    let wheel_file = find("WHEEL").ok_or_else(|| missing("WHEEL file"))?;
-    let wheel_headers = Headers::parse(&String::from_utf8_lossy(&wheel_file.data));
-    let built_tags: Vec<WheelTag> = wheel_headers
-        .get_all("Tag")
-        .filter_map(|t| t.parse().ok())
-        .collect();
+    let mut entries = read_entries(backend_wheel)?;
+    let built = BuiltWheel::read(backend_wheel, &entries, options.expected_version)?;
     if options.tag.is_pure()
-        && let Some(impure) = built_tags.iter().find(|t| !t.is_pure())
+        && let Some(impure) = built.tags.iter().find(|t| !t.is_pure())
     {
         return Err(WheelError::NotPure {
             tag: impure.to_string(),
         });
     }
-
-    let mut entries = entries;
     add_eager_imports(&mut entries, options.eager_imports, backend_wheel)?;
-    let mut tag = options.tag.clone();
-    if !tag.is_pure() {
-        let suffix = options.extension_suffix.as_deref().unwrap_or("");
-        match stable_abi_tag(&entries, &built_tags, &tag) {
-            Some(stable) => {
-                tag = stable;
-                check_extension_modules(&entries, STABLE_ABI_SUFFIX)?;
-            }
-            None => {
-                rename_stable_abi_modules(&mut entries, suffix);
-                check_extension_modules(&entries, suffix)?;
-            }
-        }
-        if !options.keep_debug {
-            for module in entries.iter_mut().filter(|e| e.path.ends_with(".so")) {
-                if let Some(stripped) = strip_debug_sections(&module.data) {
-                    module.data = stripped;
-                }
-            }
-        }
-    }
-    let filename = WheelFilename::new(name, version, tag.clone());
-    debug_assert_eq!(normalize_name(name), filename.normalized_name());
+    let tag = if options.tag.is_pure() {
+        options.tag.clone()
+    } else {
+        repair_modules(&mut entries, &built.tags, &options)?
+    };
+    let filename = WheelFilename::new(&built.name, &built.version, tag.clone());
+    debug_assert_eq!(normalize_name(&built.name), filename.normalized_name());
+    let mut output = rename_dist_info(entries, &built.dist_info, &filename);
     let new_dist_info = filename.dist_info_dir();
-    let old_data = format!("{}.data", old_dist_info.trim_end_matches(".dist-info"));
-    let mut output: Vec<WheelEntry> = Vec::with_capacity(entries.len() + 1);
-    for entry in entries {
-        let rest_of = |prefix: &str| entry.path.strip_prefix(prefix).map(str::to_string);
-        let path = if let Some(rest) = rest_of(&format!("{old_dist_info}/")) {
-            if matches!(
-                rest.as_str(),
-                "RECORD" | "RECORD.jws" | "RECORD.p7s" | "WHEEL"
-            ) {
-                continue;
-            }
-            format!("{new_dist_info}/{rest}")
-        } else if let Some(rest) = rest_of(&format!("{old_data}/")) {
-            format!("{}/{rest}", filename.data_dir())
-        } else {
-            entry.path.clone()
-        };
-        output.push(WheelEntry { path, ..entry });
-    }
     let mut wheel_text = format!(
         "Wheel-Version: 1.0\nGenerator: wheelforge {}\nRoot-Is-Purelib: {}\n",
         env!("CARGO_PKG_VERSION"),
@@ -165,8 +82,141 @@ pub fn repair(
     Ok(RepairedWheel {
         path,
         filename,
-        metadata,
+        metadata: built.metadata,
     })
+}
+
+/// What the backend's wheel says of itself: its `.dist-info`, METADATA's name and version
+/// (checked to equal the recipe's by PEP 440) and WHEEL's tags.
+struct BuiltWheel {
+    dist_info: String,
+    metadata: Vec<u8>,
+    name: String,
+    version: String,
+    tags: Vec<WheelTag>,
+}
+
+impl BuiltWheel {
+    fn read(
+        backend_wheel: &Path,
+        entries: &[WheelEntry],
+        expected_version: &str,
+    ) -> Result<BuiltWheel, WheelError> {
+        let missing = |what: &str| WheelError::Missing {
+            path: backend_wheel.to_path_buf(),
+            what: what.to_string(),
+        };
+        let dist_info = entries
+            .iter()
+            .filter_map(|e| e.path.strip_suffix("/METADATA"))
+            .find(|dir| dir.ends_with(".dist-info") && !dir.contains('/'))
+            .ok_or_else(|| missing("*.dist-info/METADATA"))?
+            .to_string();
+        let find = |name: &str| {
+            let path = format!("{dist_info}/{name}");
+            entries.iter().find(|e| e.path == path)
+        };
+        let metadata = find("METADATA").expect("found above").data.clone();
+        let headers = Headers::parse(&String::from_utf8_lossy(&metadata));
+        let name = headers
+            .get("Name")
+            .ok_or_else(|| missing("Name in METADATA"))?
+            .to_string();
+        let version = headers
+            .get("Version")
+            .ok_or_else(|| missing("Version in METADATA"))?
+            .to_string();
+        // PEP 440 equality: `2.0.0-rc1` is `2.0.0rc1`, `1.0` is `1.0.0`; `1.0rc1` is not `1.0`.
+        let built =
+            version
+                .parse::<pep440_rs::Version>()
+                .map_err(|error| WheelError::InvalidVersion {
+                    path: backend_wheel.to_path_buf(),
+                    version: version.clone(),
+                    detail: error.to_string(),
+                })?;
+        let matches = expected_version
+            .parse::<pep440_rs::Version>()
+            .is_ok_and(|expected| expected == built);
+        if !matches {
+            return Err(WheelError::VersionMismatch {
+                name,
+                built: version,
+                expected: expected_version.to_string(),
+            });
+        }
+        let wheel_file = find("WHEEL").ok_or_else(|| missing("WHEEL file"))?;
+        let tags = Headers::parse(&String::from_utf8_lossy(&wheel_file.data))
+            .get_all("Tag")
+            .filter_map(|t| t.parse().ok())
+            .collect();
+        Ok(BuiltWheel {
+            dist_info,
+            metadata,
+            name,
+            version,
+            tags,
+        })
+    }
+}
+
+/// A native wheel's extension modules: checked to carry the target's suffix (or the stable
+/// ABI's, which then gives the tag) and stripped of DWARF unless `keep_debug`; returns the tag.
+fn repair_modules(
+    entries: &mut [WheelEntry],
+    built_tags: &[WheelTag],
+    options: &RepairOptions<'_>,
+) -> Result<WheelTag, WheelError> {
+    let suffix = options.extension_suffix.as_deref().unwrap_or("");
+    let tag = match stable_abi_tag(entries, built_tags, &options.tag) {
+        Some(stable) => {
+            check_extension_modules(entries, STABLE_ABI_SUFFIX)?;
+            stable
+        }
+        None => {
+            rename_stable_abi_modules(entries, suffix);
+            check_extension_modules(entries, suffix)?;
+            options.tag.clone()
+        }
+    };
+    if !options.keep_debug {
+        for module in entries.iter_mut().filter(|e| e.path.ends_with(".so")) {
+            if let Some(stripped) = strip_debug_sections(&module.data) {
+                module.data = stripped;
+            }
+        }
+    }
+    Ok(tag)
+}
+
+/// The entries under the new `.dist-info` and `.data` names, without the old RECORD,
+/// signatures and WHEEL (written anew).
+fn rename_dist_info(
+    entries: Vec<WheelEntry>,
+    old_dist_info: &str,
+    filename: &WheelFilename,
+) -> Vec<WheelEntry> {
+    let new_dist_info = filename.dist_info_dir();
+    let old_data = format!("{}.data", old_dist_info.trim_end_matches(".dist-info"));
+    let mut output: Vec<WheelEntry> = Vec::with_capacity(entries.len() + 2);
+    for entry in entries {
+        let rest_of = |prefix: &str| entry.path.strip_prefix(prefix).map(str::to_string);
+        let path = if let Some(rest) = rest_of(&format!("{old_dist_info}/")) {
+            if matches!(
+                rest.as_str(),
+                "RECORD" | "RECORD.jws" | "RECORD.p7s" | "WHEEL"
+            ) {
+                continue;
+            }
+            format!("{new_dist_info}/{rest}")
+        } else if let Some(rest) = rest_of(&format!("{old_data}/")) {
+            format!("{}/{rest}", filename.data_dir())
+        } else {
+            entry.path.clone()
+        };
+        output.push(WheelEntry { path, ..entry });
+    }
+    output
 }
 
 /// An unsigned LEB128 number at `at` (a wasm section size or name length), advancing `at`.
