@@ -114,27 +114,78 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
     }
 
     let home = field("Home-page").or_else(|| project_url(&headers));
+    let sources = requirement_sources(
+        root,
+        &pyproject,
+        &metadata_path,
+        &text,
+        &headers,
+        &mut notes,
+    );
+    let run = run_requirements(root, &sources, target, &mut notes)?;
 
-    let mut run: Vec<String> = Vec::new();
-    let mut requirements: Vec<(String, &Path, &str)> = headers
+    let build_backend = pyproject.build_backend();
+    let (backend, rust) = choose_backend(root, &pyproject, build_backend.as_deref(), &mut notes)?;
+    let imports = guess_imports(root, &name, &headers, &pyproject, &mut notes);
+    let includes = if backend == BackendKind::Pure {
+        Vec::new()
+    } else {
+        external_includes(root)
+    };
+
+    Ok(Inspection {
+        summary: field("Summary").unwrap_or_else(|| name.clone()),
+        name,
+        version,
+        license,
+        home,
+        run,
+        build_backend,
+        backend,
+        rust,
+        imports,
+        includes,
+        host: Vec::new(),
+        build: Vec::new(),
+        notes,
+    })
+}
+
+/// The requirements as the project declares them, each with the file and text it comes
+/// from (for positions in errors): METADATA/PKG-INFO's Requires-Dist, else setuptools'
+/// `requires.txt`, else pyproject.toml's `[project] dependencies`.
+fn requirement_sources(
+    root: &Path,
+    pyproject: &Pyproject,
+    metadata_path: &Path,
+    text: &str,
+    headers: &Headers,
+    notes: &mut Vec<String>,
+) -> Vec<(String, PathBuf, String)> {
+    let mut requirements: Vec<(String, PathBuf, String)> = headers
         .get_all("Requires-Dist")
-        .map(|value| (value.to_string(), metadata_path.as_path(), text.as_str()))
+        .map(|value| {
+            (
+                value.to_string(),
+                metadata_path.to_path_buf(),
+                text.to_string(),
+            )
+        })
         .collect();
-    let egg_info = egg_info_requirements(root);
     if requirements.is_empty()
-        && let Some((path, text, listed)) = &egg_info
+        && let Some((path, text, listed)) = egg_info_requirements(root)
         && !listed.is_empty()
     {
         // setuptools' own record of `install_requires` (older setuptools left PKG-INFO
         // without Requires-Dist; `dynamic = ["dependencies"]` is resolved there too).
         notes.push(format!(
             "PKG-INFO lists no Requires-Dist: requirements.run is taken from {}",
-            path.strip_prefix(root).unwrap_or(path).display()
+            path.strip_prefix(root).unwrap_or(&path).display()
         ));
         requirements.extend(
             listed
-                .iter()
-                .map(|value| (value.clone(), path.as_path(), text.as_str())),
+                .into_iter()
+                .map(|value| (value, path.clone(), text.clone())),
         );
     }
     if requirements.is_empty() {
@@ -155,10 +206,23 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
         requirements.extend(
             static_dependencies
                 .into_iter()
-                .map(|value| (value, pyproject.path.as_path(), pyproject.text.as_str())),
+                .map(|value| (value, pyproject.path.clone(), pyproject.text.clone())),
         );
     }
-    for (value, source_path, source_text) in &requirements {
+    requirements
+}
+
+/// The names of the requirements that apply on `target`, in order, each once; an unclear
+/// marker keeps its requirement (with a note), a marker that cannot be judged is an error at
+/// its position.
+fn run_requirements(
+    root: &Path,
+    requirements: &[(String, PathBuf, String)],
+    target: &mut TargetMarkers,
+    notes: &mut Vec<String>,
+) -> Result<Vec<String>, SkeletonError> {
+    let mut run: Vec<String> = Vec::new();
+    for (value, source_path, source_text) in requirements {
         let value = value.as_str();
         let requirement = match Requirement::parse(value) {
             Ok(requirement) => requirement,
@@ -204,54 +268,37 @@ pub fn inspect(root: &Path, target: &mut TargetMarkers) -> Result<Inspection, Sk
             run.push(requirement.name);
         }
     }
+    Ok(run)
+}
 
-    let build_backend = pyproject.build_backend();
-    let native_sources = native_sources(root);
-    let setuptools_rust = pyproject.requires_setuptools_rust();
-    let (backend, rust) = if setuptools_rust {
+/// The backend kind, and whether the build needs Rust (setuptools-rust in `[build-system]
+/// requires`).
+fn choose_backend(
+    root: &Path,
+    pyproject: &Pyproject,
+    build_backend: Option<&str>,
+    notes: &mut Vec<String>,
+) -> Result<(BackendKind, bool), SkeletonError> {
+    if pyproject.requires_setuptools_rust() {
         notes.push(
             "setuptools-rust in [build-system] requires: build.rust (cargo for wasm32-wasip1 with the toolchain's Rust part; the crates are vendored from Cargo.lock)"
                 .to_string(),
         );
-        let kind = match build_backend.as_deref() {
+        let kind = match build_backend {
             None | Some("setuptools.build_meta" | "setuptools.build_meta.__legacy__") => {
                 BackendKind::Setuptools
             }
             Some(_) => BackendKind::Pep517,
         };
-        (kind, true)
-    } else {
-        let kind = guess_backend(
-            build_backend.as_deref(),
-            &native_sources,
-            pyproject.build_hook(),
-            &mut notes,
-        )?;
-        (kind, false)
-    };
-    let imports = guess_imports(root, &name, &headers, &pyproject, &mut notes);
-    let includes = if backend == BackendKind::Pure {
-        Vec::new()
-    } else {
-        external_includes(root)
-    };
-
-    Ok(Inspection {
-        summary: field("Summary").unwrap_or_else(|| name.clone()),
-        name,
-        version,
-        license,
-        home,
-        run,
+        return Ok((kind, true));
+    }
+    let kind = guess_backend(
         build_backend,
-        backend,
-        rust,
-        imports,
-        includes,
-        host: Vec::new(),
-        build: Vec::new(),
+        &native_sources(root),
+        pyproject.build_hook(),
         notes,
-    })
+    )?;
+    Ok((kind, false))
 }
 
 /// The headers that the C, C++ and Cython sources of the package (outside its tests, docs
