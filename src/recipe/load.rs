@@ -152,59 +152,104 @@ const RESERVED_CONFIG_SETTINGS: &[&str] = &["setup-args", "cmake.args", "--build
 /// and a static library's test is a program, not Python.
 fn check_build(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeError> {
     let build = &recipe.build;
-    let invalid = |keys: &[&str], message: String, help: &str| {
-        let (line, column) = locate(text, keys);
-        Err(RecipeError::Invalid {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message,
-            help: help.to_string(),
-        })
+    let Some(violation) = script_rule(build)
+        .or_else(|| fortran_rule(build))
+        .or_else(|| config_settings_rule(build))
+        .or_else(|| headers_rule(build))
+        .or_else(|| test_kind_rule(recipe))
+    else {
+        return Ok(());
     };
+    let keys: Vec<&str> = violation.keys.iter().map(String::as_str).collect();
+    let (line, column) = locate(text, &keys);
+    Err(RecipeError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message: violation.message,
+        help: violation.help.to_string(),
+    })
+}
+
+/// A broken rule of the recipe: the keys where it is, what is wrong and what to do.
+struct Violation {
+    keys: Vec<String>,
+    message: String,
+    help: &'static str,
+}
+
+impl Violation {
+    fn at(keys: &[&str], message: impl Into<String>, help: &'static str) -> Violation {
+        Violation {
+            keys: keys.iter().map(|key| key.to_string()).collect(),
+            message: message.into(),
+            help,
+        }
+    }
+}
+
+/// `build.script` exactly for the backends that run one.
+fn script_rule(build: &crate::recipe::Build) -> Option<Violation> {
     let runs_script = matches!(
         build.backend,
         BackendKind::StaticLibrary | BackendKind::Script
     );
     match (runs_script, build.script.is_some()) {
-        (true, false) => {
-            return invalid(
-                &["build", "backend"],
-                format!("build: backend `{}` needs `script`", build.backend.name()),
-                "add `script: |` with the shell commands that build and install into $PREFIX (docs/recipes.md)",
-            );
-        }
-        (false, true) => {
-            return invalid(
-                &["build", "script"],
-                format!(
-                    "build.script does not apply to the `{}` backend",
-                    build.backend.name()
-                ),
-                "remove `script:`, or use `backend: static_library` for a library built by a script",
-            );
-        }
-        _ => {}
+        (true, false) => Some(Violation::at(
+            &["build", "backend"],
+            format!("build: backend `{}` needs `script`", build.backend.name()),
+            "add `script: |` with the shell commands that build and install into $PREFIX (docs/recipes.md)",
+        )),
+        (false, true) => Some(Violation::at(
+            &["build", "script"],
+            format!(
+                "build.script does not apply to the `{}` backend",
+                build.backend.name()
+            ),
+            "remove `script:`, or use `backend: static_library` for a library built by a script",
+        )),
+        _ => None,
     }
-    if build.fortran && build.backend == BackendKind::Pure {
-        return invalid(
-            &["build", "fortran"],
-            "build.fortran does not apply to the `pure` backend: it compiles nothing".to_string(),
-            "remove `fortran: true`, or use a native backend (meson, setuptools, cmake, static_library)",
-        );
-    }
+}
+
+/// `build.fortran` needs a backend that compiles.
+fn fortran_rule(build: &crate::recipe::Build) -> Option<Violation> {
+    (build.fortran && build.backend == BackendKind::Pure)
+        .then(|| {
+            Violation::at(
+                &["build", "fortran"],
+                "build.fortran does not apply to the `pure` backend: it compiles nothing",
+                "remove `fortran: true`, or use a native backend (meson, setuptools, cmake, static_library)",
+            )
+        })
+}
+
+/// `build.headers` needs a wheel or library with C headers.
+fn headers_rule(build: &crate::recipe::Build) -> Option<Violation> {
+    (!build.headers.is_empty() && build.backend == BackendKind::Pure)
+        .then(|| {
+            Violation::at(
+                &["build", "headers"],
+                "build.headers does not apply to the `pure` backend: its wheel has no C headers",
+                "remove `headers:`; it lists the headers a static library installs, or a native package's wheel ships for others to compile against (numpy's `numpy/`)",
+            )
+        })
+}
+
+/// `build.config-settings`: only for PEP 517 backends, and not the keys wheelforge sets.
+fn config_settings_rule(build: &crate::recipe::Build) -> Option<Violation> {
     if let Some(key) = build
         .config_settings
         .keys()
         .find(|key| RESERVED_CONFIG_SETTINGS.contains(&key.as_str()))
     {
-        return invalid(
+        return Some(Violation::at(
             &["build", "config-settings", key.as_str()],
             format!(
                 "build.config-settings cannot set `{key}`: wheelforge sets it (the cross file, the toolchain file, backend-flags)"
             ),
             "put the flags in `backend-flags:`, which wheelforge appends to its own",
-        );
+        ));
     }
     if !build.config_settings.is_empty()
         && matches!(
@@ -212,47 +257,42 @@ fn check_build(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeErr
             BackendKind::Pure | BackendKind::StaticLibrary
         )
     {
-        return invalid(
+        return Some(Violation::at(
             &["build", "config-settings"],
-            "build.config-settings applies to the PEP 517 backends (setuptools, meson, cmake, maturin, pep517)".to_string(),
+            "build.config-settings applies to the PEP 517 backends (setuptools, meson, cmake, maturin, pep517)",
             "remove `config-settings:`; a static library's script passes its build system's options itself",
-        );
+        ));
     }
-    if !build.headers.is_empty() && build.backend == BackendKind::Pure {
-        return invalid(
-            &["build", "headers"],
-            "build.headers does not apply to the `pure` backend: its wheel has no C headers"
-                .to_string(),
-            "remove `headers:`; it lists the headers a static library installs, or a native package's wheel ships for others to compile against (numpy's `numpy/`)",
-        );
-    }
-    if build.backend == BackendKind::StaticLibrary {
-        let test = &recipe.test;
+    None
+}
+
+/// A static library is tested by a program; a wheel by imports, a command or pytest.
+fn test_kind_rule(recipe: &Recipe) -> Option<Violation> {
+    let test = &recipe.test;
+    if recipe.build.backend == BackendKind::StaticLibrary {
         if !test.imports.is_empty() || test.command.is_some() || test.pytest.is_some() {
-            return invalid(
+            return Some(Violation::at(
                 &["test"],
-                "test: a static library has no Python module to import or run".to_string(),
+                "test: a static library has no Python module to import or run",
                 "test a static library with `program:` (a C or Fortran program beside the recipe, linked against the library and run under WASI)",
-            );
+            ));
         }
-    } else if recipe.test.program.is_some()
-        || !recipe.test.link.is_empty()
-        || !recipe.test.cflags.is_empty()
-    {
-        let key = if recipe.test.program.is_some() {
-            "program"
-        } else if recipe.test.link.is_empty() {
-            "cflags"
-        } else {
-            "link"
-        };
-        return invalid(
-            &["test", key],
-            format!("test.{key} applies to `static_library` recipes only"),
-            "test a wheel with `imports:`, `command:` or `pytest:`",
-        );
+        return None;
     }
-    Ok(())
+    let key = if test.program.is_some() {
+        "program"
+    } else if !test.link.is_empty() {
+        "link"
+    } else if !test.cflags.is_empty() {
+        "cflags"
+    } else {
+        return None;
+    };
+    Some(Violation::at(
+        &["test", key],
+        format!("test.{key} applies to `static_library` recipes only"),
+        "test a wheel with `imports:`, `command:` or `pytest:`",
+    ))
 }
 
 /// `test.pytest`: a ratio in (0, 1], and skip entries that name a test and give a reason.
