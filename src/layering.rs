@@ -1,7 +1,8 @@
-//! The layering rule of docs/architecture.md, checked on the crate's own sources: the
+//! The structure rules of docs/architecture.md, checked on the crate's own sources: the
 //! top-level modules form no cycle (a module's code, outside comments and `#[cfg(test)]`
-//! modules, names `crate::OTHER` only for modules below it), and each of them has a row in the
-//! architecture's module table.
+//! modules, names `crate::OTHER` only for modules below it), each of them has a row in the
+//! architecture's module table, and no function outside tests grows past
+//! [`FUNCTION_LINES`] lines except the ones [`LONG_FUNCTIONS`] still lists.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -52,6 +53,87 @@ fn dependencies(src: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
         }
     }
     graph
+}
+
+/// The longest a function (outside test modules) may be, in lines from `fn` to its `}`.
+const FUNCTION_LINES: usize = 80;
+
+/// The functions still longer (issue 22: split into named steps). The list only shrinks: a
+/// function that gets shorter must leave it, and a new long function fails the check.
+const LONG_FUNCTIONS: &[&str] = &[
+    "toolchain/callee_types.rs:fix",
+    "toolchain/install.rs:install_wasi_sdk",
+    "toolchain/wrap.rs:rewrite_compiler",
+    "app/resolve.rs:resolve",
+    "app/vfs.rs:pack",
+    "toolchain/fortran/driver.rs:compile",
+    "toolchain/install.rs:write_tool_files",
+    "app/project.rs:load",
+    "toolchain/fortran/driver.rs:parse",
+    "local.rs:prepare",
+    "lint.rs:lint",
+    "testing/suite.rs:run_suite",
+    "testing/mod.rs:suites",
+    "runtime/mod.rs:run_command",
+    "recipe/load.rs:check_pytest",
+    "skeleton/inspect.rs:guess_backend",
+    "index/merge.rs:merge",
+    "cli/mod.rs:toolchain_command",
+    "cli/mod.rs:wrap",
+    "toolchain/wrap.rs:ir_compile",
+    "toolchain/cxx.rs:install",
+    "toolchain/debian_source.rs:fetch",
+    "publish/directory.rs:publish_to_dir",
+    "app/python.rs:prepare",
+    "source/patch.rs:apply_patch",
+    "backend/library.rs:build",
+];
+
+/// `path:name` → lines of every function longer than [`FUNCTION_LINES`] in the sources under
+/// `src` (free functions and methods, by their indentation; test modules left out).
+fn long_functions(src: &Path) -> BTreeMap<String, usize> {
+    let mut long = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(src) {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if path.extension().is_none_or(|extension| extension != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let lines: Vec<&str> = code.lines().collect();
+        let mut at = 0;
+        while at < lines.len() {
+            let line = lines[at];
+            let indent = line.len() - line.trim_start().len();
+            let Some(name) = function_name(line.trim_start()) else {
+                at += 1;
+                continue;
+            };
+            let close = format!("{}}}", " ".repeat(indent));
+            let Some(end) = (at..lines.len()).find(|&i| lines[i].trim_end() == close) else {
+                at += 1;
+                continue;
+            };
+            if end - at + 1 > FUNCTION_LINES {
+                let relative = path.strip_prefix(src).unwrap().display();
+                long.insert(format!("{relative}:{name}"), end - at + 1);
+            }
+            at = end + 1;
+        }
+    }
+    long
+}
+
+/// The name of the function a line starts, if it does (`pub(crate) async fn name(`...).
+fn function_name(line: &str) -> Option<&str> {
+    let mut rest = line;
+    for prefix in ["pub(crate) ", "pub(super) ", "pub ", "const ", "async ", "unsafe "] {
+        rest = rest.strip_prefix(prefix).unwrap_or(rest);
+    }
+    let rest = rest.strip_prefix("fn ")?;
+    let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+    (end > 0).then(|| &rest[..end])
 }
 
 /// A cycle through `start`, as the modules on it, if there is one.
@@ -129,6 +211,30 @@ mod tests {
             missing.is_empty(),
             "docs/architecture.md's module table has no row for {missing:?}"
         );
+    }
+
+    #[test]
+    fn no_function_grows_past_the_limit_and_the_list_of_long_ones_only_shrinks() {
+        let long = long_functions(&src());
+        let new: Vec<String> = long
+            .iter()
+            .filter(|(name, _)| !LONG_FUNCTIONS.contains(&name.as_str()))
+            .map(|(name, lines)| format!("{name} ({lines} lines)"))
+            .collect();
+        assert!(
+            new.is_empty(),
+            "functions longer than {FUNCTION_LINES} lines: {new:?}; split them into named steps (docs/architecture.md, Layering)"
+        );
+        let shorter: Vec<&&str> = LONG_FUNCTIONS
+            .iter()
+            .filter(|name| !long.contains_key(**name))
+            .collect();
+        assert!(
+            shorter.is_empty(),
+            "{shorter:?} are no longer than {FUNCTION_LINES} lines (or are gone): remove them from LONG_FUNCTIONS"
+        );
+        assert_eq!(function_name("pub(crate) async fn run_build("), Some("run_build"));
+        assert_eq!(function_name("let fn_name = 1;"), None);
     }
 
     #[test]
