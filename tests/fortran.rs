@@ -759,16 +759,17 @@ fn scikit_misc_builds_its_fortran_with_the_driver_and_passes_its_tests_under_was
     );
 }
 
-/// scipy (issue 6, part 3): scipy 1.17.1 built by its meson build against the numpy recipe and
-/// the `lapack` recipe, with FITPACK and ODRPACK compiled by the driver and f2py's Fortran
-/// wrappers, and `wheelforge test scipy`: the import of the five tested submodules, the
-/// recipe's smoke test (a solve, eigenvalues, quad, brentq, splines, gamma) and the documented
+/// scipy (issue 6, part 3; on OpenBLAS since issue 21): scipy 1.17.1 built by its meson build
+/// against the numpy recipe and the `openblas` recipe (through its Fortran entry points), with
+/// FITPACK and ODRPACK compiled by the driver and f2py's Fortran wrappers, and `wheelforge test
+/// scipy`: the import of the five tested submodules, the recipe's smoke test (a solve,
+/// eigenvalues, quad, brentq, splines, gamma, and that the BLAS is OpenBLAS) and the documented
 /// subset of scipy's own suite under WASI next to a native run (docs/scipy.md), at least 90 % of
-/// the natively passing tests. Ignored by default: LAPACK, numpy and scipy take about 50
+/// the natively passing tests. Ignored by default: OpenBLAS, numpy and scipy take about 30
 /// minutes on 2 cores and the suite another half hour.
 #[test]
-#[ignore = "about 90 minutes on 2 cores from a clean clone; run with --include-ignored"]
-fn scipy_builds_against_the_lapack_recipe_and_passes_its_subset_under_wasi() {
+#[ignore = "about 70 minutes on 2 cores from a clean clone; run with --include-ignored"]
+fn scipy_builds_against_openblas_and_passes_its_subset_under_wasi() {
     // FITPACK's Fortran is defined in the module that wraps it, not imported.
     assert_fortran_package_passes(
         "scipy",
