@@ -128,7 +128,14 @@ fn long_functions(src: &Path) -> BTreeMap<String, usize> {
 /// The name of the function a line starts, if it does (`pub(crate) async fn name(`...).
 fn function_name(line: &str) -> Option<&str> {
     let mut rest = line;
-    for prefix in ["pub(crate) ", "pub(super) ", "pub ", "const ", "async ", "unsafe "] {
+    for prefix in [
+        "pub(crate) ",
+        "pub(super) ",
+        "pub ",
+        "const ",
+        "async ",
+        "unsafe ",
+    ] {
         rest = rest.strip_prefix(prefix).unwrap_or(rest);
     }
     let rest = rest.strip_prefix("fn ")?;
@@ -233,7 +240,10 @@ mod tests {
             shorter.is_empty(),
             "{shorter:?} are no longer than {FUNCTION_LINES} lines (or are gone): remove them from LONG_FUNCTIONS"
         );
-        assert_eq!(function_name("pub(crate) async fn run_build("), Some("run_build"));
+        assert_eq!(
+            function_name("pub(crate) async fn run_build("),
+            Some("run_build")
+        );
         assert_eq!(function_name("let fn_name = 1;"), None);
     }
 

@@ -246,28 +246,10 @@ impl<'a> CrossBuild<'a> {
         if requirements.is_empty() {
             return Ok(());
         }
-        let log = self.context.log;
-        let mut download = self.pip(&["download", "--no-index", "--only-binary", ":all:"]);
-        download
-            .arg("--dest")
-            .arg(&self.wheelhouse)
-            .args(requirements);
-        if !run_logged(&mut download, log)
-            .map_err(io_error(log))?
-            .success()
-        {
-            let mut download = self.pip(&["download", "--only-binary", ":all:"]);
-            download
-                .arg("--dest")
-                .arg(&self.wheelhouse)
-                .args(requirements);
-            if !run_logged(&mut download, log)
-                .map_err(io_error(log))?
-                .success()
-            {
-                return Err(self.failed("downloading build requirements"));
-            }
+        if !self.download(true, requirements)? && !self.download(false, requirements)? {
+            return Err(self.failed("downloading build requirements"));
         }
+        let log = self.context.log;
         let mut install = self.pip(&["install", "--no-index", "--upgrade"]);
         install.arg("--target").arg(layer).args(requirements);
         if !run_logged(&mut install, log)
@@ -277,6 +259,23 @@ impl<'a> CrossBuild<'a> {
             return Err(self.failed("installing build requirements"));
         }
         Ok(())
+    }
+
+    /// `pip download` of `requirements` into the wheelhouse, `offline` from it alone.
+    fn download(&self, offline: bool, requirements: &[String]) -> Result<bool, BackendError> {
+        let mut download = if offline {
+            self.pip(&["download", "--no-index", "--only-binary", ":all:"])
+        } else {
+            self.pip(&["download", "--only-binary", ":all:"])
+        };
+        download
+            .arg("--dest")
+            .arg(&self.wheelhouse)
+            .args(requirements);
+        let log = self.context.log;
+        Ok(run_logged(&mut download, log)
+            .map_err(io_error(log))?
+            .success())
     }
 }
 

@@ -117,18 +117,13 @@ pub(super) fn test_library(
             ..Default::default()
         },
     )?;
-    Ok(TestReport {
-        recipe: name,
-        wheel: file,
-        exit_code: output.exit_code,
-        trap: output.trap,
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    Ok(TestReport::of_run(
+        name,
+        file,
+        output,
         link_time,
-        run_time: started.elapsed(),
-        suite: None,
-        suite_dir: None,
-    })
+        started.elapsed(),
+    ))
 }
 
 /// Builds `source` into a WASI program: Fortran with the driver, C with the C wrapper (linked by

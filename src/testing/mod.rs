@@ -128,6 +128,28 @@ pub struct TestReport {
 }
 
 impl TestReport {
+    /// The smoke test's report (the suite, if any, is added after).
+    fn of_run(
+        recipe: String,
+        wheel: String,
+        output: crate::runtime::RunOutput,
+        link_time: Duration,
+        run_time: Duration,
+    ) -> TestReport {
+        TestReport {
+            recipe,
+            wheel,
+            exit_code: output.exit_code,
+            trap: output.trap,
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            link_time,
+            run_time,
+            suite: None,
+            suite_dir: None,
+        }
+    }
+
     pub fn passed(&self) -> bool {
         self.exit_code == 0 && self.suite.as_ref().is_none_or(suite::SuiteReport::passed)
     }
@@ -376,18 +398,13 @@ impl<'a> TestJob<'a> {
                 ..Default::default()
             },
         )?;
-        let report = TestReport {
-            recipe: self.name.clone(),
-            wheel: wheel.to_string(),
-            exit_code: output.exit_code,
-            trap: output.trap,
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        let report = TestReport::of_run(
+            self.name.clone(),
+            wheel.to_string(),
+            output,
             link_time,
-            run_time: started.elapsed(),
-            suite: None,
-            suite_dir: None,
-        };
+            started.elapsed(),
+        );
         Ok((component, report))
     }
 

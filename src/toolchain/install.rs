@@ -273,12 +273,42 @@ pub fn install(
         .insert(format!("src:{}", super::cxx::SOURCE_PACKAGE), source);
 
     step("target environment");
-    toolchain.target = target::prepare(&toolchain, &log)?;
-    write_tool_files(&toolchain, &log)?;
+    finish_install(toolchain, &log)
+}
+
+/// The target environment, the tool files and the identities of an installed toolchain,
+/// then its manifest: the last step of either flavor's install.
+fn finish_install(
+    mut toolchain: WasiToolchain,
+    log: &Path,
+) -> Result<WasiToolchain, ToolchainError> {
+    toolchain.target = target::prepare(&toolchain, log)?;
+    write_tool_files(&toolchain, log)?;
     toolchain.identity = toolchain.compute_identity();
     toolchain.tools = tools_digest();
     toolchain.save()?;
     Ok(toolchain)
+}
+
+/// The markers an install's finished steps leave (`DIR/PREFIXNAME`), so that a retry
+/// resumes after them.
+pub(super) struct StepMarkers<'a> {
+    pub(super) dir: &'a Path,
+    pub(super) prefix: &'static str,
+}
+
+impl StepMarkers<'_> {
+    pub(super) fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{}{name}", self.prefix))
+    }
+
+    pub(super) fn done(&self, name: &str) -> bool {
+        self.path(name).exists()
+    }
+
+    pub(super) fn finish(&self, name: &str) -> Result<(), ToolchainError> {
+        fs_err::write(self.path(name), "").map_err(io_error(self.dir))
+    }
 }
 
 /// The Debian root while it is installed (`root.partial`). Each finished step leaves a marker
@@ -312,7 +342,7 @@ impl<'a> RootSteps<'a> {
             fs_err::remove_dir_all(&partial).map_err(io_error(&partial))?;
         }
         let steps = RootSteps { root: partial, log };
-        if steps.done("debootstrap") {
+        if steps.markers().done("debootstrap") {
             return Ok(steps);
         }
         if steps.root.exists() {
@@ -326,20 +356,15 @@ impl<'a> RootSteps<'a> {
         run_step("debootstrap", &mut debootstrap, log)?;
         fs_err::copy("/etc/resolv.conf", steps.root.join("etc/resolv.conf"))
             .map_err(io_error(&steps.root))?;
-        steps.finish("debootstrap")?;
+        steps.markers().finish("debootstrap")?;
         Ok(steps)
     }
 
-    fn marker(&self, name: &str) -> PathBuf {
-        self.root.join(format!(".wheelforge-step-{name}"))
-    }
-
-    fn done(&self, name: &str) -> bool {
-        self.marker(name).exists()
-    }
-
-    fn finish(&self, name: &str) -> Result<(), ToolchainError> {
-        fs_err::write(self.marker(name), "").map_err(io_error(&self.root))
+    fn markers(&self) -> StepMarkers<'_> {
+        StepMarkers {
+            dir: &self.root,
+            prefix: ".wheelforge-step-",
+        }
     }
 
     fn sandbox(&self) -> Sandbox {
@@ -363,19 +388,21 @@ impl<'a> RootSteps<'a> {
             .copied()
             .collect::<Vec<_>>()
             .join(" ");
-        if fs_err::read_to_string(self.marker("packages")).is_ok_and(|text| text == packages) {
+        if fs_err::read_to_string(self.markers().path("packages"))
+            .is_ok_and(|text| text == packages)
+        {
             return Ok(());
         }
         self.shell(
             &apt_install_script(&packages),
             "installing the Debian packages",
         )?;
-        fs_err::write(self.marker("packages"), &packages).map_err(io_error(&self.root))
+        fs_err::write(self.markers().path("packages"), &packages).map_err(io_error(&self.root))
     }
 
     /// componentize-py in a virtual environment of the root's CPython 3.14.
     fn componentize_py(&self) -> Result<(), ToolchainError> {
-        if self.done("componentize-py") {
+        if self.markers().done("componentize-py") {
             return Ok(());
         }
         self.shell(
@@ -385,7 +412,7 @@ impl<'a> RootSteps<'a> {
             ),
             "installing componentize-py",
         )?;
-        self.finish("componentize-py")
+        self.markers().finish("componentize-py")
     }
 }
 
@@ -524,7 +551,7 @@ fn install_wasi_sdk(
         ),
     ]);
     let bin = |name: &str| sdk.join("bin").join(name);
-    let mut toolchain = WasiToolchain {
+    let toolchain = WasiToolchain {
         format: TOOLCHAIN_FORMAT,
         flavor: Flavor::WasiSdk {
             path: sdk.to_path_buf(),
@@ -553,12 +580,7 @@ fn install_wasi_sdk(
         build_tools: BTreeMap::new(),
     };
     reporter.message("toolchain", "target environment");
-    toolchain.target = target::prepare(&toolchain, &log)?;
-    write_tool_files(&toolchain, &log)?;
-    toolchain.identity = toolchain.compute_identity();
-    toolchain.tools = tools_digest();
-    toolchain.save()?;
-    Ok(toolchain)
+    finish_install(toolchain, &log)
 }
 
 /// Runs one install step with its output appended to `log`; a failure names the step and shows

@@ -294,16 +294,11 @@ impl<'a> Steps<'a> {
         self.toolchain.host_path(Path::new(inside))
     }
 
-    fn marker(&self, name: &str) -> PathBuf {
-        self.fortran_dir.join(format!(".step-{name}"))
-    }
-
-    fn done(&self, name: &str) -> bool {
-        self.marker(name).exists()
-    }
-
-    fn finish(&self, name: &str) -> Result<(), ToolchainError> {
-        fs_err::write(self.marker(name), "").map_err(io_error(&self.fortran_dir))
+    fn markers(&self) -> crate::toolchain::install::StepMarkers<'_> {
+        crate::toolchain::install::StepMarkers {
+            dir: &self.fortran_dir,
+            prefix: ".step-",
+        }
     }
 
     fn shell(&self, script: &str, step: &str) -> Result<(), ToolchainError> {
@@ -318,13 +313,13 @@ impl<'a> Steps<'a> {
     /// Installs Debian's flang and its runtime's build dependencies; returns the installed
     /// versions.
     fn packages(&self) -> Result<BTreeMap<String, String>, ToolchainError> {
-        if !self.done("packages") {
+        if !self.markers().done("packages") {
             crate::toolchain::debian_source::enable_sources(self.toolchain, &[], &self.log)?;
             self.shell(
                 &apt_install_script(&FORTRAN_PACKAGES.join(" ")),
                 "installing the Fortran packages",
             )?;
-            self.finish("packages")?;
+            self.markers().finish("packages")?;
         }
         package_versions(&self.toolchain.sandbox(), FORTRAN_PACKAGES, &self.log)
     }
@@ -345,7 +340,7 @@ impl<'a> Steps<'a> {
 
     /// Unpacks the runtime's sources and widens their signatures at the LP64 boundary.
     fn lp64_boundary(&self, tarball: &Path) -> Result<(), ToolchainError> {
-        if self.done("patch") {
+        if self.markers().done("patch") {
             return Ok(());
         }
         let host_source = self.host(SOURCE_ROOT);
@@ -372,7 +367,7 @@ impl<'a> Steps<'a> {
             &self.log,
             &format!("LP64 boundary: {count} signatures widened\n"),
         )?;
-        self.finish("patch")
+        self.markers().finish("patch")
     }
 
     /// Builds and installs the Fortran runtime for wasm32; returns the build's seconds (as
@@ -381,7 +376,7 @@ impl<'a> Steps<'a> {
         let cmake_dir = format!("{FORTRAN_DIR}/runtime-build-files");
         let build_dir = format!("{FORTRAN_DIR}/build/runtime");
         let started = std::time::Instant::now();
-        if !self.done("runtime") {
+        if !self.markers().done("runtime") {
             for (name, text) in RUNTIME_FILES {
                 let path = self.host(&format!("{cmake_dir}/{name}"));
                 if let Some(parent) = path.parent() {
@@ -403,10 +398,10 @@ impl<'a> Steps<'a> {
             let seconds = started.elapsed().as_secs();
             append_log(&self.log, &format!("runtime build: {seconds} s\n"))?;
             // The marker keeps the measured time for the manifest of a resumed install.
-            fs_err::write(self.marker("runtime"), seconds.to_string())
+            fs_err::write(self.markers().path("runtime"), seconds.to_string())
                 .map_err(io_error(&self.fortran_dir))?;
         }
-        Ok(fs_err::read_to_string(self.marker("runtime"))
+        Ok(fs_err::read_to_string(self.markers().path("runtime"))
             .ok()
             .and_then(|text| text.trim().parse().ok())
             .unwrap_or(0))
@@ -431,7 +426,7 @@ impl<'a> Steps<'a> {
             ),
             "linking flang beside the wasm32 intrinsic modules",
         )?;
-        if self.done("intrinsic-modules") {
+        if self.markers().done("intrinsic-modules") {
             return Ok(());
         }
         let module_sources = format!("{SOURCE_ROOT}/flang/module");
@@ -459,7 +454,7 @@ impl<'a> Steps<'a> {
             ));
         }
         self.shell(&script, "building the intrinsic modules for wasm32")?;
-        self.finish("intrinsic-modules")
+        self.markers().finish("intrinsic-modules")
     }
 }
 
