@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::host_env::HostWheel;
-use crate::backend::{self, BackendContext};
+use crate::backend::{self, BackendContext, RecipeContext};
 use crate::graph::{self, BuildGraph, Target};
 use crate::index::Index;
 use crate::plan::BuildPlan;
@@ -280,19 +280,33 @@ impl Run<'_> {
                     &self.indexes,
                     self.settings,
                 );
+                let index = self.indexes.of(loaded);
+                let packages_dir = index.packages_dir();
+                let recipe = &loaded.recipe;
                 RecipeJob {
-                    loaded,
+                    context: RecipeContext {
+                        loaded,
+                        work_dir: &work_dir,
+                        log: &log,
+                        toolchain: self.toolchain,
+                        cache_dir: &self.settings.cache_dir,
+                        index_url: self.settings.index_url.as_deref(),
+                        wasi: self.parts.wasi.as_ref(),
+                        host_wheels: &host_wheels,
+                        packages_dir: &packages_dir,
+                        // Only a recipe that declares Fortran sees it (its rebuild key has the
+                        // identity), and Rust only one that builds Rust.
+                        fortran: self.parts.fortran.as_ref().filter(|_| recipe.build.fortran),
+                        rust: self
+                            .parts
+                            .rust
+                            .as_ref()
+                            .filter(|_| recipe.build.uses_rust()),
+                    },
                     plan: &self.plans[name],
                     settings: self.settings,
-                    toolchain: self.toolchain,
-                    wasi: self.parts.wasi.as_ref(),
-                    fortran: self.parts.fortran.as_ref(),
-                    rust: self.parts.rust.as_ref(),
-                    index: self.indexes.of(loaded),
-                    host_wheels: &host_wheels,
+                    index,
                     sources: &self.sources,
-                    work_dir: &work_dir,
-                    log: &log,
                     reporter: self.reporter,
                 }
                 .run()
@@ -525,26 +539,20 @@ impl Identities {
     }
 }
 
-/// Everything one recipe's build uses.
+/// Everything one recipe's build uses: its context (shared with the backend) and the run's
+/// settings, index, sources and reporter.
 struct RecipeJob<'a> {
-    loaded: &'a LoadedRecipe,
+    context: RecipeContext<'a>,
     plan: &'a BuildPlan,
     settings: &'a Settings,
-    toolchain: &'a Toolchain,
-    wasi: Option<&'a WasiToolchain>,
-    fortran: Option<&'a FortranToolchain>,
-    rust: Option<&'a RustToolchain>,
     index: &'a Index,
-    host_wheels: &'a [HostWheel],
     sources: &'a SourceCache,
-    work_dir: &'a Path,
-    log: &'a Path,
     reporter: &'a dyn Reporter,
 }
 
 impl RecipeJob<'_> {
     fn run(&self) -> Outcome {
-        let _span = tracing::info_span!("recipe", name = self.loaded.name()).entered();
+        let _span = tracing::info_span!("recipe", name = self.context.loaded.name()).entered();
         // Another wheelforge process may be building this recipe in the same build directory:
         // wait for it (its work directory would be deleted under it), then find its wheel
         // cached, as cargo does with its build directory.
@@ -580,15 +588,15 @@ impl RecipeJob<'_> {
     /// Takes `build/<name>.lock`, beside the work directory (the build deletes and recreates
     /// what is inside it), telling the reporter whom it waits for.
     fn lock_work_dir(&self) -> Result<crate::lock::Held, BuildError> {
-        let mut path = self.work_dir.as_os_str().to_owned();
+        let mut path = self.context.work_dir.as_os_str().to_owned();
         path.push(".lock");
         let path = PathBuf::from(path);
         crate::lock::exclusive(&path, |holder| {
             self.reporter.waiting(
-                self.loaded.name(),
+                self.context.loaded.name(),
                 &format!(
                     "waiting for another wheelforge build using {} ({holder})",
-                    self.work_dir.display()
+                    self.context.work_dir.display()
                 ),
             );
         })
@@ -596,17 +604,17 @@ impl RecipeJob<'_> {
     }
 
     fn state_path(&self) -> PathBuf {
-        self.work_dir.join("state.json")
+        self.context.work_dir.join("state.json")
     }
 
     /// The wheels (or library archive) of the last build, if its key is this plan's and the
     /// output directory still has them, unchanged.
     fn cached_wheels(&self) -> Option<Vec<String>> {
-        let state = read_state(self.work_dir)?;
+        let state = read_state(self.context.work_dir)?;
         if state.key != self.plan.key || state.wheels.is_empty() {
             return None;
         }
-        let dir = artifact_dir(self.loaded, self.index, self.settings);
+        let dir = artifact_dir(self.context.loaded, self.index, self.settings);
         for (wheel, sha256) in &state.wheels {
             let path = dir.join(wheel);
             if sha256_file(&path).ok()? != *sha256 {
@@ -619,13 +627,13 @@ impl RecipeJob<'_> {
     /// A static library another build directory already built with this rebuild key
     /// (`library::shared`), stored into this output directory as if built here.
     fn shared_library(&self) -> Option<Vec<String>> {
-        if self.loaded.recipe.build.backend != BackendKind::StaticLibrary {
+        if self.context.loaded.recipe.build.backend != BackendKind::StaticLibrary {
             return None;
         }
         let file = self.library_file();
         let archive = crate::library::shared(&self.settings.cache_dir, &self.plan.key, &file)?;
         let (_, sha256) = crate::library::store(&archive, &self.settings.out_dir).ok()?;
-        fs_err::create_dir_all(self.work_dir).ok()?;
+        fs_err::create_dir_all(self.context.work_dir).ok()?;
         self.save_library_state(&file, sha256).ok()?;
         Some(vec![file])
     }
@@ -633,8 +641,8 @@ impl RecipeJob<'_> {
     /// The archive's file name of this (static library) recipe.
     fn library_file(&self) -> String {
         crate::library::archive_name(
-            self.loaded.name(),
-            self.loaded.recipe.package.version.as_str(),
+            self.context.loaded.name(),
+            self.context.loaded.recipe.package.version.as_str(),
         )
     }
 
@@ -650,12 +658,13 @@ impl RecipeJob<'_> {
     /// libraries too, if it is not there yet (an output directory built before the cache had
     /// them seeds it). Best effort: the build is cached either way.
     fn keep_shared(&self, files: &[String]) {
-        if self.loaded.recipe.build.backend != BackendKind::StaticLibrary {
+        if self.context.loaded.recipe.build.backend != BackendKind::StaticLibrary {
             return;
         }
         for file in files {
             if crate::library::shared(&self.settings.cache_dir, &self.plan.key, file).is_none() {
-                let archive = artifact_dir(self.loaded, self.index, self.settings).join(file);
+                let archive =
+                    artifact_dir(self.context.loaded, self.index, self.settings).join(file);
                 if let Err(error) =
                     crate::library::share(&archive, &self.settings.cache_dir, &self.plan.key)
                 {
@@ -667,29 +676,19 @@ impl RecipeJob<'_> {
 
     /// The stages, in order. The error names its stage; the log has the details.
     fn build(&self) -> Result<Vec<String>, BuildError> {
-        fs_err::create_dir_all(self.work_dir).map_err(BuildError::WorkDir)?;
-        fs_err::write(self.log, "").map_err(BuildError::WorkDir)?;
-        let previous = read_state(self.work_dir);
+        fs_err::create_dir_all(self.context.work_dir).map_err(BuildError::WorkDir)?;
+        fs_err::write(self.context.log, "").map_err(BuildError::WorkDir)?;
+        let previous = read_state(self.context.work_dir);
         let _ = fs_err::remove_file(self.state_path());
         let source_root = self.fetch_and_patch()?;
 
-        self.reporter.stage(self.loaded.name(), Stage::Build);
+        self.reporter
+            .stage(self.context.loaded.name(), Stage::Build);
         let context = BackendContext {
-            loaded: self.loaded,
+            recipe: &self.context,
             source_root: &source_root,
-            work_dir: self.work_dir,
-            log: self.log,
-            toolchain: self.toolchain,
-            cache_dir: &self.settings.cache_dir,
-            index_url: self.settings.index_url.as_deref(),
-            wasi: self.wasi,
-            host_wheels: self.host_wheels,
-            packages_dir: &self.index.packages_dir(),
-            // Only a recipe that declares Fortran sees it (its rebuild key has the identity).
-            fortran: self.fortran.filter(|_| self.loaded.recipe.build.fortran),
-            rust: self.rust.filter(|_| self.loaded.recipe.build.uses_rust()),
         };
-        if self.loaded.recipe.build.backend == BackendKind::StaticLibrary {
+        if self.context.loaded.recipe.build.backend == BackendKind::StaticLibrary {
             return self.build_library(&context);
         }
         let backend_wheel = backend::build(&context).map_err(BuildError::Build)?;
@@ -701,26 +700,27 @@ impl RecipeJob<'_> {
     /// Fetches the source (verified by its digest) and unpacks and patches it; returns the
     /// source tree.
     fn fetch_and_patch(&self) -> Result<PathBuf, BuildError> {
-        self.reporter.stage(self.loaded.name(), Stage::Fetch);
+        self.reporter
+            .stage(self.context.loaded.name(), Stage::Fetch);
         let settings = FetchSettings {
             index_url: self.settings.index_url.clone(),
-            debian_root: self.wasi.cloned(),
+            debian_root: self.context.wasi.cloned(),
         };
         let archive = self
             .sources
             .fetch(
-                self.loaded,
-                &self.toolchain.host_python,
+                self.context.loaded,
+                &self.context.toolchain.host_python,
                 &settings,
-                self.log,
+                self.context.log,
                 self.reporter,
             )
             .map_err(BuildError::Fetch)?;
         source::prepare_tree(
             &archive,
-            self.loaded,
+            self.context.loaded,
             &self.settings.patches_dir,
-            self.work_dir,
+            self.context.work_dir,
             self.reporter,
         )
         .map_err(BuildError::Patch)
@@ -731,18 +731,19 @@ impl RecipeJob<'_> {
         &self,
         backend_wheel: &Path,
     ) -> Result<crate::wheel::repair::RepairedWheel, BuildError> {
-        self.reporter.stage(self.loaded.name(), Stage::Repair);
+        self.reporter
+            .stage(self.context.loaded.name(), Stage::Repair);
         let timestamp = crate::wheel::timestamp_from_env().map_err(BuildError::Repair)?;
         repair(
             backend_wheel,
-            &self.work_dir.join("wheel"),
+            &self.context.work_dir.join("wheel"),
             RepairOptions {
-                expected_version: self.loaded.recipe.package.version.as_str(),
-                tag: crate::plan::tag_for(&self.loaded.recipe),
+                expected_version: self.context.loaded.recipe.package.version.as_str(),
+                tag: crate::plan::tag_for(&self.context.loaded.recipe),
                 plan_json: self.plan.to_json(),
-                extension_suffix: self.wasi.map(|wasi| wasi.target.ext_suffix.clone()),
-                keep_debug: self.loaded.recipe.build.keep_debug,
-                eager_imports: &self.loaded.recipe.build.eager_imports,
+                extension_suffix: self.context.wasi.map(|wasi| wasi.target.ext_suffix.clone()),
+                keep_debug: self.context.loaded.recipe.build.keep_debug,
+                eager_imports: &self.context.loaded.recipe.build.eager_imports,
                 timestamp,
             },
         )
@@ -755,7 +756,8 @@ impl RecipeJob<'_> {
         repaired: &crate::wheel::repair::RepairedWheel,
         previous: Option<&BuildState>,
     ) -> Result<Vec<String>, BuildError> {
-        self.reporter.stage(self.loaded.name(), Stage::Index);
+        self.reporter
+            .stage(self.context.loaded.name(), Stage::Index);
         let added = self
             .index
             .add_wheel(&repaired.path)
@@ -777,11 +779,11 @@ impl RecipeJob<'_> {
     /// A static library's stages after the source: the script, the reproducible archive, the
     /// `libraries/` area.
     fn build_library(&self, context: &BackendContext<'_>) -> Result<Vec<String>, BuildError> {
-        let name = self.loaded.name();
+        let name = self.context.loaded.name();
         let prefix = backend::build_library(context).map_err(BuildError::Build)?;
         self.reporter.stage(name, Stage::Repair);
         let file = self.library_file();
-        let archive = self.work_dir.join(&file);
+        let archive = self.context.work_dir.join(&file);
         let mtime = crate::wheel::source_date_epoch().map_err(BuildError::Repair)?;
         crate::library::pack(name, &prefix, &self.plan.to_json(), &archive, mtime)
             .map_err(BuildError::Library)?;
@@ -799,6 +801,7 @@ impl RecipeJob<'_> {
     /// another index, or fail to, and `wheelforge test` does not install it from a recipe.
     fn warn_undeclared_requirements(&self, metadata: &[u8]) {
         let declared: Vec<&str> = self
+            .context
             .loaded
             .recipe
             .requirements
@@ -823,10 +826,10 @@ impl RecipeJob<'_> {
                 .map(|value| format!("`{value}`"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            self.loaded.path.display()
+            self.context.loaded.path.display()
         );
-        crate::process::log_line(self.log, &format!("warning: {message}"));
-        self.reporter.warning(self.loaded.name(), &message);
+        crate::process::log_line(self.context.log, &format!("warning: {message}"));
+        self.reporter.warning(self.context.loaded.name(), &message);
     }
 
     fn save_state(&self, state: &BuildState) -> Result<(), BuildError> {

@@ -60,11 +60,10 @@ pub enum BackendError {
     },
 }
 
-/// Everything a backend may use.
-pub struct BackendContext<'a> {
+/// One recipe's build: what the pipeline's stages and the backend share, made once per
+/// recipe.
+pub struct RecipeContext<'a> {
     pub loaded: &'a LoadedRecipe,
-    /// The patched source tree (contains `pyproject.toml` or `setup.py`).
-    pub source_root: &'a Path,
     /// A scratch directory owned by this recipe's build.
     pub work_dir: &'a Path,
     /// The recipe's log file; every tool's output goes there.
@@ -82,11 +81,26 @@ pub struct BackendContext<'a> {
     /// The index's `packages/` directory (named in errors about missing host wheels).
     pub packages_dir: &'a Path,
     /// The toolchain's Fortran part, for recipes with `build.fortran` (installed on demand
-    /// by the pipeline).
+    /// by the pipeline; `None` for the others, whose rebuild key does not have it).
     pub fortran: Option<&'a FortranToolchain>,
     /// The toolchain's Rust part, for recipes that build Rust (installed on demand by the
-    /// pipeline).
+    /// pipeline; `None` for the others).
     pub rust: Option<&'a RustToolchain>,
+}
+
+/// Everything a backend may use: the recipe's context and its patched source tree.
+pub struct BackendContext<'a> {
+    pub recipe: &'a RecipeContext<'a>,
+    /// The patched source tree (contains `pyproject.toml` or `setup.py`).
+    pub source_root: &'a Path,
+}
+
+impl<'a> std::ops::Deref for BackendContext<'a> {
+    type Target = RecipeContext<'a>;
+
+    fn deref(&self) -> &RecipeContext<'a> {
+        self.recipe
+    }
 }
 
 /// Runs the recipe's backend and returns the wheel it wrote.
