@@ -461,10 +461,6 @@ fn install_wasi_sdk(
 ) -> Result<WasiToolchain, ToolchainError> {
     let log = dir.join("install.log");
     fs_err::write(&log, "").map_err(io_error(&log))?;
-    let unsupported = |what: String, help: &str| ToolchainError::Unsupported {
-        what,
-        help: help.to_string(),
-    };
     let sysroot = sdk.join("share/wasi-sysroot");
     if !sdk.join("bin/clang").is_file() || !sysroot.is_dir() {
         return Err(unsupported(
@@ -475,47 +471,10 @@ fn install_wasi_sdk(
             "point WASI_SDK_PATH at an unpacked wasi-sdk release, or unset it to use the Debian toolchain",
         ));
     }
-    let python = std::env::var_os("WHEELFORGE_HOST_PYTHON")
-        .map_or_else(|| PathBuf::from("python3.14"), PathBuf::from);
-    let query = Command::new(&python)
-        .args([
-            "-c",
-            "import sys, sysconfig\nprint(sys.version.split()[0])\nprint(sysconfig.get_path('include'))\n\
-             print(sysconfig.get_config_var('MULTIARCH') or '')\nprint(sysconfig.get_config_h_filename())",
-        ])
-        .output()
-        .map_err(|source| ToolchainError::HostPythonMissing {
-            python: python.clone(),
-            source,
-        })?;
-    let answer = String::from_utf8_lossy(&query.stdout).into_owned();
-    let lines: Vec<&str> = answer.lines().collect();
-    let [version, include, multiarch, config_h] = lines.as_slice() else {
-        return Err(unsupported(
-            format!("{} did not describe itself", python.display()),
-            "set WHEELFORGE_HOST_PYTHON to a CPython 3.14 interpreter",
-        ));
-    };
-    if !version.starts_with("3.14.") {
-        return Err(unsupported(
-            format!(
-                "the host Python {} is {version}, not 3.14",
-                python.display()
-            ),
-            "set WHEELFORGE_HOST_PYTHON to a CPython 3.14 interpreter (the target ABI is 3.14)",
-        ));
-    }
-    // Debian's include directory has a multiarch wrapper; the real file is per architecture.
-    let multiarch_header = PathBuf::from(format!("/usr/include/{multiarch}/python3.14/pyconfig.h"));
-    let pyconfig_template = if !multiarch.is_empty() && multiarch_header.is_file() {
-        multiarch_header
-    } else {
-        PathBuf::from(config_h)
-    };
-
+    let python = SdkHostPython::find()?;
     reporter.message("toolchain", "componentize-py");
     let venv = dir.join("venv");
-    let mut command = Command::new(&python);
+    let mut command = Command::new(&python.path);
     command.args(["-m", "venv"]).arg(&venv);
     run_step("creating the build venv", &mut command, &log)?;
     let mut command = Command::new(venv.join("bin/python"));
@@ -524,27 +483,10 @@ fn install_wasi_sdk(
         .arg(format!("componentize-py=={COMPONENTIZE_PY_VERSION}"));
     run_step("installing componentize-py", &mut command, &log)?;
 
-    let first_line = |path: PathBuf| {
-        fs_err::read_to_string(path)
-            .ok()
-            .and_then(|text| text.lines().next().map(str::to_string))
-            .unwrap_or_else(|| "unknown".into())
-    };
-    let clang_version = Command::new(sdk.join("bin/clang"))
-        .arg("--version")
-        .output()
-        .ok()
-        .and_then(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .next()
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| "unknown".into());
     let versions = BTreeMap::from([
-        ("wasi-sdk".to_string(), first_line(sdk.join("VERSION"))),
-        ("clang".to_string(), clang_version),
-        ("host-python".to_string(), version.to_string()),
+        ("wasi-sdk".to_string(), wasi_sdk_version(sdk)),
+        ("clang".to_string(), clang_version(&sdk.join("bin/clang"))),
+        ("host-python".to_string(), python.version.clone()),
         (
             "pypi:componentize-py".to_string(),
             COMPONENTIZE_PY_VERSION.to_string(),
@@ -571,8 +513,8 @@ fn install_wasi_sdk(
         componentize_py: venv.join("bin/componentize-py"),
         tools_dir: dir.join("tools"),
         target_dir: dir.join("target"),
-        host_python_include: PathBuf::from(include),
-        pyconfig_template,
+        host_python_include: python.include,
+        pyconfig_template: python.pyconfig_template,
         target: Default::default(),
         identity: String::new(),
         tools: String::new(),
@@ -581,6 +523,91 @@ fn install_wasi_sdk(
     };
     reporter.message("toolchain", "target environment");
     finish_install(toolchain, &log)
+}
+
+fn unsupported(what: String, help: &str) -> ToolchainError {
+    ToolchainError::Unsupported {
+        what,
+        help: help.to_string(),
+    }
+}
+
+/// The build machine's CPython 3.14 for the wasi-sdk flavor (`WHEELFORGE_HOST_PYTHON`, else
+/// `python3.14`), as it describes itself.
+struct SdkHostPython {
+    path: PathBuf,
+    version: String,
+    include: PathBuf,
+    /// The real `pyconfig.h` (Debian's include directory has a multiarch wrapper).
+    pyconfig_template: PathBuf,
+}
+
+impl SdkHostPython {
+    fn find() -> Result<SdkHostPython, ToolchainError> {
+        let path = std::env::var_os("WHEELFORGE_HOST_PYTHON")
+            .map_or_else(|| PathBuf::from("python3.14"), PathBuf::from);
+        let query = Command::new(&path)
+            .args([
+                "-c",
+                "import sys, sysconfig\nprint(sys.version.split()[0])\nprint(sysconfig.get_path('include'))\n\
+                 print(sysconfig.get_config_var('MULTIARCH') or '')\nprint(sysconfig.get_config_h_filename())",
+            ])
+            .output()
+            .map_err(|source| ToolchainError::HostPythonMissing {
+                python: path.clone(),
+                source,
+            })?;
+        let answer = String::from_utf8_lossy(&query.stdout).into_owned();
+        let lines: Vec<&str> = answer.lines().collect();
+        let [version, include, multiarch, config_h] = lines.as_slice() else {
+            return Err(unsupported(
+                format!("{} did not describe itself", path.display()),
+                "set WHEELFORGE_HOST_PYTHON to a CPython 3.14 interpreter",
+            ));
+        };
+        if !version.starts_with("3.14.") {
+            return Err(unsupported(
+                format!("the host Python {} is {version}, not 3.14", path.display()),
+                "set WHEELFORGE_HOST_PYTHON to a CPython 3.14 interpreter (the target ABI is 3.14)",
+            ));
+        }
+        let multiarch_header =
+            PathBuf::from(format!("/usr/include/{multiarch}/python3.14/pyconfig.h"));
+        let pyconfig_template = if !multiarch.is_empty() && multiarch_header.is_file() {
+            multiarch_header
+        } else {
+            PathBuf::from(config_h)
+        };
+        Ok(SdkHostPython {
+            version: version.to_string(),
+            include: PathBuf::from(include),
+            pyconfig_template,
+            path,
+        })
+    }
+}
+
+/// The first line of the wasi-sdk's `VERSION` file.
+fn wasi_sdk_version(sdk: &Path) -> String {
+    fs_err::read_to_string(sdk.join("VERSION"))
+        .ok()
+        .and_then(|text| text.lines().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The first line of `clang --version`.
+fn clang_version(clang: &Path) -> String {
+    Command::new(clang)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|output| {
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .next()
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Runs one install step with its output appended to `log`; a failure names the step and shows
