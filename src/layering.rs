@@ -72,7 +72,6 @@ const LONG_FUNCTIONS: &[&str] = &[
     "local.rs:prepare",
     "lint.rs:lint",
     "testing/suite.rs:run_suite",
-    "testing/mod.rs:suites",
     "runtime/mod.rs:run_command",
     "recipe/load.rs:check_pytest",
     "skeleton/inspect.rs:guess_backend",

@@ -408,6 +408,27 @@ impl<'a> TestJob<'a> {
         Ok((component, report))
     }
 
+    /// A suite outside the wheel (`test.pytest.files`) comes from the recipe's source tree
+    /// (the cached sdist, with its patches), copied beside the installed wheel; returns the
+    /// tree.
+    fn suite_files(&self, files: &[String]) -> Result<Option<PathBuf>, TestError> {
+        if files.is_empty() {
+            return Ok(None);
+        }
+        self.reporter
+            .message(&self.name, "the suite's files from the source tree");
+        let tree = prepare_source_tree(
+            self.settings,
+            self.toolchain,
+            self.loaded,
+            &self.work,
+            &self.log,
+            self.reporter,
+        )?;
+        copy_suite_files(&tree, files, &self.deps)?;
+        Ok(Some(tree))
+    }
+
     /// The recipe's pytest suite under WASI and, alongside, natively; compared and written
     /// into `suite_dir`.
     fn suites(
@@ -417,25 +438,8 @@ impl<'a> TestJob<'a> {
         spec: &crate::recipe::PytestSuite,
         suite_dir: &Path,
     ) -> Result<suite::SuiteReport, TestError> {
-        // A suite outside the wheel comes from the recipe's source tree (the cached sdist,
-        // with its patches), beside the installed wheel.
         let files = &spec.files;
-        let sdist = if files.is_empty() {
-            None
-        } else {
-            self.reporter
-                .message(&self.name, "the suite's files from the source tree");
-            let tree = prepare_source_tree(
-                self.settings,
-                self.toolchain,
-                self.loaded,
-                &self.work,
-                &self.log,
-                self.reporter,
-            )?;
-            copy_suite_files(&tree, files, &self.deps)?;
-            Some(tree)
-        };
+        let sdist = self.suite_files(files)?;
         let skips: Vec<(String, String)> = spec
             .skip
             .iter()
