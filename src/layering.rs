@@ -76,7 +76,6 @@ const LONG_FUNCTIONS: &[&str] = &[
     "recipe/load.rs:check_pytest",
     "skeleton/inspect.rs:guess_backend",
     "index/merge.rs:merge",
-    "cli/mod.rs:toolchain_command",
     "cli/mod.rs:wrap",
     "toolchain/wrap.rs:ir_compile",
     "toolchain/cxx.rs:install",

@@ -567,6 +567,12 @@ fn toolchain_command(
         }
         ToolchainAction::Info => WasiToolchain::load(&install::toolchain_dir(cache_dir))?,
     };
+    print_toolchain(&toolchain);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `wheelforge toolchain info`: the toolchain, its target and its optional parts.
+fn print_toolchain(toolchain: &wheelforge::toolchain::WasiToolchain) {
     println!("identity:      {}", toolchain.identity);
     println!("flavor:        {:?}", toolchain.flavor);
     println!("target triple: {}", toolchain.triple);
@@ -595,7 +601,7 @@ fn toolchain_command(
         }
     }
     use wheelforge::toolchain::fortran::install::FortranToolchain;
-    match FortranToolchain::load(&toolchain) {
+    match FortranToolchain::load(toolchain) {
         Ok(fortran) => {
             println!("fortran:       installed, identity {}", fortran.identity);
             println!(
@@ -611,7 +617,7 @@ fn toolchain_command(
             println!("fortran:       not installed (`wheelforge toolchain install --fortran`)")
         }
     }
-    match wheelforge::toolchain::rust::RustToolchain::load(&toolchain) {
+    match wheelforge::toolchain::rust::RustToolchain::load(toolchain) {
         Ok(rust) => {
             println!("rust:          installed, identity {}", rust.identity);
             for (name, version) in &rust.versions {
@@ -620,7 +626,6 @@ fn toolchain_command(
         }
         Err(_) => println!("rust:          not installed (`wheelforge toolchain install --rust`)"),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The Fortran driver (`wheelforge-fortran` in the toolchain runs this).
