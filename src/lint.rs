@@ -209,24 +209,7 @@ pub fn lint(
         .iter()
         .map(|(name, path)| (name.clone(), load_recipe(path, &settings.patches_dir)))
         .collect();
-    let selected: Vec<String> = if names.is_empty() {
-        files.keys().cloned().collect()
-    } else {
-        let mut selected = BTreeSet::new();
-        for name in names {
-            let wanted = normalize_name(name);
-            if !files.contains_key(&wanted) {
-                return Err(RecipeError::NotFound {
-                    name: name.clone(),
-                    dir: settings.recipes_dir.clone(),
-                    hint: String::new(),
-                }
-                .into());
-            }
-            selected.insert(wanted);
-        }
-        selected.into_iter().collect()
-    };
+    let selected = select(settings, &files, names)?;
     // A requirement is satisfied by any recipe directory, even one that does not load: that
     // recipe's own finding is the one to fix.
     let mut known: BTreeSet<String> = files.keys().cloned().collect();
@@ -254,29 +237,14 @@ pub fn lint(
 
     let mut recipes = Vec::new();
     for name in &selected {
-        let path = files[name].clone();
-        let mut lint = RecipeLint {
-            name: name.clone(),
-            path: path.clone(),
-            patches: PatchCheck::NotReached,
-            findings: Vec::new(),
-        };
-        match &loaded[name] {
-            Err(error) => lint.findings.push(load_finding(error, &path)),
-            Ok(recipe) => {
-                lint.findings.extend(dependency_findings(recipe, &known));
-                lint.findings.extend(build_requirement_findings(recipe));
-                lint.findings.extend(test_findings(recipe));
-                if let Some(chain) = cycles.get(name) {
-                    lint.findings.push(cycle_finding(recipe, chain));
-                }
-                let (patches, findings) = sources.check(recipe);
-                lint.patches = patches;
-                lint.findings.extend(findings);
-            }
-        }
-        lint.findings
-            .sort_by_key(|f| (f.line, f.column, f.severity, f.check));
+        let lint = lint_one(
+            name,
+            &files[name],
+            &loaded[name],
+            &known,
+            &cycles,
+            &mut sources,
+        );
         let errors = lint.errors();
         reporter.finished(
             name,
@@ -292,6 +260,66 @@ pub fn lint(
         recipes,
         offline: settings.offline,
     })
+}
+
+/// The recipes to lint: `names` (normalized; each must have a directory), or every one.
+fn select(
+    settings: &LintSettings,
+    files: &BTreeMap<String, PathBuf>,
+    names: &[String],
+) -> Result<Vec<String>, LintError> {
+    if names.is_empty() {
+        return Ok(files.keys().cloned().collect());
+    }
+    let mut selected = BTreeSet::new();
+    for name in names {
+        let wanted = normalize_name(name);
+        if !files.contains_key(&wanted) {
+            return Err(RecipeError::NotFound {
+                name: name.clone(),
+                dir: settings.recipes_dir.clone(),
+                hint: String::new(),
+            }
+            .into());
+        }
+        selected.insert(wanted);
+    }
+    Ok(selected.into_iter().collect())
+}
+
+/// One recipe's findings, sorted by position: its load error, or the checks of its
+/// requirements, test, host cycle, sources and patches.
+fn lint_one(
+    name: &str,
+    path: &Path,
+    loaded: &Result<LoadedRecipe, RecipeError>,
+    known: &BTreeSet<String>,
+    cycles: &BTreeMap<String, Vec<String>>,
+    sources: &mut SourceChecker<'_>,
+) -> RecipeLint {
+    let mut lint = RecipeLint {
+        name: name.to_string(),
+        path: path.to_path_buf(),
+        patches: PatchCheck::NotReached,
+        findings: Vec::new(),
+    };
+    match loaded {
+        Err(error) => lint.findings.push(load_finding(error, path)),
+        Ok(recipe) => {
+            lint.findings.extend(dependency_findings(recipe, known));
+            lint.findings.extend(build_requirement_findings(recipe));
+            lint.findings.extend(test_findings(recipe));
+            if let Some(chain) = cycles.get(name) {
+                lint.findings.push(cycle_finding(recipe, chain));
+            }
+            let (patches, findings) = sources.check(recipe);
+            lint.patches = patches;
+            lint.findings.extend(findings);
+        }
+    }
+    lint.findings
+        .sort_by_key(|f| (f.line, f.column, f.severity, f.check));
+    lint
 }
 
 /// `recipes/*/meta.yaml`, keyed by the normalized directory name.
