@@ -69,7 +69,6 @@ const LONG_FUNCTIONS: &[&str] = &[
     "toolchain/install.rs:write_tool_files",
     "app/project.rs:load",
     "toolchain/fortran/driver.rs:parse",
-    "local.rs:prepare",
     "testing/suite.rs:run_suite",
     "runtime/mod.rs:run_command",
     "recipe/load.rs:check_pytest",

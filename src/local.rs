@@ -160,16 +160,7 @@ pub fn prepare(
         recipes.recipes.values().map(|loaded| &loaded.recipe),
     );
     let mut notes = std::mem::take(&mut found.notes);
-    found.run.retain(|requirement| {
-        let known = recipes.recipes.contains_key(&normalize_name(requirement));
-        if !known {
-            notes.push(format!(
-                "run requirement `{requirement}` has no recipe: left out (write one with `wheelforge skeleton {requirement}`)"
-            ));
-        }
-        known
-    });
-
+    keep_known_run_requirements(&mut found, recipes, &mut notes);
     let dir = build_dir.join("local").join(&name);
     let path = dir.join("meta.yaml");
     let text = render_with_source(
@@ -185,24 +176,53 @@ pub fn prepare(
         path: project.path().to_path_buf(),
         source: Box::new(source),
     })?;
-    // Written aside, then renamed over the last generated one.
+    write_recipe_dir(build_dir, &name, &text, tree.as_deref())?;
+    Ok(LocalRecipe { name, path, notes })
+}
+
+/// Leaves out the run requirements that have no recipe, with a note for each.
+fn keep_known_run_requirements(
+    found: &mut inspect::Inspection,
+    recipes: &RecipeSet,
+    notes: &mut Vec<String>,
+) {
+    found.run.retain(|requirement| {
+        let known = recipes.recipes.contains_key(&normalize_name(requirement));
+        if !known {
+            notes.push(format!(
+                "run requirement `{requirement}` has no recipe: left out (write one with `wheelforge skeleton {requirement}`)"
+            ));
+        }
+        known
+    });
+}
+
+/// `build_dir/local/NAME/` with the recipe `text` (and, for a tree, its sources in `src/`):
+/// written aside, then renamed over the last generated one.
+fn write_recipe_dir(
+    build_dir: &Path,
+    name: &str,
+    text: &str,
+    tree: Option<&Path>,
+) -> Result<(), LocalError> {
     let parent = build_dir.join("local");
+    let dir = parent.join(name);
     fs_err::create_dir_all(&parent).map_err(io_error(&parent))?;
     let staging = tempfile::Builder::new()
         .prefix(&format!(".{name}-"))
         .tempdir_in(&parent)
         .map_err(io_error(&parent))?;
     if let Some(tree) = tree {
-        copy_sources(&tree, &staging.path().join("src"))?;
+        copy_sources(tree, &staging.path().join("src"))?;
     }
     let staged = staging.path().join("meta.yaml");
-    fs_err::write(&staged, &text).map_err(io_error(&staged))?;
+    fs_err::write(&staged, text).map_err(io_error(&staged))?;
     if dir.exists() {
         fs_err::remove_dir_all(&dir).map_err(io_error(&dir))?;
     }
     let staging = staging.keep();
     fs_err::rename(&staging, &dir).map_err(io_error(&dir))?;
-    Ok(LocalRecipe { name, path, notes })
+    Ok(())
 }
 
 /// Copies a source tree without the entries in [`NOT_SOURCES`] at its top.
