@@ -73,7 +73,6 @@ const LONG_FUNCTIONS: &[&str] = &[
     "runtime/mod.rs:run_command",
     "recipe/load.rs:check_pytest",
     "skeleton/inspect.rs:guess_backend",
-    "index/merge.rs:merge",
     "cli/mod.rs:wrap",
     "toolchain/wrap.rs:ir_compile",
     "toolchain/cxx.rs:install",

@@ -90,6 +90,52 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, MergeError>
             return Err(MergeError::NotAnIndex { dir: input.clone() });
         }
     }
+    // Refuse conflicts among the inputs, and wheels that cannot be indexed, before the output
+    // is created or touched.
+    let main = choose_wheels(inputs.iter().cloned(), out)?;
+    let variants = choose_variants(out, inputs)?;
+    let libraries = agree(library_candidates(inputs)?, out)?;
+
+    let index = Index::open(out)?;
+    let _lock = index.lock()?;
+    // Against the output's own files, in every area, before the first copy.
+    check_existing(&index, &main, out)?;
+    for (name, chosen) in &variants {
+        let root = out.join(VARIANTS_DIR).join(name);
+        if root.join("packages").is_dir() {
+            check_existing(&Index { root }, chosen, out)?;
+        }
+    }
+    check_existing_libraries(&libraries, out)?;
+
+    let mut summary = copy_and_rebuild(&index, &main)?;
+    for (name, chosen) in &variants {
+        let variant = Index::open(&out.join(VARIANTS_DIR).join(name))?;
+        let _lock = variant.lock()?;
+        summary
+            .variants
+            .insert(name.clone(), copy_and_rebuild(&variant, chosen)?);
+    }
+    let library_dir = out.join(LIBRARIES_DIR);
+    let mut copied_libraries = 0;
+    for (name, candidate) in &libraries {
+        let to = library_dir.join(name);
+        if !to.is_file() {
+            fs_err::create_dir_all(&library_dir).map_err(IndexError::from)?;
+            copy_atomically(&candidate.path, &to)?;
+            copied_libraries += 1;
+        }
+    }
+    summary.libraries = (libraries.len(), copied_libraries);
+    Ok(summary)
+}
+
+/// The wheels of each variant index (`variants/NAME`) any input has, chosen as for the main
+/// index.
+fn choose_variants(
+    out: &Path,
+    inputs: &[PathBuf],
+) -> Result<BTreeMap<String, BTreeMap<String, Candidate>>, MergeError> {
     let mut variant_names = BTreeSet::new();
     for input in inputs {
         for entry in super::sorted_entries(&input.join(VARIANTS_DIR)).map_err(IndexError::from)? {
@@ -98,9 +144,6 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, MergeError>
             }
         }
     }
-    // Refuse conflicts among the inputs, and wheels that cannot be indexed, before the output
-    // is created or touched.
-    let main = choose_wheels(inputs.iter().cloned(), out)?;
     let mut variants = BTreeMap::new();
     for name in &variant_names {
         let roots = inputs
@@ -112,6 +155,11 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, MergeError>
             choose_wheels(roots, &out.join(VARIANTS_DIR).join(name))?,
         );
     }
+    Ok(variants)
+}
+
+/// Every input's library archives, by file name.
+fn library_candidates(inputs: &[PathBuf]) -> Result<BTreeMap<String, Vec<Candidate>>, MergeError> {
     let mut libraries: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     for input in inputs {
         for path in super::sorted_entries(&input.join(LIBRARIES_DIR)).map_err(IndexError::from)? {
@@ -126,20 +174,16 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, MergeError>
             }
         }
     }
-    let libraries = agree(libraries, out)?;
+    Ok(libraries)
+}
 
-    let index = Index::open(out)?;
-    let _lock = index.lock()?;
-    // Against the output's own files, in every area, before the first copy.
-    check_existing(&index, &main, out)?;
-    for (name, chosen) in &variants {
-        let root = out.join(VARIANTS_DIR).join(name);
-        if root.join("packages").is_dir() {
-            check_existing(&Index { root }, chosen, out)?;
-        }
-    }
+/// A library archive the output already has must be the same file.
+fn check_existing_libraries(
+    libraries: &BTreeMap<String, Candidate>,
+    out: &Path,
+) -> Result<(), MergeError> {
     let library_dir = out.join(LIBRARIES_DIR);
-    for (name, candidate) in &libraries {
+    for (name, candidate) in libraries {
         let there = library_dir.join(name);
         if there.is_file() {
             let (sha256, _) = hash_file(&there)?;
@@ -152,26 +196,7 @@ pub fn merge(out: &Path, inputs: &[PathBuf]) -> Result<MergeSummary, MergeError>
             }
         }
     }
-
-    let mut summary = copy_and_rebuild(&index, &main)?;
-    for (name, chosen) in &variants {
-        let variant = Index::open(&out.join(VARIANTS_DIR).join(name))?;
-        let _lock = variant.lock()?;
-        summary
-            .variants
-            .insert(name.clone(), copy_and_rebuild(&variant, chosen)?);
-    }
-    let mut copied_libraries = 0;
-    for (name, candidate) in &libraries {
-        let to = library_dir.join(name);
-        if !to.is_file() {
-            fs_err::create_dir_all(&library_dir).map_err(IndexError::from)?;
-            copy_atomically(&candidate.path, &to)?;
-            copied_libraries += 1;
-        }
-    }
-    summary.libraries = (libraries.len(), copied_libraries);
-    Ok(summary)
+    Ok(())
 }
 
 /// The directory of variant indexes under an index root.
