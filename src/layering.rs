@@ -70,7 +70,6 @@ const LONG_FUNCTIONS: &[&str] = &[
     "app/project.rs:load",
     "toolchain/fortran/driver.rs:parse",
     "testing/suite.rs:run_suite",
-    "runtime/mod.rs:run_command",
     "recipe/load.rs:check_pytest",
     "skeleton/inspect.rs:guess_backend",
     "cli/mod.rs:wrap",

@@ -307,35 +307,10 @@ pub fn run_command(component_path: &Path, options: &RunOptions) -> Result<RunOut
         store.set_epoch_deadline(1);
         store.epoch_deadline_trap();
     }
-    let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let watchdog = options.idle_watch.clone().map(|(path, limit)| {
-        let engine = engine.clone();
-        let finished = finished.clone();
-        let interrupted = interrupted.clone();
-        std::thread::spawn(move || {
-            use std::sync::atomic::Ordering;
-            let stamp = |path: &Path| {
-                std::fs::metadata(path)
-                    .map(|m| (m.len(), m.modified().ok()))
-                    .ok()
-            };
-            let mut last = stamp(&path);
-            let mut since = std::time::Instant::now();
-            while !finished.load(Ordering::Relaxed) {
-                std::thread::sleep(std::time::Duration::from_millis(250));
-                let now = stamp(&path);
-                if now != last {
-                    last = now;
-                    since = std::time::Instant::now();
-                } else if since.elapsed() > limit {
-                    interrupted.store(true, Ordering::Relaxed);
-                    engine.increment_epoch();
-                    return;
-                }
-            }
-        })
-    });
+    let watchdog = options
+        .idle_watch
+        .clone()
+        .map(|(path, limit)| IdleWatchdog::start(&engine, path, limit));
     let command = Command::instantiate(&mut store, &component, &linker).map_err(|e| {
         RuntimeError::Instantiate {
             path: component_path.to_path_buf(),
@@ -347,11 +322,8 @@ pub fn run_command(component_path: &Path, options: &RunOptions) -> Result<RunOut
         Ok(Err(())) => (1, None),
         Err(error) => exit_or_trap(&error),
     };
-    finished.store(true, std::sync::atomic::Ordering::Relaxed);
-    if let Some(watchdog) = watchdog {
-        let _ = watchdog.join();
-    }
-    let trap = if interrupted.load(std::sync::atomic::Ordering::Relaxed) {
+    let interrupted = watchdog.is_some_and(IdleWatchdog::stop);
+    let trap = if interrupted {
         let limit = options
             .idle_watch
             .as_ref()
@@ -371,6 +343,61 @@ pub fn run_command(component_path: &Path, options: &RunOptions) -> Result<RunOut
         stdout: stdout.contents().to_vec(),
         stderr: stderr.contents().to_vec(),
     })
+}
+
+/// Interrupts the guest (through the engine's epoch) when `path` (its progress file) has not
+/// changed for `limit`.
+struct IdleWatchdog {
+    finished: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    interrupted: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl IdleWatchdog {
+    fn start(engine: &Engine, path: PathBuf, limit: std::time::Duration) -> IdleWatchdog {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let finished = std::sync::Arc::new(AtomicBool::new(false));
+        let interrupted = std::sync::Arc::new(AtomicBool::new(false));
+        let thread = {
+            let engine = engine.clone();
+            let finished = finished.clone();
+            let interrupted = interrupted.clone();
+            std::thread::spawn(move || {
+                let stamp = |path: &Path| {
+                    std::fs::metadata(path)
+                        .map(|m| (m.len(), m.modified().ok()))
+                        .ok()
+                };
+                let mut last = stamp(&path);
+                let mut since = std::time::Instant::now();
+                while !finished.load(Ordering::Relaxed) {
+                    std::thread::sleep(std::time::Duration::from_millis(250));
+                    let now = stamp(&path);
+                    if now != last {
+                        last = now;
+                        since = std::time::Instant::now();
+                    } else if since.elapsed() > limit {
+                        interrupted.store(true, Ordering::Relaxed);
+                        engine.increment_epoch();
+                        return;
+                    }
+                }
+            })
+        };
+        IdleWatchdog {
+            finished,
+            interrupted,
+            thread,
+        }
+    }
+
+    /// Stops watching (the guest has returned); whether it interrupted the guest.
+    fn stop(self) -> bool {
+        use std::sync::atomic::Ordering;
+        self.finished.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+        self.interrupted.load(Ordering::Relaxed)
+    }
 }
 
 #[cfg(test)]
