@@ -249,30 +249,11 @@ pub fn run_suite(
         let ended = attempt.run()?;
         let progress = read_progress(&progress_path);
         if progress.finished {
-            let mut counts = Counts::default();
-            for outcome in progress.outcomes.values() {
-                match outcome.as_str() {
-                    "passed" => counts.passed += 1,
-                    "failed" => counts.failed += 1,
-                    "skipped" => counts.skipped += 1,
-                    "xfailed" => counts.xfailed += 1,
-                    "xpassed" => counts.xpassed += 1,
-                    "crashed" => counts.crashed += 1,
-                    "timeout" => counts.timeouts += 1,
-                    _ => counts.errors += 1,
-                }
-            }
-            let mut slowest: Vec<(String, f64)> = progress.seconds.into_iter().collect();
-            slowest.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            slowest.truncate(SLOWEST);
-            return Ok(RunResult {
-                slowest,
-                outcomes: progress.outcomes,
-                counts,
+            return Ok(RunResult::of(
+                progress,
                 attempts,
-                unused_skips: progress.unused_skips,
-                seconds: started.elapsed().as_secs_f64(),
-            });
+                started.elapsed().as_secs_f64(),
+            ));
         }
         let how = ended.unwrap_or_else(|| "the driver stopped without finishing".into());
         let culprit = progress
@@ -306,6 +287,36 @@ pub fn run_suite(
                     progress_path.display()
                 ),
             });
+        }
+    }
+}
+
+impl RunResult {
+    /// The finished run's outcomes, counted, with its slowest tests.
+    fn of(progress: Progress, attempts: usize, seconds: f64) -> RunResult {
+        let mut counts = Counts::default();
+        for outcome in progress.outcomes.values() {
+            match outcome.as_str() {
+                "passed" => counts.passed += 1,
+                "failed" => counts.failed += 1,
+                "skipped" => counts.skipped += 1,
+                "xfailed" => counts.xfailed += 1,
+                "xpassed" => counts.xpassed += 1,
+                "crashed" => counts.crashed += 1,
+                "timeout" => counts.timeouts += 1,
+                _ => counts.errors += 1,
+            }
+        }
+        let mut slowest: Vec<(String, f64)> = progress.seconds.into_iter().collect();
+        slowest.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        slowest.truncate(SLOWEST);
+        RunResult {
+            slowest,
+            outcomes: progress.outcomes,
+            counts,
+            attempts,
+            unused_skips: progress.unused_skips,
+            seconds,
         }
     }
 }
