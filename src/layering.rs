@@ -78,7 +78,6 @@ const LONG_FUNCTIONS: &[&str] = &[
     "publish/directory.rs:publish_to_dir",
     "app/python.rs:prepare",
     "source/patch.rs:apply_patch",
-    "backend/library.rs:build",
 ];
 
 /// `path:name` → lines of every function longer than [`FUNCTION_LINES`] in the sources under

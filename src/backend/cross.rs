@@ -108,16 +108,7 @@ impl<'a> CrossBuild<'a> {
             layers[1].join("bin").display()
         );
         let python_path = format!("{}:{}", layers[0].display(), layers[1].display());
-        let host_env = if context.host_wheels.is_empty() {
-            None
-        } else {
-            Some(super::host_env::prepare(
-                context.loaded.name(),
-                context.host_wheels,
-                context.packages_dir,
-                work,
-            )?)
-        };
+        let host_env = super::host_env::for_recipe(context)?;
         let cargo = match context.rust {
             Some(rust) => Some(prepare_cargo(context, toolchain, rust)?),
             None => None,

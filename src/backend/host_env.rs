@@ -108,6 +108,20 @@ impl HostEnv {
     }
 }
 
+/// The recipe's host requirements unpacked into its work directory (`None` without any).
+pub fn for_recipe(context: &super::RecipeContext<'_>) -> Result<Option<HostEnv>, HostEnvError> {
+    if context.host_wheels.is_empty() {
+        return Ok(None);
+    }
+    prepare(
+        context.loaded.name(),
+        context.host_wheels,
+        context.packages_dir,
+        context.work_dir,
+    )
+    .map(Some)
+}
+
 /// Unpacks `wheels` into `<work>/host-env`, replacing what an earlier build left there.
 pub fn prepare(
     recipe: &str,

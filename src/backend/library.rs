@@ -44,16 +44,7 @@ pub(super) fn build(
         }
         fs_err::create_dir_all(dir).map_err(io(dir))?;
     }
-    let host_env = if context.host_wheels.is_empty() {
-        None
-    } else {
-        Some(super::host_env::prepare(
-            recipe,
-            context.host_wheels,
-            context.packages_dir,
-            work,
-        )?)
-    };
+    let host_env = super::host_env::for_recipe(context)?;
     let sandbox = toolchain.sandbox();
     let binds: Vec<&Path> = vec![work];
     let mut command = sandbox.command("/bin/sh", context.source_root, &binds);
