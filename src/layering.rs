@@ -69,7 +69,6 @@ const LONG_FUNCTIONS: &[&str] = &[
     "toolchain/install.rs:write_tool_files",
     "app/project.rs:load",
     "toolchain/fortran/driver.rs:parse",
-    "recipe/load.rs:check_pytest",
     "skeleton/inspect.rs:guess_backend",
     "cli/mod.rs:wrap",
     "toolchain/wrap.rs:ir_compile",

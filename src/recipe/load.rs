@@ -160,15 +160,7 @@ fn check_build(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeErr
     else {
         return Ok(());
     };
-    let keys: Vec<&str> = violation.keys.iter().map(String::as_str).collect();
-    let (line, column) = locate(text, &keys);
-    Err(RecipeError::Invalid {
-        path: path.to_path_buf(),
-        line,
-        column,
-        message: violation.message,
-        help: violation.help.to_string(),
-    })
+    Err(violation.error(text, path))
 }
 
 /// A broken rule of the recipe: the keys where it is, what is wrong and what to do.
@@ -179,6 +171,19 @@ struct Violation {
 }
 
 impl Violation {
+    /// The error, located at the violation's keys in the recipe's `text`.
+    fn error(self, text: &str, path: &Path) -> RecipeError {
+        let keys: Vec<&str> = self.keys.iter().map(String::as_str).collect();
+        let (line, column) = locate(text, &keys);
+        RecipeError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: self.message,
+            help: self.help.to_string(),
+        }
+    }
+
     fn at(keys: &[&str], message: impl Into<String>, help: &'static str) -> Violation {
         Violation {
             keys: keys.iter().map(|key| key.to_string()).collect(),
@@ -300,93 +305,99 @@ fn check_pytest(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeEr
     let Some(suite) = &recipe.test.pytest else {
         return Ok(());
     };
-    let invalid = |keys: &[&str], message: String, help: &str| {
-        let (line, column) = locate(text, keys);
-        Err(RecipeError::Invalid {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message,
-            help: help.to_string(),
-        })
+    let Some(violation) = pytest_settings_rule(recipe, suite)
+        .or_else(|| pytest_files_rule(suite))
+        .or_else(|| pytest_skip_rule(suite))
+    else {
+        return Ok(());
     };
+    Err(violation.error(text, path))
+}
+
+/// `run-in-files` needs `files`, the ratio is in (0, 1], pytest is a test requirement.
+fn pytest_settings_rule(recipe: &Recipe, suite: &crate::recipe::PytestSuite) -> Option<Violation> {
     if suite.run_in_files && suite.files.is_empty() {
-        return invalid(
+        return Some(Violation::at(
             &["test", "pytest", "run-in-files"],
-            "test.pytest.run-in-files needs `files`: it runs the suite where they are copied"
-                .to_string(),
+            "test.pytest.run-in-files needs `files`: it runs the suite where they are copied",
             "list the source tree's test files in `files:`, or remove `run-in-files:`",
-        );
+        ));
     }
     if !(suite.pass_ratio > 0.0 && suite.pass_ratio <= 1.0) {
-        return invalid(
+        return Some(Violation::at(
             &["test", "pytest", "pass-ratio"],
             format!(
                 "test.pytest.pass-ratio {} is not in (0, 1]",
                 suite.pass_ratio
             ),
             "give the share of natively passing tests that must pass under WASI, e.g. 0.95",
-        );
+        ));
     }
-    if !recipe
+    let has_pytest = recipe
         .test
         .requires
         .iter()
-        .any(|name| name.as_str() == "pytest")
-    {
-        return invalid(
+        .any(|name| name.as_str() == "pytest");
+    (!has_pytest).then(|| {
+        Violation::at(
             &["test", "pytest"],
-            "test.pytest needs pytest: it is not in test.requires".to_string(),
+            "test.pytest needs pytest: it is not in test.requires",
             "add `requires: [pytest]` under `test:` (pytest comes from the index, built by its recipe)",
-        );
-    }
-    for file in &suite.files {
+        )
+    })
+}
+
+/// `files` are paths inside the source tree.
+fn pytest_files_rule(suite: &crate::recipe::PytestSuite) -> Option<Violation> {
+    let file = suite.files.iter().find(|file| {
         let relative = std::path::Path::new(file);
-        if file.is_empty()
+        file.is_empty()
             || relative.is_absolute()
             || relative
                 .components()
                 .any(|c| !matches!(c, std::path::Component::Normal(_)))
-        {
-            return invalid(
-                &["test", "pytest", "files"],
-                format!("test.pytest.files: `{file}` is not a path inside the source tree"),
-                "name files or directories relative to the sdist's top directory, e.g. `tests`",
-            );
-        }
-    }
+    })?;
+    Some(Violation::at(
+        &["test", "pytest", "files"],
+        format!("test.pytest.files: `{file}` is not a path inside the source tree"),
+        "name files or directories relative to the sdist's top directory, e.g. `tests`",
+    ))
+}
+
+/// Each skip entry names a test relative to the install directory, once, with a reason.
+fn pytest_skip_rule(suite: &crate::recipe::PytestSuite) -> Option<Violation> {
     let mut seen = std::collections::BTreeSet::new();
     for entry in &suite.skip {
         let test = entry.test.trim();
         if test.is_empty() || entry.reason.trim().is_empty() {
-            return invalid(
+            return Some(Violation::at(
                 &["test", "pytest", "skip"],
                 format!(
                     "test.pytest.skip: entry `{}` has an empty test or reason",
                     entry.test
                 ),
                 "every skip entry names a test (a pytest node id or a prefix of one) and says why it cannot work on WASI",
-            );
+            ));
         }
         // The file part only: parameter ids may hold backslashes (pytest escapes non-ASCII
         // characters in them: `test_kerning[A-\xc0]`).
         let file = test.split("::").next().unwrap_or(test);
         if test.starts_with('/') || file.contains('\\') {
-            return invalid(
+            return Some(Violation::at(
                 &["test", "pytest", "skip", test],
                 format!("test.pytest.skip: `{test}` is not relative to the install directory"),
                 "write node ids as pytest prints them relative to site-packages, e.g. numpy/_core/tests/test_x.py::test_y",
-            );
+            ));
         }
         if !seen.insert(test) {
-            return invalid(
+            return Some(Violation::at(
                 &["test", "pytest", "skip", test],
                 format!("test.pytest.skip: `{test}` is listed twice"),
                 "keep one entry per test",
-            );
+            ));
         }
     }
-    Ok(())
+    None
 }
 
 fn check_source_kind(recipe: &Recipe, text: &str, path: &Path) -> Result<(), RecipeError> {
