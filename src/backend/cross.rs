@@ -83,12 +83,7 @@ impl<'a> CrossBuild<'a> {
         fs_err::write(&driver, DRIVER).map_err(io_error(&driver))?;
         let out = work.join("backend-wheel");
         let build_env = work.join("build-env");
-        for dir in [&out, &build_env] {
-            if dir.exists() {
-                fs_err::remove_dir_all(dir).map_err(io_error(dir))?;
-            }
-            fs_err::create_dir_all(dir).map_err(io_error(dir))?;
-        }
+        super::fresh_dirs(&[&out, &build_env])?;
         let wheelhouse = context
             .cache_dir
             .join("wheelhouse")

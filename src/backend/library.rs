@@ -38,12 +38,7 @@ pub(super) fn build(
     let work = context.work_dir;
     let prefix = work.join("prefix");
     let build_dir = work.join("build");
-    for dir in [&prefix, &build_dir] {
-        if dir.exists() {
-            fs_err::remove_dir_all(dir).map_err(io(dir))?;
-        }
-        fs_err::create_dir_all(dir).map_err(io(dir))?;
-    }
+    super::fresh_dirs(&[&prefix, &build_dir])?;
     let host_env = super::host_env::for_recipe(context)?;
     let sandbox = toolchain.sandbox();
     let binds: Vec<&Path> = vec![work];

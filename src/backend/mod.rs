@@ -103,6 +103,21 @@ impl<'a> std::ops::Deref for BackendContext<'a> {
     }
 }
 
+/// Empties (or creates) each of `dirs`: what an earlier build of the recipe left there goes.
+fn fresh_dirs(dirs: &[&Path]) -> Result<(), BackendError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BackendError::Io { path, source }
+    };
+    for dir in dirs {
+        if dir.exists() {
+            fs_err::remove_dir_all(dir).map_err(io(dir))?;
+        }
+        fs_err::create_dir_all(dir).map_err(io(dir))?;
+    }
+    Ok(())
+}
+
 /// Runs the recipe's backend and returns the wheel it wrote.
 pub fn build(context: &BackendContext<'_>) -> Result<PathBuf, BackendError> {
     check_fortran(context)?;
